@@ -1,0 +1,50 @@
+"""One root for every error the ledger raises on purpose."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Root of every error tenge-ledger raises on purpose."""
+
+
+class MalformedInput(LedgerError):
+    """A value broke the interchange format (SPEC §1–§3): nothing may be written.
+
+    `field` names the offending field (dotted for nested ones, e.g. `items[2].unit_price`).
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        assert field, "a malformed-input error must name its field"
+        assert message, "a malformed-input error must say what is wrong"
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class CommandConflict(LedgerError):
+    """The same command id was submitted before with different content (SPEC §2.3)."""
+
+    def __init__(self, command_id: str) -> None:
+        super().__init__(f"command id {command_id!r} was already used for different content")
+        self.command_id = command_id
+
+
+class StoreError(LedgerError):
+    """The store could not be opened or is not a tenge-ledger store."""
+
+
+class IntegrityViolation(LedgerError):
+    """Stored data contradicts itself (verify, SPEC §7)."""
+
+    def __init__(self, position: int, message: str) -> None:
+        super().__init__(f"position {position}: {message}")
+        self.position = position
+        self.message = message
+
+
+class InvalidValue(LedgerError, ValueError):
+    """A single value has the wrong shape (an amount, an identifier, a date).
+
+    Raised by the value parsers of `domain`; the interchange parser wraps it into
+    `MalformedInput` naming the field.
+    """
