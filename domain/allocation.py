@@ -1,0 +1,512 @@
+"""The colored allocation: one color = one aggregate = one consistency boundary (DESIGN.md).
+
+The aggregate holds everything SPEC §4 needs to decide a movement of its color: holders and their
+open lots, open reservations, and the contracts signed under the color. `decide(command, parties)`
+is pure: it returns the event to record or a `Rejection`. `apply(event)` is the only mutator, used
+both for new events and for replay; it asserts conservation after every event:
+
+    allocated = Σ balances of holders + Σ reserved + Σ spent + Σ returned
+
+Lots: every incoming movement (the allocation itself, a transfer, a release, a void) opens a lot
+named by its transaction id on the receiving holder; every outgoing movement records the lots it
+consumed (named `sources`, else first-in first-out). Only open lots are kept here; closed ones live
+in the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+from domain import commands as c
+from domain import events as e
+from domain.aggregate import Aggregate
+from domain.lots import take_lots
+from domain.money import format_kzt
+from domain.policy import (
+    ALLOWED_SPEND_CATEGORIES,
+    CONTRACTS_PER_COLOR_MAX,
+    PILOTS_NEEDING_FINAL_EVIDENCE,
+    Rejection,
+)
+
+
+class PartyDirectory(Protocol):
+    """What the allocation needs to know about parties: (kind, status), or None if unknown."""
+
+    def kind_and_status(self, party: str) -> tuple[str, str] | None: ...
+
+
+@dataclass(slots=True)
+class ContractState:
+    contract: str
+    customer: str
+    supplier: str
+    amount_tiyn: int
+    paid_tiyn: int = 0  # transfers + reservations not voided (open or released)
+    released_tiyn: int = 0
+    accepted_tiyn: int = 0
+    final_with_evidence: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    reservation: str
+    payer: str
+    payee: str
+    amount_tiyn: int
+    contract: str
+
+
+class Allocation(Aggregate):
+    """State of one color, rebuilt from its stream."""
+
+    def __init__(self, originator_id: UUID) -> None:
+        super().__init__(originator_id)
+        self.color = ""
+        self.pilot = ""
+        self.administrator = ""
+        self.treasury = ""
+        self.expires_on = date.min
+        self._allocation_command_id = ""
+        self.allocated_tiyn = 0
+        self.held_tiyn = 0
+        self.reserved_tiyn = 0
+        self.spent_tiyn = 0
+        self.returned_tiyn = 0
+        self.frozen = False
+        self.frozen_holders: set[str] = set()
+        self.balances: dict[str, int] = {}
+        self.lots: dict[str, dict[str, int]] = {}  # holder -> open lot id -> remaining tiyn
+        self.reservations: dict[str, Reservation] = {}
+        self.settled_reservations: set[str] = set()
+        self.contracts: dict[str, ContractState] = {}
+
+    # --- decisions (pure) -----------------------------------------------------------------
+
+    def decide(self, command: c.Command, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        """The event `command` causes on this color, or why it is blocked."""
+        decide = _DECISIONS.get(type(command))
+        assert decide is not None, f"{command.TYPE} is not a color command"
+        assert self.version > 0 or isinstance(command, c.Allocate)
+        return decide(self, command, parties)
+
+    def _event(self, cls: type[e.LedgerEvent], command: c.Command, **fields: object) -> e.LedgerEvent:
+        return cls(
+            originator_id=self.id, originator_version=self.version + 1,
+            command_id=command.id, at=command.at, **fields,
+        )
+
+    def _decide_allocate(self, cmd: c.Allocate, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        if self.version > 0:
+            return Rejection("color_already_allocated", f"color {cmd.color} was allocated by {self.allocation_id}")
+        for role, party in (("treasury", cmd.treasury), ("administrator", cmd.administrator)):
+            rejection = _require_party(parties, party, role)
+            if rejection:
+                return rejection
+        color = _split_color(cmd.color)
+        return self._event(
+            e.FundsAllocated, cmd, color=cmd.color, pilot=color[0], fiscal_year=int(color[1]),
+            program=cmd.program, purpose=cmd.purpose, amount_tiyn=cmd.amount_tiyn,
+            treasury=cmd.treasury, administrator=cmd.administrator, expires_on=cmd.expires_on,
+            region=cmd.region,
+        )
+
+    def _decide_sign(self, cmd: c.SignContract, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        if cmd.contract in self.contracts:
+            return Rejection("contract_already_exists", f"contract {cmd.contract} exists under {self.color}")
+        assert len(self.contracts) < CONTRACTS_PER_COLOR_MAX, "contracts per color limit"
+        if cmd.customer == cmd.supplier:
+            return Rejection("customer_and_supplier_must_differ", f"{cmd.customer} is both customer and supplier")
+        for party in (cmd.customer, cmd.supplier):
+            rejection = _require_party(parties, party, None)
+            if rejection:
+                return rejection
+        if cmd.customer != self.administrator and not self._is_supplier(cmd.customer):
+            return Rejection(
+                "customer_must_be_in_the_chain",
+                f"{cmd.customer} is neither the administrator of {self.color} nor a supplier under it",
+            )
+        return self._event(
+            e.ContractSigned, cmd, contract=cmd.contract, customer=cmd.customer,
+            supplier=cmd.supplier, amount_tiyn=cmd.amount_tiyn, items=cmd.items, method=cmd.method,
+            ends_on=cmd.ends_on, road=cmd.road, assets=cmd.assets, beneficiary=cmd.beneficiary,
+        )
+
+    def _decide_amend(self, cmd: c.AmendContract, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        contract = self.contracts.get(cmd.contract)
+        if contract is None:
+            return Rejection("unknown_contract", f"no contract {cmd.contract} under {self.color}")
+        if cmd.amount_tiyn < contract.paid_tiyn:
+            return Rejection(
+                "amendment_below_paid",
+                f"new amount {_kzt(cmd.amount_tiyn)} KZT is below {_kzt(contract.paid_tiyn)} KZT "
+                f"already paid under {cmd.contract}",
+            )
+        if cmd.amount_tiyn < contract.accepted_tiyn:
+            return Rejection(
+                "acceptance_exceeds_contract",
+                f"new amount {_kzt(cmd.amount_tiyn)} KZT is below {_kzt(contract.accepted_tiyn)} KZT "
+                f"already accepted under {cmd.contract}",
+            )
+        return self._event(
+            e.ContractAmended, cmd, contract=cmd.contract, amount_tiyn=cmd.amount_tiyn,
+            previous_amount_tiyn=contract.amount_tiyn, items=cmd.items, reason=cmd.reason,
+        )
+
+    def _decide_accept(self, cmd: c.Accept, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        contract = self.contracts.get(cmd.contract)
+        if contract is None:
+            return Rejection("unknown_contract", f"no contract {cmd.contract} under {self.color}")
+        if contract.accepted_tiyn + cmd.amount_tiyn > contract.amount_tiyn:
+            return Rejection(
+                "acceptance_exceeds_contract",
+                f"accepting {_kzt(cmd.amount_tiyn)} KZT would bring accepted value to "
+                f"{_kzt(contract.accepted_tiyn + cmd.amount_tiyn)} KZT, above the contract's "
+                f"{_kzt(contract.amount_tiyn)} KZT",
+            )
+        return self._event(
+            e.DeliveryAccepted, cmd, contract=cmd.contract, amount_tiyn=cmd.amount_tiyn,
+            evidence_sha256=cmd.evidence_sha256, quantities=cmd.quantities, final=cmd.final,
+        )
+
+    def _decide_pay(self, cmd: c.Transfer | c.Reserve, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        rejection = self._check_can_move(cmd, cmd.payer)
+        if rejection:
+            return rejection
+        for party in (cmd.payer, cmd.payee):
+            rejection = _require_party(parties, party, None)
+            if rejection:
+                return rejection
+        contract = self._contract_for_payment(cmd)
+        if isinstance(contract, Rejection):
+            return contract
+        if contract.paid_tiyn + cmd.amount_tiyn > contract.amount_tiyn:
+            return Rejection(
+                "contract_amount_exceeded",
+                f"paying {_kzt(cmd.amount_tiyn)} KZT under {contract.contract} would bring payments to "
+                f"{_kzt(contract.paid_tiyn + cmd.amount_tiyn)} KZT, above its amount "
+                f"{_kzt(contract.amount_tiyn)} KZT",
+            )
+        sources = cmd.sources if isinstance(cmd, c.Transfer) else None
+        consumed = take_lots(self.lots.get(cmd.payer, {}), cmd.amount_tiyn, sources, cmd.payer)
+        if isinstance(consumed, Rejection):
+            return consumed
+        cls = e.FundsTransferred if isinstance(cmd, c.Transfer) else e.FundsReserved
+        return self._event(
+            cls, cmd, payer=cmd.payer, payee=cmd.payee, amount_tiyn=cmd.amount_tiyn,
+            contract=contract.contract, invoice=cmd.invoice, kind=cmd.kind, consumed=consumed,
+        )
+
+    def _decide_settle(self, cmd: c.Release | c.Void, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        reservation = self.reservations.get(cmd.reservation)
+        if reservation is None:
+            if cmd.reservation in self.settled_reservations:
+                return Rejection("reservation_already_settled", f"reservation {cmd.reservation} is settled")
+            return Rejection("unknown_reservation", f"no open reservation {cmd.reservation} under {self.color}")
+        if self.frozen:
+            return Rejection("color_is_frozen", f"color {self.color} is frozen")
+        if isinstance(cmd, c.Void):
+            return self._event(
+                e.ReservationVoided, cmd, reservation=cmd.reservation, payer=reservation.payer,
+                amount_tiyn=reservation.amount_tiyn, contract=reservation.contract, reason=cmd.reason,
+            )
+        rejection = self._check_release(cmd, reservation, parties)
+        if rejection:
+            return rejection
+        return self._event(
+            e.ReservationReleased, cmd, reservation=cmd.reservation, payer=reservation.payer,
+            payee=reservation.payee, amount_tiyn=reservation.amount_tiyn,
+            contract=reservation.contract, evidence_sha256=cmd.evidence_sha256,
+        )
+
+    def _check_release(self, cmd: c.Release, reservation: Reservation, parties: PartyDirectory) -> Rejection | None:
+        if cmd.at.date() > self.expires_on:
+            return Rejection("color_expired", f"color {self.color} expired on {self.expires_on}")
+        rejection = _require_party(parties, reservation.payee, None)
+        if rejection:
+            return rejection
+        contract = self.contracts[reservation.contract]
+        released_tiyn = contract.released_tiyn + reservation.amount_tiyn
+        if released_tiyn > contract.accepted_tiyn:
+            return Rejection(
+                "acceptance_does_not_cover_release",
+                f"releasing {_kzt(reservation.amount_tiyn)} KZT would bring releases under "
+                f"{contract.contract} to {_kzt(released_tiyn)} KZT, above the "
+                f"{_kzt(contract.accepted_tiyn)} KZT accepted",
+            )
+        if self.pilot in PILOTS_NEEDING_FINAL_EVIDENCE and not contract.final_with_evidence:
+            return Rejection(
+                "delivery_not_proven",
+                f"{self.pilot} releases need a final acceptance with evidence_sha256 under {contract.contract}",
+            )
+        return None
+
+    def _decide_spend(self, cmd: c.Spend, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        if cmd.category == "cash_withdrawal":
+            return Rejection("cash_withdrawal_is_forbidden", f"{cmd.holder} tried to withdraw {_kzt(cmd.amount_tiyn)} KZT as cash")
+        if cmd.category not in ALLOWED_SPEND_CATEGORIES[self.pilot]:
+            return Rejection(
+                "category_not_allowed_in_pilot",
+                f"{self.pilot} allows {', '.join(sorted(ALLOWED_SPEND_CATEGORIES[self.pilot]))}; not {cmd.category}",
+            )
+        rejection = self._check_can_move(cmd, cmd.holder) or _require_party(parties, cmd.holder, None)
+        if rejection:
+            return rejection
+        if cmd.contract is not None and cmd.contract not in self.contracts:
+            return Rejection("unknown_contract", f"no contract {cmd.contract} under {self.color}")
+        consumed = take_lots(self.lots.get(cmd.holder, {}), cmd.amount_tiyn, None, cmd.holder)
+        if isinstance(consumed, Rejection):
+            return consumed
+        return self._event(
+            e.FundsSpent, cmd, holder=cmd.holder, amount_tiyn=cmd.amount_tiyn, category=cmd.category,
+            payee=cmd.payee, invoice=cmd.invoice, contract=cmd.contract, assets=cmd.assets,
+            consumed=consumed,
+        )
+
+    def _decide_return(self, cmd: c.Return, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        rejection = self._check_can_move(cmd, cmd.holder, expiry_applies=False)
+        if rejection:
+            return rejection
+        consumed = take_lots(self.lots.get(cmd.holder, {}), cmd.amount_tiyn, None, cmd.holder)
+        if isinstance(consumed, Rejection):
+            return consumed
+        return self._event(
+            e.FundsReturned, cmd, holder=cmd.holder, amount_tiyn=cmd.amount_tiyn, reason=cmd.reason,
+            consumed=consumed,
+        )
+
+    def _decide_freeze(self, cmd: c.Freeze | c.Unfreeze, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
+        freezing = isinstance(cmd, c.Freeze)
+        frozen = self.frozen if cmd.holder is None else cmd.holder in self.frozen_holders
+        target = f"color {self.color}" if cmd.holder is None else f"{cmd.holder}'s share of {self.color}"
+        if freezing and frozen:
+            return Rejection("already_frozen", f"{target} is frozen already")
+        if not freezing and not frozen:
+            return Rejection("not_frozen", f"{target} is not frozen")
+        if cmd.holder is not None and parties.kind_and_status(cmd.holder) is None:
+            return Rejection("unknown_party", f"party {cmd.holder} is not registered")
+        cls = e.ColorFrozen if freezing else e.ColorUnfrozen
+        return self._event(cls, cmd, holder=cmd.holder, reason=cmd.reason)
+
+    # --- checks shared by decisions ---------------------------------------------------------
+
+    def _check_can_move(self, cmd: c.Command, holder: str, *, expiry_applies: bool = True) -> Rejection | None:
+        """SPEC §4 rules 2 and 6 for money leaving `holder`."""
+        if self.frozen:
+            return Rejection("color_is_frozen", f"color {self.color} is frozen")
+        if holder in self.frozen_holders:
+            return Rejection("holder_is_frozen", f"{holder}'s share of {self.color} is frozen")
+        if expiry_applies and cmd.at.date() > self.expires_on:
+            return Rejection("color_expired", f"color {self.color} expired on {self.expires_on}")
+        if holder not in self.lots:
+            return Rejection(
+                "payer_does_not_hold_color",
+                f"{holder} is neither the administrator of {self.color} nor a party that received it",
+            )
+        return None
+
+    def _contract_for_payment(self, cmd: c.Transfer | c.Reserve) -> ContractState | Rejection:
+        """SPEC §4 rule 3: the payee is the supplier of a contract whose customer is the payer."""
+        if cmd.contract is not None:
+            contract = self.contracts.get(cmd.contract)
+            if contract is None:
+                return Rejection("unknown_contract", f"no contract {cmd.contract} under {self.color}")
+            if contract.customer != cmd.payer:
+                return Rejection("payer_must_be_contract_customer", f"{cmd.payer} is not the customer of {cmd.contract}")
+            if contract.supplier != cmd.payee:
+                return Rejection("recipient_must_be_contract_supplier", f"{cmd.payee} is not the supplier of {cmd.contract}")
+            return contract
+        fitting = [k for k in self.contracts.values() if k.customer == cmd.payer and k.supplier == cmd.payee]
+        if not fitting:
+            return Rejection(
+                "recipient_must_have_a_contract",
+                f"{cmd.payee} is not the supplier of any contract with {cmd.payer} under {self.color}",
+            )
+        if len(fitting) > 1:
+            names = ", ".join(k.contract for k in fitting)
+            return Rejection("contract_must_be_named", f"{len(fitting)} contracts fit ({names}); name one")
+        return fitting[0]
+
+    def _is_supplier(self, party: str) -> bool:
+        return any(k.supplier == party for k in self.contracts.values())
+
+    @property
+    def allocation_id(self) -> str:
+        return self._allocation_command_id
+
+    # --- the mutator ------------------------------------------------------------------------
+
+    def _mutate(self, event: e.LedgerEvent) -> None:
+        mutate = _MUTATORS.get(type(event))
+        if mutate is None:
+            super()._mutate(event)
+        else:
+            mutate(self, event)
+
+    def _check_after_event(self) -> None:
+        assert self.held_tiyn + self.reserved_tiyn + self.spent_tiyn + self.returned_tiyn == self.allocated_tiyn, (
+            f"conservation broken on {self.color} at version {self.version}"
+        )
+
+    def _on_allocated(self, ev: e.FundsAllocated) -> None:
+        self.color, self.pilot = ev.color, ev.pilot
+        self.administrator, self.treasury = ev.administrator, ev.treasury
+        self.expires_on = ev.expires_on
+        self.allocated_tiyn = ev.amount_tiyn
+        self._allocation_command_id = ev.command_id
+        self._credit(ev.administrator, ev.command_id, ev.amount_tiyn)
+
+    def _on_signed(self, ev: e.ContractSigned) -> None:
+        self.contracts[ev.contract] = ContractState(ev.contract, ev.customer, ev.supplier, ev.amount_tiyn)
+
+    def _on_amended(self, ev: e.ContractAmended) -> None:
+        self.contracts[ev.contract].amount_tiyn = ev.amount_tiyn
+
+    def _on_accepted(self, ev: e.DeliveryAccepted) -> None:
+        contract = self.contracts[ev.contract]
+        contract.accepted_tiyn += ev.amount_tiyn
+        if ev.final and ev.evidence_sha256:
+            contract.final_with_evidence = True
+
+    def _on_transferred(self, ev: e.FundsTransferred) -> None:
+        self._debit(ev.payer, ev.consumed, ev.amount_tiyn)
+        self._credit(ev.payee, ev.command_id, ev.amount_tiyn)
+        self.contracts[ev.contract].paid_tiyn += ev.amount_tiyn
+
+    def _on_reserved(self, ev: e.FundsReserved) -> None:
+        self._debit(ev.payer, ev.consumed, ev.amount_tiyn)
+        self.reserved_tiyn += ev.amount_tiyn
+        self.reservations[ev.command_id] = Reservation(ev.command_id, ev.payer, ev.payee, ev.amount_tiyn, ev.contract)
+        self.contracts[ev.contract].paid_tiyn += ev.amount_tiyn
+
+    def _on_released(self, ev: e.ReservationReleased) -> None:
+        reservation = self._settle(ev.reservation, ev.amount_tiyn)
+        self._credit(reservation.payee, ev.command_id, ev.amount_tiyn)
+        self.contracts[reservation.contract].released_tiyn += ev.amount_tiyn
+
+    def _on_voided(self, ev: e.ReservationVoided) -> None:
+        reservation = self._settle(ev.reservation, ev.amount_tiyn)
+        self._credit(reservation.payer, ev.command_id, ev.amount_tiyn)
+        self.contracts[reservation.contract].paid_tiyn -= ev.amount_tiyn
+
+    def _on_spent(self, ev: e.FundsSpent) -> None:
+        self._debit(ev.holder, ev.consumed, ev.amount_tiyn)
+        self.spent_tiyn += ev.amount_tiyn
+
+    def _on_returned(self, ev: e.FundsReturned) -> None:
+        self._debit(ev.holder, ev.consumed, ev.amount_tiyn)
+        self.returned_tiyn += ev.amount_tiyn
+
+    def _on_frozen(self, ev: e.ColorFrozen) -> None:
+        if ev.holder is None:
+            self.frozen = True
+        else:
+            self.frozen_holders.add(ev.holder)
+
+    def _on_unfrozen(self, ev: e.ColorUnfrozen) -> None:
+        if ev.holder is None:
+            self.frozen = False
+        else:
+            self.frozen_holders.discard(ev.holder)
+
+    def _settle(self, reservation_id: str, amount_tiyn: int) -> Reservation:
+        reservation = self.reservations.pop(reservation_id)
+        assert reservation.amount_tiyn == amount_tiyn
+        self.settled_reservations.add(reservation_id)
+        self.reserved_tiyn -= amount_tiyn
+        assert self.reserved_tiyn >= 0
+        return reservation
+
+    def _credit(self, holder: str, lot: str, amount_tiyn: int) -> None:
+        assert amount_tiyn > 0
+        lots = self.lots.setdefault(holder, {})
+        assert lot not in lots, f"lot {lot} opened twice"
+        lots[lot] = amount_tiyn
+        self.balances[holder] = self.balances.get(holder, 0) + amount_tiyn
+        self.held_tiyn += amount_tiyn
+
+    def _debit(self, holder: str, consumed: e.Consumed, amount_tiyn: int) -> None:
+        lots = self.lots[holder]
+        taken_tiyn = 0
+        for lot, lot_amount_tiyn in consumed:
+            remaining_tiyn = lots[lot] - lot_amount_tiyn
+            assert lot_amount_tiyn > 0 and remaining_tiyn >= 0, (lot, lot_amount_tiyn)
+            if remaining_tiyn:
+                lots[lot] = remaining_tiyn
+            else:
+                del lots[lot]
+            taken_tiyn += lot_amount_tiyn
+        assert taken_tiyn == amount_tiyn, "lots consumed must sum to the movement"
+        self.balances[holder] -= amount_tiyn
+        assert self.balances[holder] >= 0, "no balance ever goes below zero"
+        self.held_tiyn -= amount_tiyn
+
+    # --- invariants for tests and verify ----------------------------------------------------
+
+    def check(self) -> None:
+        """Recompute every invariant from scratch; raises AssertionError if one fails."""
+        for holder, lots in self.lots.items():
+            assert all(amount > 0 for amount in lots.values()), holder
+            assert sum(lots.values()) == self.balances.get(holder, 0), holder
+        assert all(balance >= 0 for balance in self.balances.values())
+        assert sum(self.balances.values()) == self.held_tiyn
+        assert sum(r.amount_tiyn for r in self.reservations.values()) == self.reserved_tiyn
+        assert self.held_tiyn + self.reserved_tiyn + self.spent_tiyn + self.returned_tiyn == self.allocated_tiyn
+        for contract in self.contracts.values():
+            assert 0 <= contract.released_tiyn <= contract.paid_tiyn <= contract.amount_tiyn, contract.contract
+
+
+def _require_party(parties: PartyDirectory, party: str, kind: str | None) -> Rejection | None:
+    known = parties.kind_and_status(party)
+    if known is None:
+        return Rejection("unknown_party", f"party {party} is not registered")
+    party_kind, status = known
+    if kind is not None and party_kind != kind:
+        return Rejection("party_has_wrong_kind", f"party {party} is a {party_kind}, not a {kind}")
+    if status != "active":
+        return Rejection("party_is_not_active", f"party {party} is {status}")
+    return None
+
+
+def _split_color(color: str) -> list[str]:
+    parts = color.split("-")
+    assert len(parts) == 5, color
+    return parts
+
+
+def _kzt(amount_tiyn: int) -> str:
+    return format_kzt(amount_tiyn)
+
+
+_DECISIONS = {
+    c.Allocate: Allocation._decide_allocate,
+    c.SignContract: Allocation._decide_sign,
+    c.AmendContract: Allocation._decide_amend,
+    c.Accept: Allocation._decide_accept,
+    c.Transfer: Allocation._decide_pay,
+    c.Reserve: Allocation._decide_pay,
+    c.Release: Allocation._decide_settle,
+    c.Void: Allocation._decide_settle,
+    c.Spend: Allocation._decide_spend,
+    c.Return: Allocation._decide_return,
+    c.Freeze: Allocation._decide_freeze,
+    c.Unfreeze: Allocation._decide_freeze,
+}
+
+_MUTATORS = {
+    e.FundsAllocated: Allocation._on_allocated,
+    e.ContractSigned: Allocation._on_signed,
+    e.ContractAmended: Allocation._on_amended,
+    e.DeliveryAccepted: Allocation._on_accepted,
+    e.FundsTransferred: Allocation._on_transferred,
+    e.FundsReserved: Allocation._on_reserved,
+    e.ReservationReleased: Allocation._on_released,
+    e.ReservationVoided: Allocation._on_voided,
+    e.FundsSpent: Allocation._on_spent,
+    e.FundsReturned: Allocation._on_returned,
+    e.ColorFrozen: Allocation._on_frozen,
+    e.ColorUnfrozen: Allocation._on_unfrozen,
+}

@@ -1,0 +1,247 @@
+"""Domain events: what happened, in past tense, as immutable records.
+
+Every event carries the id of the command that caused it (`command_id`, the transaction id of
+SPEC §2.3) and the command's business time `at`. The store's position is the other clock (record
+time); it is not part of the event.
+
+Each event class has an explicit, stable `TOPIC` (`tenge:<Name>`), registered at import, so
+renaming or moving a class never breaks replay. Schemas evolve with `class_version` and
+`upcast_vN_vM` (eventsourcing's mechanism).
+
+Streams:
+- one per color (the `Allocation` aggregate): allocation, its contracts, every movement, blocked
+  attempts against it;
+- one per party: registration and updates;
+- one per reference price key (code, region);
+- one per command blocked before any stream could be named (e.g. an unknown color).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.utils import register_topic
+
+from domain.commands import AcceptedQuantity, ContractItem, RoadGeometry
+
+# (lot id, amount taken from it in tiyn): what an outgoing movement consumed, in order.
+Consumed = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """Base of every stored event (eventsourcing's DomainEventProtocol)."""
+
+    TOPIC: ClassVar[str] = ""
+    originator_id: UUID
+    originator_version: int
+    command_id: str
+    at: datetime
+
+
+# --- color stream --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FundsAllocated(LedgerEvent):
+    TOPIC: ClassVar[str] = "tenge:FundsAllocated"
+    color: str
+    pilot: str
+    fiscal_year: int
+    program: str
+    purpose: str
+    amount_tiyn: int
+    treasury: str
+    administrator: str
+    expires_on: date
+    region: str | None
+
+
+@dataclass(frozen=True)
+class ContractSigned(LedgerEvent):
+    TOPIC: ClassVar[str] = "tenge:ContractSigned"
+    contract: str
+    customer: str
+    supplier: str
+    amount_tiyn: int
+    items: tuple[ContractItem, ...]
+    method: str | None
+    ends_on: date | None
+    road: RoadGeometry | None
+    assets: tuple[str, ...]
+    beneficiary: str | None
+
+
+@dataclass(frozen=True)
+class ContractAmended(LedgerEvent):
+    TOPIC: ClassVar[str] = "tenge:ContractAmended"
+    contract: str
+    amount_tiyn: int
+    previous_amount_tiyn: int
+    items: tuple[ContractItem, ...] | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryAccepted(LedgerEvent):
+    TOPIC: ClassVar[str] = "tenge:DeliveryAccepted"
+    contract: str
+    amount_tiyn: int
+    evidence_sha256: str | None
+    quantities: tuple[AcceptedQuantity, ...]
+    final: bool
+
+
+@dataclass(frozen=True)
+class FundsTransferred(LedgerEvent):
+    """Money moved from payer to payee; the payee gets a new lot named `command_id`."""
+
+    TOPIC: ClassVar[str] = "tenge:FundsTransferred"
+    payer: str
+    payee: str
+    amount_tiyn: int
+    contract: str
+    invoice: str | None
+    kind: str | None
+    consumed: Consumed
+
+
+@dataclass(frozen=True)
+class FundsReserved(LedgerEvent):
+    """Money left the payer into a reservation named `command_id`, awaiting release or void."""
+
+    TOPIC: ClassVar[str] = "tenge:FundsReserved"
+    payer: str
+    payee: str
+    amount_tiyn: int
+    contract: str
+    invoice: str | None
+    kind: str | None
+    consumed: Consumed
+
+
+@dataclass(frozen=True)
+class ReservationReleased(LedgerEvent):
+    """The reservation reached its payee as a new lot named `command_id`."""
+
+    TOPIC: ClassVar[str] = "tenge:ReservationReleased"
+    reservation: str
+    payer: str
+    payee: str
+    amount_tiyn: int
+    contract: str
+    evidence_sha256: str | None
+
+
+@dataclass(frozen=True)
+class ReservationVoided(LedgerEvent):
+    """The reservation went back to its payer as a new lot named `command_id`."""
+
+    TOPIC: ClassVar[str] = "tenge:ReservationVoided"
+    reservation: str
+    payer: str
+    amount_tiyn: int
+    contract: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class FundsSpent(LedgerEvent):
+    TOPIC: ClassVar[str] = "tenge:FundsSpent"
+    holder: str
+    amount_tiyn: int
+    category: str
+    payee: str | None
+    invoice: str | None
+    contract: str | None
+    assets: tuple[str, ...]
+    consumed: Consumed
+
+
+@dataclass(frozen=True)
+class FundsReturned(LedgerEvent):
+    TOPIC: ClassVar[str] = "tenge:FundsReturned"
+    holder: str
+    amount_tiyn: int
+    reason: str | None
+    consumed: Consumed
+
+
+@dataclass(frozen=True)
+class ColorFrozen(LedgerEvent):
+    """The whole color (holder None) or one holder's share of it is frozen."""
+
+    TOPIC: ClassVar[str] = "tenge:ColorFrozen"
+    holder: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ColorUnfrozen(LedgerEvent):
+    TOPIC: ClassVar[str] = "tenge:ColorUnfrozen"
+    holder: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class CommandBlocked(LedgerEvent):
+    """An attempt the ledger refused (SPEC §4): recorded so auditors see it; nothing moved.
+
+    `reason` is the broken rule as a sentence-like name (`balance_would_go_negative`);
+    `command` is the attempted command's canonical interchange record.
+    """
+
+    TOPIC: ClassVar[str] = "tenge:CommandBlocked"
+    command_type: str
+    reason: str
+    detail: str
+    command: dict[str, Any]
+
+
+# --- party and reference price streams ------------------------------------------------------
+
+@dataclass(frozen=True)
+class PartyRegistered(LedgerEvent):
+    TOPIC: ClassVar[str] = "tenge:PartyRegistered"
+    party: str
+    name: str
+    kind: str
+    registered_on: date | None
+    address: str | None
+    phone: str | None
+    owners: tuple[str, ...]
+    directors: tuple[str, ...]
+    officials: tuple[str, ...]
+    region: str | None
+
+
+@dataclass(frozen=True)
+class PartyUpdated(LedgerEvent):
+    """Only the fields in `changes` changed (interchange names, new values)."""
+
+    TOPIC: ClassVar[str] = "tenge:PartyUpdated"
+    party: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReferencePriceSet(LedgerEvent):
+    TOPIC: ClassVar[str] = "tenge:ReferencePriceSet"
+    code: str
+    unit: str
+    price_tiyn: int
+    region: str | None
+    description: str | None
+
+
+EVENT_CLASSES: tuple[type[LedgerEvent], ...] = (
+    FundsAllocated, ContractSigned, ContractAmended, DeliveryAccepted, FundsTransferred,
+    FundsReserved, ReservationReleased, ReservationVoided, FundsSpent, FundsReturned,
+    ColorFrozen, ColorUnfrozen, CommandBlocked, PartyRegistered, PartyUpdated, ReferencePriceSet,
+)
+
+for _cls in EVENT_CLASSES:
+    assert _cls.TOPIC == f"tenge:{_cls.__name__}", _cls
+    register_topic(_cls.TOPIC, _cls)

@@ -1,0 +1,84 @@
+"""Parties (BIN/IIN) and reference prices: small aggregates with one stream each."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain import commands as c
+from domain import events as e
+from domain.aggregate import Aggregate
+from domain.policy import Rejection
+
+_UPDATABLE = ("name", "address", "phone", "owners", "directors", "officials", "status")
+
+
+class Party(Aggregate):
+    """A registered organisation (BIN) or person (IIN)."""
+
+    def __init__(self, originator_id: UUID) -> None:
+        super().__init__(originator_id)
+        self.party = ""
+        self.kind = ""
+        self.status = ""
+        self.fields: dict[str, Any] = {}
+
+    @property
+    def registered(self) -> bool:
+        return self.version > 0 and bool(self.kind)
+
+    def decide(self, command: c.Command) -> e.LedgerEvent | Rejection:
+        if isinstance(command, c.RegisterParty):
+            if self.registered:
+                return Rejection("party_already_registered", f"party {command.party} is registered already")
+            return e.PartyRegistered(
+                originator_id=self.id, originator_version=self.version + 1, command_id=command.id,
+                at=command.at, party=command.party, name=command.name, kind=command.kind,
+                registered_on=command.registered_on, address=command.address, phone=command.phone,
+                owners=command.owners, directors=command.directors, officials=command.officials,
+                region=command.region,
+            )
+        assert isinstance(command, c.UpdateParty), type(command)
+        if not self.registered:
+            return Rejection("unknown_party", f"party {command.party} is not registered")
+        changes = {name: getattr(command, name) for name in _UPDATABLE if getattr(command, name) is not None}
+        return e.PartyUpdated(
+            originator_id=self.id, originator_version=self.version + 1, command_id=command.id,
+            at=command.at, party=command.party, changes=changes,
+        )
+
+    def _mutate(self, event: e.LedgerEvent) -> None:
+        if isinstance(event, e.PartyRegistered):
+            self.party, self.kind, self.status = event.party, event.kind, "active"
+            self.fields = {
+                "name": event.name, "registered_on": event.registered_on, "address": event.address,
+                "phone": event.phone, "owners": event.owners, "directors": event.directors,
+                "officials": event.officials, "region": event.region,
+            }
+        elif isinstance(event, e.PartyUpdated):
+            assert self.registered
+            self.fields.update({k: v for k, v in event.changes.items() if k != "status"})
+            self.status = event.changes.get("status", self.status)
+        else:
+            super()._mutate(event)
+
+
+class ReferencePrice(Aggregate):
+    """The history of one reference price key (code, region)."""
+
+    def __init__(self, originator_id: UUID) -> None:
+        super().__init__(originator_id)
+        self.price_tiyn = 0
+
+    def decide(self, command: c.SetReferencePrice) -> e.LedgerEvent:
+        return e.ReferencePriceSet(
+            originator_id=self.id, originator_version=self.version + 1, command_id=command.id,
+            at=command.at, code=command.code, unit=command.unit, price_tiyn=command.price_tiyn,
+            region=command.region, description=command.description,
+        )
+
+    def _mutate(self, event: e.LedgerEvent) -> None:
+        if isinstance(event, e.ReferencePriceSet):
+            self.price_tiyn = event.price_tiyn
+        else:
+            super()._mutate(event)

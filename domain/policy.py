@@ -1,0 +1,86 @@
+"""The purpose-bound policy: what each pilot allows, and the names of every rejection (SPEC §4).
+
+A rejection reason is a sentence-like name (`balance_would_go_negative`) that stays stable: it is
+written into `CommandBlocked` events, import reports and `F07` flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALLOWED_SPEND_CATEGORIES: dict[str, frozenset[str]] = {
+    "ROAD": frozenset({
+        "materials", "fuel", "machinery_rental", "equipment", "wages", "taxes", "services",
+        "utilities",
+    }),
+    "AGRO": frozenset({"equipment", "taxes", "services"}),
+    "LOCAL": frozenset({
+        "materials", "fuel", "machinery_rental", "equipment", "wages", "taxes", "services",
+        "utilities", "livestock",
+    }),
+}
+assert all("cash_withdrawal" not in allowed for allowed in ALLOWED_SPEND_CATEGORIES.values())
+
+# Pilots whose releases need a final acceptance carrying evidence (SPEC §4 rule 7).
+PILOTS_NEEDING_FINAL_EVIDENCE = frozenset({"AGRO"})
+
+# Limits (TigerBeetle style: a limit on everything).
+OPEN_LOTS_PER_HOLDER_MAX = 100_000
+CONTRACTS_PER_COLOR_MAX = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a command was blocked: the rule's name and a sentence with the numbers."""
+
+    reason: str
+    detail: str
+
+    def __post_init__(self) -> None:
+        assert self.reason in REASONS, f"unknown rejection reason {self.reason!r}"
+        assert self.detail
+
+
+REASONS: dict[str, str] = {
+    # references (SPEC §3: unknown references are blocked, not malformed)
+    "unknown_color": "the color was never allocated",
+    "unknown_party": "the party is not registered",
+    "unknown_contract": "no such contract under this color",
+    "unknown_reservation": "no such reservation",
+    "unknown_lot": "the payer holds no open lot of that name",
+    # identity
+    "color_already_allocated": "the color was allocated before",
+    "party_already_registered": "the party was registered before",
+    "contract_already_exists": "the contract id is taken",
+    "party_has_wrong_kind": "the party's kind does not fit its role",
+    # rule 1
+    "balance_would_go_negative": "the holder's balance of the color is too small",
+    "lot_would_go_negative": "a named source lot holds less than is taken from it",
+    # rule 2
+    "payer_does_not_hold_color": "only the administrator and parties that received the color can pay it",
+    # rule 3
+    "recipient_must_have_a_contract": "the recipient is not the supplier of a contract with the payer",
+    "contract_must_be_named": "several contracts fit: the contract must be named",
+    "payer_must_be_contract_customer": "the payer is not the contract's customer",
+    "recipient_must_be_contract_supplier": "the recipient is not the contract's supplier",
+    "party_is_not_active": "the party is liquidated or debarred",
+    "customer_must_be_in_the_chain": "a contract's customer must be the administrator or a supplier under the color",
+    "customer_and_supplier_must_differ": "a party cannot contract with itself",
+    # rule 4
+    "contract_amount_exceeded": "payments under the contract would exceed its amount",
+    "amendment_below_paid": "the contract cannot be amended below what was paid under it",
+    "acceptance_exceeds_contract": "accepted value cannot exceed the contract amount",
+    # rule 5
+    "cash_withdrawal_is_forbidden": "marked money is never withdrawn as cash",
+    "category_not_allowed_in_pilot": "the pilot does not allow this spend category",
+    # rule 6
+    "color_expired": "nothing but returns and voids moves after the color expires",
+    "color_is_frozen": "nothing moves out of a frozen color",
+    "holder_is_frozen": "nothing moves out of a frozen holder's share",
+    "already_frozen": "the color or holder is frozen already",
+    "not_frozen": "the color or holder is not frozen",
+    # rule 7
+    "acceptance_does_not_cover_release": "accepted value must cover everything released under the contract",
+    "delivery_not_proven": "the pilot releases only after a final acceptance with evidence",
+    "reservation_already_settled": "the reservation was released or voided before",
+}

@@ -1,0 +1,1 @@
+"""The tenge-ledger application: command parsing, the Ledger, stores, integrity, CLI and HTTP."""

@@ -1,0 +1,271 @@
+"""The `Ledger` application: decides commands against aggregates and records events atomically.
+
+Commands are applied in order, in batches. A batch loads (and caches) the aggregates it touches,
+lets each decide, and saves every new event of the batch in one transaction together with the
+batch's keys (command ids with their content digests, contract and color names; see
+`ledger.store`). A batch is all or nothing; a stale aggregate or a key claimed by another writer
+fails the save with `IntegrityError`, and the batch is re-run from fresh state. Events are saved
+in command order, so the store's position order is the order commands were applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, Transcoder
+
+from domain import commands as c
+from domain import events as e
+from domain.aggregate import Aggregate, Attempt
+from domain.allocation import Allocation
+from domain.errors import LedgerError
+from domain.party import Party, ReferencePrice
+from domain.policy import Rejection
+from ledger.interchange import command_digest, command_to_record
+from ledger.store import StoreConfig, parse_store_url
+from ledger.transcoder import MsgpackTranscoder
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://tenge-ledger/streams")
+BATCH_SIZE_DEFAULT = 1_000
+BATCH_ATTEMPTS_MAX = 5
+CACHE_AGGREGATES_MAX = 50_000
+
+APPLIED, DUPLICATE, BLOCKED, CONFLICT = "applied", "duplicate", "blocked", "conflict"
+
+
+def color_stream(color: str) -> UUID:
+    return uuid5(NAMESPACE, "color:" + color)
+
+
+def party_stream(party: str) -> UUID:
+    return uuid5(NAMESPACE, "party:" + party)
+
+
+def price_stream(code: str, region: str | None) -> UUID:
+    return uuid5(NAMESPACE, f"price:{code}|{region or ''}")
+
+
+def attempt_stream(command_id: str) -> UUID:
+    return uuid5(NAMESPACE, "attempt:" + command_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one command (SPEC §5 report line)."""
+
+    command_id: str
+    status: str
+    reason: str | None = None
+    detail: str | None = None
+
+
+class BatchFailed(LedgerError):
+    """A batch could not be saved after several attempts (another writer kept winning)."""
+
+
+class _Batch:
+    """Hands eventsourcing the batch's events in command order (CollectEventsProtocol)."""
+
+    def __init__(self, events: list[e.LedgerEvent]) -> None:
+        self.id = NAMESPACE
+        self._events = events
+
+    def collect_events(self) -> list[e.LedgerEvent]:
+        return self._events
+
+
+class Ledger(Application):
+    """tenge-ledger's eventsourcing application."""
+
+    name = "Ledger"
+
+    def __init__(self, store: str | StoreConfig = "memory://", *, batch_size: int = BATCH_SIZE_DEFAULT) -> None:
+        assert 0 < batch_size <= 100_000
+        self.store = store if isinstance(store, StoreConfig) else parse_store_url(store)
+        self.batch_size = batch_size
+        self._cache: dict[UUID, Aggregate] = {}
+        super().__init__(env=dict(self.store.env))
+
+    def construct_transcoder(self) -> Transcoder:
+        return MsgpackTranscoder()
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def execute(self, commands: Iterable[c.Command]) -> list[Outcome]:
+        """Apply commands in order, batch by batch; one outcome per command."""
+        self._cache.clear()  # see others' writes since the last call
+        outcomes: list[Outcome] = []
+        batch: list[c.Command] = []
+        for command in commands:
+            batch.append(command)
+            if len(batch) == self.batch_size:
+                outcomes.extend(self.execute_batch(batch))
+                batch = []
+        if batch:
+            outcomes.extend(self.execute_batch(batch))
+        return outcomes
+
+    def execute_batch(self, commands: Sequence[c.Command]) -> list[Outcome]:
+        """Apply `commands` in one transaction: all of them, or none on failure."""
+        assert 0 < len(commands) <= 100_000
+        for attempt in range(BATCH_ATTEMPTS_MAX):
+            try:
+                return _BatchRun(self, commands).run()
+            except IntegrityError:
+                self._cache.clear()  # somebody else wrote: decide again from fresh state
+            except BaseException:
+                self._cache.clear()  # cached aggregates may hold unsaved events
+                raise
+        raise BatchFailed(f"a batch of {len(commands)} commands conflicted {BATCH_ATTEMPTS_MAX} times with other writers")
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def load(self, cls: type[Aggregate], stream: UUID) -> Aggregate:
+        """The aggregate's current state, from the batch cache or the store."""
+        aggregate = self._cache.get(stream)
+        if aggregate is None:
+            aggregate = cls(stream)
+            for event in self.events.get(stream):
+                aggregate.apply(event)
+            if len(self._cache) >= CACHE_AGGREGATES_MAX:
+                self._cache.clear()
+            self._cache[stream] = aggregate
+        assert isinstance(aggregate, cls), (type(aggregate), cls)
+        return aggregate
+
+    def allocation(self, color: str) -> Allocation | None:
+        aggregate = self._fresh(Allocation, color_stream(color))
+        return aggregate if aggregate.version else None
+
+    def party(self, party: str) -> Party | None:
+        aggregate = self._fresh(Party, party_stream(party))
+        return aggregate if aggregate.registered else None
+
+    def colors(self) -> list[str]:
+        return [key.removeprefix("color:") for key, _ in self.recorder.keys_with_prefix("color:")]
+
+    def history(self, color: str) -> list[e.LedgerEvent]:
+        return list(self.events.get(color_stream(color)))
+
+    def position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def _fresh(self, cls: type[Aggregate], stream: UUID) -> Aggregate:
+        aggregate = cls(stream)
+        for event in self.events.get(stream):
+            aggregate.apply(event)
+        return aggregate
+
+
+class _BatchRun:
+    """One attempt at one batch: decide every command, then save once."""
+
+    def __init__(self, ledger: Ledger, commands: Sequence[c.Command]) -> None:
+        self.ledger = ledger
+        self.commands = commands
+        self.events: list[e.LedgerEvent] = []
+        self.touched: dict[UUID, Aggregate] = {}
+        self.keys: dict[str, tuple[bytes, str]] = {}  # new in this batch
+        self.known = ledger.recorder.lookup_keys(sorted(self._keys_to_look_up()))
+
+    def _keys_to_look_up(self) -> set[str]:
+        wanted: set[str] = set()
+        for command in self.commands:
+            wanted.add("command:" + command.id)
+            if isinstance(command, (c.Release, c.Void)):
+                wanted.add("reservation:" + command.reservation)
+            contract = getattr(command, "contract", None)
+            if contract:
+                wanted.add("contract:" + contract)
+        return wanted
+
+    def run(self) -> list[Outcome]:
+        outcomes = [self._apply(command) for command in self.commands]
+        if self.events:
+            for aggregate in self.touched.values():
+                aggregate.pending_events.clear()
+            rows = [(key, digest, stream) for key, (digest, stream) in self.keys.items()]
+            self.ledger.save(_Batch(self.events), keys=rows)
+        assert len(outcomes) == len(self.commands)
+        return outcomes
+
+    def _key(self, key: str) -> tuple[bytes, str] | None:
+        return self.keys.get(key) or self.known.get(key)
+
+    def _apply(self, command: c.Command) -> Outcome:
+        digest = command_digest(command)
+        previous = self._key("command:" + command.id)
+        if previous is not None:
+            if previous[0] == digest:
+                return Outcome(command.id, DUPLICATE)
+            return Outcome(command.id, CONFLICT, "id_reused_with_different_content",
+                           f"command id {command.id} was used before for different content")
+        aggregate, decision = self._decide(command)
+        if isinstance(decision, Rejection):
+            event: e.LedgerEvent = aggregate.blocked(command, decision, command_to_record(command))
+        else:
+            event = decision
+        aggregate.trigger(event)
+        self.events.append(event)
+        self.touched[aggregate.id] = aggregate
+        self.keys["command:" + command.id] = (digest, str(aggregate.id))
+        if isinstance(decision, Rejection):
+            return Outcome(command.id, BLOCKED, decision.reason, decision.detail)
+        self._claim_names(command, aggregate)
+        return Outcome(command.id, APPLIED)
+
+    def _claim_names(self, command: c.Command, aggregate: Aggregate) -> None:
+        stream = str(aggregate.id)
+        if isinstance(command, c.SignContract):
+            self.keys["contract:" + command.contract] = (b"", stream)
+        elif isinstance(command, c.Allocate):
+            self.keys["color:" + command.color] = (b"", stream)
+        elif isinstance(command, c.Reserve):
+            self.keys["reservation:" + command.id] = (b"", stream)
+        elif isinstance(command, c.RegisterParty):
+            self.keys["party:" + command.party] = (b"", stream)
+
+    def _decide(self, command: c.Command) -> tuple[Aggregate, e.LedgerEvent | Rejection]:
+        if isinstance(command, (c.RegisterParty, c.UpdateParty)):
+            party = self.ledger.load(Party, party_stream(command.party))
+            return party, party.decide(command)
+        if isinstance(command, c.SetReferencePrice):
+            price = self.ledger.load(ReferencePrice, price_stream(command.code, command.region))
+            return price, price.decide(command)
+        allocation = self._allocation_for(command)
+        if isinstance(allocation, Rejection):
+            return Attempt(attempt_stream(command.id)), allocation
+        if isinstance(command, c.SignContract):
+            taken = self._key("contract:" + command.contract)
+            if taken is not None and taken[1] != str(allocation.id):
+                return allocation, Rejection("contract_already_exists", f"contract {command.contract} exists under another color")
+        return allocation, allocation.decide(command, self)
+
+    def _allocation_for(self, command: c.Command) -> Allocation | Rejection:
+        """The color a command acts on, found through its color, contract or reservation."""
+        if isinstance(command, (c.AmendContract, c.Accept)):
+            known = self._key("contract:" + command.contract)
+            if known is None:
+                return Rejection("unknown_contract", f"no contract {command.contract}")
+            stream = UUID(known[1])
+        elif isinstance(command, (c.Release, c.Void)):
+            known = self._key("reservation:" + command.reservation)
+            if known is None:
+                return Rejection("unknown_reservation", f"no reservation {command.reservation}")
+            stream = UUID(known[1])
+        else:
+            stream = color_stream(command.color)  # type: ignore[attr-defined]
+        allocation = self.ledger.load(Allocation, stream)
+        if allocation.version == 0 and not isinstance(command, c.Allocate):
+            return Rejection("unknown_color", f"color {getattr(command, 'color', '?')} was never allocated")
+        return allocation
+
+    # PartyDirectory for the allocation's decisions
+    def kind_and_status(self, party: str) -> tuple[str, str] | None:
+        aggregate = self.ledger.load(Party, party_stream(party))
+        assert isinstance(aggregate, Party)
+        return (aggregate.kind, aggregate.status) if aggregate.registered else None

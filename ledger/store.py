@@ -1,0 +1,226 @@
+"""Where events live: the store URL (SPEC §5 `--store`) and the recorders behind it.
+
+Persistence is chosen by configuration, not code: `memory://`, a SQLite file (plain path or
+`sqlite:///PATH`, the embedded default) or `postgresql://user[:password]@host[:port]/db[?schema=S]`.
+Each maps to eventsourcing's own persistence module (POPO, SQLite, PostgreSQL) with one addition:
+a *keys* table written in the same transaction as the events. A key is a name that must be unique
+in the whole ledger — `command:<id>` (with the command's content digest, for idempotency, SPEC §2.3)
+and `contract:<id>`, `color:<color>`, `party:<id>` (the stream that owns the name). Because a key
+and the events it stands for commit together, there is no moment where one exists without the other,
+and a second writer claiming the same key fails the whole transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
+from psycopg.sql import SQL, Identifier
+
+from domain.errors import LedgerError
+
+DEFAULT_STORE_URL = "sqlite:///tenge-ledger.sqlite"
+LOOKUP_CHUNK_MAX = 500
+
+# (key, digest or b"", stream id as text)
+KeyRow = tuple[str, bytes, str]
+
+
+class StoreUrlError(LedgerError):
+    """The --store URL is not one of the accepted shapes."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    url: str
+    kind: str  # "memory" | "sqlite" | "postgresql"
+    env: dict[str, str]
+
+    @property
+    def sqlite_path(self) -> str | None:
+        return self.env.get("SQLITE_DBNAME") if self.kind == "sqlite" else None
+
+
+def parse_store_url(url: str) -> StoreConfig:
+    """The eventsourcing environment for a `--store` URL (SPEC §5)."""
+    if not url or not url.strip():
+        raise StoreUrlError("the store URL is empty")
+    if url == "memory://":
+        return StoreConfig(url, "memory", {"PERSISTENCE_MODULE": _topic(MemoryFactory)})
+    if url.startswith(("postgresql://", "postgres://")):
+        return StoreConfig(url, "postgresql", _postgres_env(url))
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+    elif "://" in url:
+        raise StoreUrlError(
+            f"unsupported store URL {url!r}: use a file path, sqlite:///PATH, memory:// "
+            "or postgresql://user@host:port/db"
+        )
+    else:
+        path = url
+    if not path:
+        raise StoreUrlError(f"store URL {url!r} names no file")
+    if path == ":memory:":
+        raise StoreUrlError("use memory:// for an in-memory store")
+    env = {
+        "PERSISTENCE_MODULE": _topic(LedgerSQLiteFactory),
+        "SQLITE_DBNAME": os.path.abspath(path),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+    return StoreConfig(url, "sqlite", env)
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    database = parts.path.lstrip("/")
+    if not parts.hostname or not database:
+        raise StoreUrlError(f"PostgreSQL URL {url!r} needs a host and a database: postgresql://user@host:port/db")
+    query = parse_qs(parts.query)
+    env = {
+        "PERSISTENCE_MODULE": _topic(LedgerPostgresFactory),
+        "POSTGRES_DBNAME": unquote(database),
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_LOCK_TIMEOUT": "30",
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+    }
+    if "schema" in query:
+        env["POSTGRES_SCHEMA"] = query["schema"][0]
+    return env
+
+
+def _topic(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _key_rows(kwargs: dict[str, Any]) -> Sequence[KeyRow]:
+    rows = kwargs.get("keys") or ()
+    assert all(len(row) == 3 for row in rows)
+    return rows
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
+    keys_table = "ledger_keys"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {self.keys_table} "
+            "(key TEXT PRIMARY KEY, digest BLOB NOT NULL, stream TEXT NOT NULL) WITHOUT ROWID",
+        ]
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        rows = _key_rows(kwargs)
+        if rows:
+            c.executemany(f"INSERT INTO {self.keys_table} VALUES (?,?,?)", rows)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def lookup_keys(self, keys: Sequence[str]) -> dict[str, tuple[bytes, str]]:
+        found: dict[str, tuple[bytes, str]] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(keys), LOOKUP_CHUNK_MAX):
+                chunk = keys[start:start + LOOKUP_CHUNK_MAX]
+                marks = ",".join("?" * len(chunk))
+                c.execute(f"SELECT key, digest, stream FROM {self.keys_table} WHERE key IN ({marks})", chunk)
+                found.update((row[0], (bytes(row[1]), row[2])) for row in c.fetchall())
+        return found
+
+    def keys_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        assert "%" not in prefix and "_" not in prefix.rstrip(":")
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT key, stream FROM {self.keys_table} WHERE key >= ? AND key < ? ORDER BY key",
+                (prefix, prefix + "\U0010ffff"),
+            )
+            return [(row[0], row[1]) for row in c.fetchall()]
+
+
+class LedgerSQLiteFactory(SQLiteFactory):
+    application_recorder_class = LedgerSQLiteRecorder
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+class LedgerPostgresRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.keys_table = events_table_name.removesuffix("_events") + "_keys"
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} "
+                "(key text PRIMARY KEY, digest bytea NOT NULL, stream text NOT NULL)"
+            ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.keys_table))
+        )
+        self._keys_relation = SQL("{schema}.{table}").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.keys_table)
+        )
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        rows = _key_rows(kwargs)
+        if rows:
+            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self._keys_relation), rows)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def lookup_keys(self, keys: Sequence[str]) -> dict[str, tuple[bytes, str]]:
+        if not keys:
+            return {}
+        statement = SQL("SELECT key, digest, stream FROM {} WHERE key = ANY(%s)").format(self._keys_relation)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (list(keys),))
+            return {row["key"]: (bytes(row["digest"]), row["stream"]) for row in curs.fetchall()}
+
+    def keys_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        statement = SQL("SELECT key, stream FROM {} WHERE key >= %s AND key < %s ORDER BY key").format(
+            self._keys_relation
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (prefix, prefix + "\uffff"))
+            return [(row["key"], row["stream"]) for row in curs.fetchall()]
+
+
+class LedgerPostgresFactory(PostgresFactory):
+    application_recorder_class = LedgerPostgresRecorder
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+class MemoryRecorder(POPOApplicationRecorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys: dict[str, tuple[bytes, str]] = {}
+
+    def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._assert_uniqueness(stored_events, **kwargs)
+        rows = _key_rows(kwargs)
+        names = [row[0] for row in rows]
+        if len(set(names)) != len(names) or any(name in self._keys for name in names):
+            raise IntegrityError(f"key already recorded among {names[:5]}")
+
+    def _update_table(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        for key, digest, stream in _key_rows(kwargs):
+            self._keys[key] = (digest, stream)
+        return super()._update_table(stored_events, **kwargs)
+
+    def lookup_keys(self, keys: Sequence[str]) -> dict[str, tuple[bytes, str]]:
+        with self._database_lock:
+            return {key: self._keys[key] for key in keys if key in self._keys}
+
+    def keys_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        with self._database_lock:
+            return sorted((key, stream) for key, (_, stream) in self._keys.items() if key.startswith(prefix))
+
+
+class MemoryFactory(POPOFactory):
+    def application_recorder(self) -> MemoryRecorder:
+        return MemoryRecorder()
