@@ -89,7 +89,8 @@ _JSON_WHITESPACE = b" \t\r\n"
 
 # Explicit [0-9], never \d (which also matches non-ASCII digits); always used with fullmatch.
 _AT_PATTERN = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 _DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PROGRAM_PATTERN = re.compile(r"[0-9]{3}")
@@ -208,7 +209,9 @@ def _vin(value: object, field: str) -> str:
 
 def _need_kzt_str(value: object) -> str:
     if type(value) is not str:
-        raise InvalidValue(f'must be a string of KZT like "1500000.50", got {_json_kind(value)} {value!r:.40}')
+        raise InvalidValue(
+            f'must be a string of KZT like "1500000.50", got {_json_kind(value)} {value!r:.40}'
+        )
     return value
 
 
@@ -249,7 +252,7 @@ def _at(value: object, field: str) -> datetime:
             f"or Z, got {text[:40]!r}"
         )
     if text.endswith("-00:00"):
-        raise InvalidValue(f'offset "-00:00" means an unknown offset; give the real one, got {text!r}')
+        raise InvalidValue(f'offset "-00:00" means "offset unknown"; give the real one, got {text!r}')
     try:
         moment = datetime.fromisoformat(text.upper())
     except ValueError as error:
@@ -261,7 +264,7 @@ def _at(value: object, field: str) -> datetime:
 def _program(value: object, field: str) -> str:
     text = _need_str(value)
     if _PROGRAM_PATTERN.fullmatch(text) is None:
-        raise InvalidValue(f'must be a three-digit budget program code like "041", got {text[:40]!r}')
+        raise InvalidValue(f'must be a three-digit budget program like "041", got {text[:40]!r}')
     return text
 
 
@@ -286,7 +289,9 @@ def _list(value: object, field: str, items_max: int) -> list[Any]:
     return value
 
 
-def _unique_list(parse_one: Callable[[object, str], str], items_max: int) -> Callable[[object, str], tuple[str, ...]]:
+def _unique_list(
+    parse_one: Callable[[object, str], str], items_max: int
+) -> Callable[[object, str], tuple[str, ...]]:
     """A list of identifiers, each parsed by `parse_one`, without repeats."""
 
     def parse(value: object, field: str) -> tuple[str, ...]:
@@ -322,7 +327,11 @@ class _Field(NamedTuple):
 
 
 def _parse_fields(
-    obj: dict[Any, Any], specs: tuple[_Field, ...], prefix: str, out: dict[str, Any], errors: list[MalformedInput]
+    obj: dict[Any, Any],
+    specs: tuple[_Field, ...],
+    prefix: str,
+    out: dict[str, Any],
+    errors: list[MalformedInput],
 ) -> None:
     """Parse `specs` out of `obj` into `out`; append every error; flag unknown keys."""
     seen = 0
@@ -421,7 +430,9 @@ def _emit_at(value: datetime) -> str:
 
 def _emit_objects(specs: tuple[_Field, ...]) -> Callable[[tuple[Any, ...]], list[dict[str, Any]]]:
     def emit(values: tuple[Any, ...]) -> list[dict[str, Any]]:
-        return [{spec.name: spec.emit(getattr(value, spec.attr)) for spec in specs} for value in values]
+        return [
+            {spec.name: spec.emit(getattr(value, spec.attr)) for spec in specs} for value in values
+        ]
 
     return emit
 
@@ -436,11 +447,17 @@ def _emit_road(value: RoadGeometry) -> dict[str, str]:
 _ABSENT: Any = object()
 
 
-def _req(name: str, parse: Callable[[object, str], Any], emit: Callable[[Any], Any] = _emit_same, attr: str = "") -> _Field:
+_Parse = Callable[[object, str], Any]
+_Emit = Callable[[Any], Any]
+
+
+def _req(name: str, parse: _Parse, emit: _Emit = _emit_same, attr: str = "") -> _Field:
+    """A required field; `attr` is the command attribute when it differs from the name."""
     return _Field(name, attr or name, True, parse, emit)
 
 
-def _opt(name: str, parse: Callable[[object, str], Any], emit: Callable[[Any], Any] = _emit_same, attr: str = "") -> _Field:
+def _opt(name: str, parse: _Parse, emit: _Emit = _emit_same, attr: str = "") -> _Field:
+    """An optional field: absent or null leaves the command's default."""
     return _Field(name, attr or name, False, parse, emit)
 
 
@@ -501,7 +518,8 @@ def _check_sources_sum(kw: dict[str, Any], errors: list[MalformedInput]) -> None
     if total_tiyn != amount_tiyn:
         errors.append(MalformedInput(
             "sources",
-            f"source amounts sum to {format_kzt(total_tiyn)} KZT, but amount is {format_kzt(amount_tiyn)} KZT",
+            f"source amounts sum to {format_kzt(total_tiyn)} KZT, "
+            f"but amount is {format_kzt(amount_tiyn)} KZT",
         ))
 
 
@@ -511,7 +529,9 @@ def _check_program(kw: dict[str, Any], errors: list[MalformedInput]) -> None:
         return
     color_program = str(_color_cached(color).program).zfill(3)
     if color_program != program:
-        errors.append(MalformedInput("program", f"is {program} but the color {color} is of program {color_program}"))
+        errors.append(MalformedInput(
+            "program", f"is {program} but the color {color} is of program {color_program}"
+        ))
 
 
 class _Schema(NamedTuple):
@@ -523,7 +543,8 @@ class _Schema(NamedTuple):
 
 _COMMON_FIELDS = (
     _req("id", _command_id),
-    _req("type", lambda value, field: value),  # checked by parse_record's dispatch; listed so it is a known field
+    # `type` is checked by parse_record's dispatch; listed here so it counts as a known field.
+    _req("type", lambda value, field: value),
     _req("at", _at, _emit_at),
 )
 
@@ -621,7 +642,8 @@ def parse_record(obj: object) -> Command:
     (item / source sums, program vs color).
     """
     if type(obj) is not dict:
-        raise MalformedInputs([MalformedInput(LINE_FIELD, f"must be a JSON object, got {_json_kind(obj)}")])
+        message = f"must be a JSON object, got {_json_kind(obj)}"
+        raise MalformedInputs([MalformedInput(LINE_FIELD, message)])
     type_name = obj.get("type")
     schema = _SCHEMAS.get(type_name) if type(type_name) is str else None
     if schema is None:
@@ -640,7 +662,7 @@ def parse_record(obj: object) -> Command:
 
 
 def _unknown_type_errors(obj: dict[Any, Any], type_name: object) -> list[MalformedInput]:
-    """Errors of `id`, `type` and `at` when the type is missing or unknown (the rest is unknowable)."""
+    """Errors of `id`, `type` and `at` when the type is missing or unknown (the rest is moot)."""
     id_spec, _, at_spec = _COMMON_FIELDS
     errors: list[MalformedInput] = []
     _parse_fields({"id": obj["id"]} if "id" in obj else {}, (id_spec,), "", {}, errors)
@@ -678,12 +700,13 @@ def command_to_record(cmd: Command) -> dict[str, Any]:
 
 
 def command_digest(cmd: Command) -> bytes:
-    """SHA-256 of the canonical record (sorted keys, compact orjson): the command's content identity.
+    """SHA-256 of the canonical record (sorted keys, compact orjson): the content identity.
 
     Equal for any two spellings of the same content — amounts `"1500000"` / `"1500000.00"`, the same
     instant at different offsets, absent vs `null` optional fields, VIN spacing, hash case.
     """
-    digest = hashlib.sha256(orjson.dumps(command_to_record(cmd), option=orjson.OPT_SORT_KEYS)).digest()
+    canonical = orjson.dumps(command_to_record(cmd), option=orjson.OPT_SORT_KEYS)
+    digest = hashlib.sha256(canonical).digest()
     assert len(digest) == 32
     return digest
 
@@ -725,7 +748,8 @@ def _parse_line(source: str, line_number: int, raw: bytes) -> ParsedLine:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as utf8_error:
-            return _line_error(source, line_number, f"is not valid UTF-8 (byte {utf8_error.start})", raw)
+            message = f"is not valid UTF-8 (byte {utf8_error.start} of the line)"
+            return _line_error(source, line_number, message, raw)
         return _line_error(source, line_number, f"is not valid JSON: {error}", raw)
     try:
         command = parse_record(obj)

@@ -1,0 +1,284 @@
+"""The `tenge-ledger` command line (SPEC §5): the composition root for operators and auditors.
+
+`main(argv) -> int` runs one command and returns its exit code, so tests call it directly:
+0 success (duplicates included), 1 some commands blocked, 2 malformed input or usage (nothing
+written), 3 verification failed, 70 internal error.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import traceback
+from collections.abc import Sequence
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from domain.errors import InvalidValue, LedgerError
+from domain.identifiers import parse_color, parse_party_id
+from domain.money import format_kzt
+from ledger import render
+from ledger.app import BLOCKED, CONFLICT, Ledger, Outcome
+from ledger.cli_commands import COMMAND_FLAGS, Flag, build_record
+from ledger.importer import ImportSummary, apply, open_sources, validate
+from ledger.interchange import MalformedInputs, parse_record
+from ledger.store import DEFAULT_STORE_URL, StoreConfig, parse_store_url
+
+EXIT_OK, EXIT_BLOCKED, EXIT_USAGE, EXIT_TAMPERED, EXIT_INTERNAL = 0, 1, 2, 3, 70
+DEMO_STORE_PATH = "tenge-ledger-demo.sqlite"
+
+
+class UsageProblem(click.ClickException):
+    """Bad input on the command line: exit 2, one clear line on stderr."""
+
+    exit_code = EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="tenge-ledger", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as problem:
+        problem.show()
+        return EXIT_USAGE if problem.exit_code in (1, 2) else problem.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return EXIT_USAGE
+    except LedgerError as problem:
+        click.echo(f"error: {problem}", err=True)
+        return EXIT_USAGE
+    except Exception:  # noqa: BLE001 - the one place that turns a bug into exit 70
+        click.echo("internal error (please report it with the lines below):", err=True)
+        traceback.print_exc(file=sys.stderr)
+        return EXIT_INTERNAL
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+class Context:
+    """What every subcommand shares: the store, opened on first use."""
+
+    def __init__(self, store_url: str) -> None:
+        self.store_url = store_url
+        self._ledger: Ledger | None = None
+
+    def ledger(self, batch_size: int | None = None) -> Ledger:
+        if self._ledger is None:
+            config = _store_config(self.store_url)
+            self._ledger = Ledger(config, batch_size=batch_size) if batch_size else Ledger(config)
+        return self._ledger
+
+
+def _store_config(url: str) -> StoreConfig:
+    try:
+        config = parse_store_url(url)
+    except LedgerError as problem:
+        raise UsageProblem(str(problem)) from problem
+    if config.kind == "sqlite":
+        parent = Path(config.env["SQLITE_DBNAME"]).parent
+        if not parent.is_dir():
+            raise UsageProblem(f"store directory {parent} does not exist")
+    return config
+
+
+def format_option(fn: Any) -> Any:
+    return click.option(
+        "--format", "fmt", type=click.Choice(render.FORMATS), default=None,
+        help="table on a terminal, json when piped; jsonl prints one object per line",
+    )(fn)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--store", envvar="TENGE_LEDGER_STORE", default=DEFAULT_STORE_URL, show_default=True,
+              help="a file path, sqlite:///PATH, memory:// or postgresql://user@host:port/db (env TENGE_LEDGER_STORE)")
+@click.version_option(package_name="tenge-ledger")
+@click.pass_context
+def cli(ctx: click.Context, store: str) -> None:
+    """tenge-ledger: an event-sourced ledger for marked (colored) budget money."""
+    ctx.obj = Context(store)
+
+
+# --- import -------------------------------------------------------------------------------
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), help="write the per-line report (JSON Lines) here")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1_000, show_default=True, help="commands per transaction")
+@click.option("--progress", type=click.Choice(["auto", "bar", "lines", "none"]), default="auto", show_default=True,
+              help="auto: a bar on a terminal; lines: one 'committed N/M' line per batch on stderr")
+@click.pass_obj
+def import_command(obj: Context, files: tuple[str, ...], report_path: str | None, batch_size: int, progress: str) -> int:
+    """Apply interchange files (JSON Lines) in order; '-' reads standard input."""
+    with ExitStack() as stack:
+        sources = open_sources(list(files), stack)
+        summary, total, kept = validate(sources)
+        if summary.error_count:
+            for error in summary.errors:
+                click.echo(error, err=True)
+            hidden = summary.error_count - len(summary.errors)
+            click.echo(f"{summary.error_count} malformed field(s){f' ({hidden} not shown)' if hidden > 0 else ''}; nothing was written", err=True)
+            return EXIT_USAGE
+        ledger = obj.ledger(batch_size)
+        report = stack.enter_context(open(report_path, "wb")) if report_path else None
+        on_batch = _progress(stack, progress, total)
+        apply(ledger, sources, total, kept, summary, report, on_batch)
+    _print_import_summary(summary, total)
+    return summary.exit_code
+
+
+def _progress(stack: ExitStack, mode: str, total: int) -> Any:
+    if mode == "lines":
+        def on_batch(done: int, all_lines: int) -> None:
+            click.echo(f"committed {done}/{all_lines}", err=True)
+        return on_batch
+    if mode == "none" or (mode == "auto" and not sys.stderr.isatty()):
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = stack.enter_context(Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=False,
+    ))
+    task = bar.add_task("importing", total=total)
+    return lambda done, _total: bar.update(task, completed=done)
+
+
+def _print_import_summary(summary: ImportSummary, total: int) -> None:
+    for problem in summary.problems:
+        click.echo(problem, err=True)
+    counts = summary.counts
+    click.echo(
+        f"{total} line(s): {counts['applied']} applied, {counts['duplicate']} duplicate, "
+        f"{counts['blocked']} blocked, {counts['conflict']} conflict", err=True,
+    )
+
+
+# --- one command each ---------------------------------------------------------------------
+
+def _make_command(cli_name: str, command_type: str, help_text: str, flags: tuple[Flag, ...]) -> click.Command:
+    def callback(**given: Any) -> int:
+        obj: Context = click.get_current_context().obj
+        command_id = given.pop("command_id") or f"cli-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+        at = given.pop("at") or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        fmt = given.pop("fmt") or render.default_format()
+        record = build_record(command_type, flags, given, command_id, at)
+        try:
+            command = parse_record(record)
+        except MalformedInputs as malformed:
+            raise UsageProblem("; ".join(f"{error.field}: {error.message}" for error in malformed.errors)) from malformed
+        [outcome] = obj.ledger().execute([command])
+        _print_outcome(command_type, outcome, fmt)
+        return EXIT_BLOCKED if outcome.status in (BLOCKED, CONFLICT) else EXIT_OK
+
+    params: list[click.Parameter] = [flag.to_click() for flag in flags]
+    params += [
+        click.Option(["--id", "command_id"], help="the command (transaction) id; generated and printed when absent"),
+        click.Option(["--at"], help="business time, RFC 3339 with offset; default now"),
+        click.Option(["--format", "fmt"], type=click.Choice(render.FORMATS), default=None, help="table or json"),
+    ]
+    return click.Command(cli_name, callback=callback, params=params, help=help_text)
+
+
+def _print_outcome(command_type: str, outcome: Outcome, fmt: str) -> None:
+    document = {"id": outcome.command_id, "type": command_type, "status": outcome.status,
+                "reason": outcome.reason, "detail": outcome.detail}
+    if fmt == "table":
+        line = f"{outcome.status} {command_type} {outcome.command_id}"
+        if outcome.reason:
+            line += f": {outcome.reason}: {outcome.detail}"
+        click.echo(line)
+    elif fmt == "jsonl":
+        render.dump_jsonl([document])
+    else:
+        render.dump_json(document)
+
+
+for _name, (_type, _help, _flags) in COMMAND_FLAGS.items():
+    cli.add_command(_make_command(_name, _type, _help, _flags))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def _checked(parse: Any, value: str | None, what: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        parsed = parse(value)
+    except InvalidValue as problem:
+        raise UsageProblem(f"{what}: {problem}") from problem
+    return parsed.text if hasattr(parsed, "text") else parsed
+
+
+@cli.command()
+@click.option("--party", help="only this holder (BIN/IIN)")
+@click.option("--color", help="only this color")
+@format_option
+@click.pass_obj
+def balance(obj: Context, party: str | None, color: str | None, fmt: str | None) -> int:
+    """Balances per holder and color."""
+    party = _checked(parse_party_id, party, "--party")
+    color = _checked(parse_color, color, "--color")
+    ledger = obj.ledger()
+    rows = []
+    for color_name in [color] if color else ledger.colors():
+        allocation = ledger.allocation(color_name)
+        if allocation is None:
+            continue
+        for holder, balance_tiyn in allocation.balances.items():
+            if party is None or holder == party:
+                rows.append({"color": color_name, "party": holder, "balance": format_kzt(balance_tiyn), "balance_tiyn": balance_tiyn})
+    fmt = fmt or render.default_format()
+    if fmt == "json":
+        render.dump_json({"position": ledger.position(), "balances": rows})
+    elif fmt == "jsonl":
+        render.dump_jsonl(rows)
+    else:
+        render.print_table("Balances", ["color", "party", "balance KZT"], ([r["color"], r["party"], r["balance"]] for r in rows), right=["balance KZT"])
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("color")
+@format_option
+@click.pass_obj
+def history(obj: Context, color: str, fmt: str | None) -> int:
+    """The color's events in order, as recorded (blocked attempts included)."""
+    color = _checked(parse_color, color, "COLOR")
+    assert color is not None
+    ledger = obj.ledger()
+    events = ledger.history(color)
+    if not events:
+        click.echo(f"color {color} was never allocated", err=True)
+        return EXIT_BLOCKED
+    fmt = fmt or render.default_format()
+    if fmt == "json":
+        render.dump_json({"color": color, "events": [render.event_document(event) for event in events]})
+    elif fmt == "jsonl":
+        render.dump_jsonl(render.event_document(event) for event in events)
+    else:
+        rows = ([event.originator_version, event.at.isoformat(), type(event).__name__, event.command_id, render.event_summary(event)] for event in events)
+        render.print_table(f"History of {color}", ["#", "at", "event", "transaction", "what"], rows)
+    return EXIT_OK
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> int:
+    """Build a realistic road-pilot scenario in a fresh store and show its balances and history."""
+    from ledger.demo import run_demo
+
+    obj: Context = ctx.obj
+    source = ctx.parent.get_parameter_source("store") if ctx.parent else None
+    store_given = source not in (None, click.core.ParameterSource.DEFAULT)
+    return run_demo(obj.store_url if store_given else DEMO_STORE_PATH, fresh_file=not store_given)
