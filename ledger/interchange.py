@@ -58,7 +58,7 @@ from domain.commands import (
     Void,
 )
 from domain.errors import InvalidValue, LedgerError, MalformedInput
-from domain.identifiers import normalize_vin, parse_color, parse_command_id, parse_party_id
+from domain.identifiers import ColorId, normalize_vin, parse_color, parse_command_id, parse_party_id
 from domain.money import format_kzt, line_total_tiyn, parse_decimal, parse_kzt
 
 __all__ = [
@@ -187,7 +187,7 @@ def _party_cached(text: str) -> str:
 
 
 @lru_cache(maxsize=_PARSE_CACHE_MAX)
-def _color_cached(text: str) -> Any:
+def _color_cached(text: str) -> ColorId:
     return parse_color(text)
 
 
@@ -252,7 +252,7 @@ def _at(value: object, field: str) -> datetime:
             f"or Z, got {text[:40]!r}"
         )
     if text.endswith("-00:00"):
-        raise InvalidValue(f'offset "-00:00" means "offset unknown"; give the real one, got {text!r}')
+        raise InvalidValue(f'offset "-00:00" means "unknown offset"; give the real one: {text!r}')
     try:
         moment = datetime.fromisoformat(text.upper())
     except ValueError as error:
@@ -527,7 +527,7 @@ def _check_program(kw: dict[str, Any], errors: list[MalformedInput]) -> None:
     color, program = kw.get("color"), kw.get("program")
     if color is None or program is None:
         return
-    color_program = str(_color_cached(color).program).zfill(3)
+    color_program = _color_cached(color).program
     if color_program != program:
         errors.append(MalformedInput(
             "program", f"is {program} but the color {color} is of program {color_program}"
@@ -724,13 +724,13 @@ def read_lines(stream: BinaryIO, source: str) -> Iterator[ParsedLine]:
         if not chunk:
             return
         line_number += 1
-        if line_number == 1 and chunk.startswith(_UTF8_BOM):
-            chunk = chunk[len(_UTF8_BOM):]
         if not chunk.endswith(b"\n") and len(chunk) == LINE_BYTES_MAX + 2:
             _skip_rest_of_line(stream)
             yield _line_error(source, line_number, f"is longer than {LINE_BYTES_MAX} bytes", b"")
             continue
         raw = chunk[:-1] if chunk.endswith(b"\n") else chunk
+        if line_number == 1 and raw.startswith(_UTF8_BOM):
+            raw = raw[len(_UTF8_BOM):]
         if raw.endswith(b"\r"):
             raw = raw[:-1]
         if len(raw) > LINE_BYTES_MAX:

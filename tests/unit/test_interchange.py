@@ -445,6 +445,27 @@ def test_read_lines_accepts_a_line_of_exactly_one_mebibyte() -> None:
     assert [e.field for e in parsed.errors] == ["reason"]  # too long a string, but the line is read
 
 
+class _LineOnlyStream:
+    """A stream that only supports readline(limit): proves read_lines never slurps the input."""
+
+    def __init__(self, data: bytes) -> None:
+        self._buffer = io.BytesIO(data)
+        self.reads = 0
+
+    def readline(self, limit: int = -1) -> bytes:
+        assert 0 < limit <= LINE_BYTES_MAX + 2
+        self.reads += 1
+        return self._buffer.readline(limit)
+
+
+def test_read_lines_streams_line_by_line() -> None:
+    good = orjson.dumps(VALID[15][0])
+    stream = _LineOnlyStream(b"\n".join([good] * 5))
+    lines = read_lines(stream, "-")  # type: ignore[arg-type]
+    assert next(lines).line == 1 and stream.reads == 1
+    assert [p.line for p in lines] == [2, 3, 4, 5]
+
+
 def test_format_error() -> None:
     error = MalformedInput("items[2].unit_price", "must be a string")
     assert format_error("a.jsonl", 7, error) == "a.jsonl:7: items[2].unit_price: must be a string"
