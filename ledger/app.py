@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -37,10 +38,12 @@ CACHE_AGGREGATES_MAX = 50_000
 APPLIED, DUPLICATE, BLOCKED, CONFLICT = "applied", "duplicate", "blocked", "conflict"
 
 
+@lru_cache(maxsize=100_000)
 def color_stream(color: str) -> UUID:
     return uuid5(NAMESPACE, "color:" + color)
 
 
+@lru_cache(maxsize=100_000)
 def party_stream(party: str) -> UUID:
     return uuid5(NAMESPACE, "party:" + party)
 

@@ -248,17 +248,19 @@ def _at(value: object, field: str) -> datetime:
     text = _need_str(value)
     if _AT_PATTERN.fullmatch(text) is None:
         raise InvalidValue(
-            f"must be an RFC 3339 time with seconds and an explicit offset like {_AT_EXAMPLE} "
-            f"or Z, got {text[:40]!r}"
+            f"must be an RFC 3339 time with seconds (at most 6 decimals) and an explicit offset "
+            f"(Z or ±HH:MM) like {_AT_EXAMPLE}, got {text[:40]!r}"
         )
     if text.endswith("-00:00"):
         raise InvalidValue(f'offset "-00:00" means "unknown offset"; give the real one: {text!r}')
     try:
         moment = datetime.fromisoformat(text.upper())
-    except ValueError as error:
-        raise InvalidValue(f"is not a valid time: {error}, got {text!r}") from error
-    assert moment.tzinfo is not None, text
-    return moment.astimezone(timezone.utc)
+        if moment.tzinfo is not timezone.utc:
+            moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as error:
+        raise InvalidValue(f"is not a valid time ({error}): {text!r}") from error
+    assert moment.tzinfo is timezone.utc, text
+    return moment
 
 
 def _program(value: object, field: str) -> str:
@@ -326,22 +328,40 @@ class _Field(NamedTuple):
     emit: Callable[[Any], Any]
 
 
+class _Parser(NamedTuple):
+    """Fields of one JSON object by interchange name, for a single pass over the object's keys."""
+
+    by_name: dict[str, tuple[str, bool, Callable[[object, str], Any]]]  # attr, required, parse
+    required: tuple[str, ...]
+
+
+def _parser(specs: tuple[_Field, ...]) -> _Parser:
+    by_name = {spec.name: (spec.attr, spec.required, spec.parse) for spec in specs}
+    assert len(by_name) == len(specs), "field names are unique"
+    return _Parser(by_name, tuple(spec.name for spec in specs if spec.required))
+
+
 def _parse_fields(
     obj: dict[Any, Any],
-    specs: tuple[_Field, ...],
+    parser: _Parser,
     prefix: str,
     out: dict[str, Any],
     errors: list[MalformedInput],
 ) -> None:
-    """Parse `specs` out of `obj` into `out`; append every error; flag unknown keys."""
-    seen = 0
-    for name, attr, required, parse, _ in specs:
-        value = obj.get(name, _ABSENT)
-        if value is _ABSENT:
-            if required:
-                errors.append(MalformedInput(prefix + name, "required field is missing"))
+    """Parse the fields of `obj` into `out` (by attribute); append every error, in key order.
+
+    One pass over the keys present (unknown ones are errors); missing required fields are
+    looked for only when fewer required fields than expected were seen.
+    """
+    by_name = parser.by_name
+    required_seen = 0
+    for name, value in obj.items():
+        spec = by_name.get(name)
+        if spec is None:
+            errors.append(MalformedInput(f"{prefix}{name}", "unknown field"))
             continue
-        seen += 1
+        attr, required, parse = spec
+        required_seen += required
         if value is None:
             if required:
                 errors.append(MalformedInput(prefix + name, "required field must not be null"))
@@ -352,17 +372,17 @@ def _parse_fields(
             errors.append(MalformedInput(prefix + name, str(error)))
         except MalformedInputs as error:
             errors.extend(error.errors)
-    if seen != len(obj):
-        known = {spec.name for spec in specs}
-        for key in obj:
-            if key not in known:
-                errors.append(MalformedInput(f"{prefix}{key}", "unknown field"))
+    if required_seen != len(parser.required):
+        for name in parser.required:
+            if name not in obj:
+                errors.append(MalformedInput(prefix + name, "required field is missing"))
 
 
 def _objects(
     cls: type, specs: tuple[_Field, ...], items_max: int, non_empty: bool
 ) -> Callable[[object, str], tuple[Any, ...]]:
     """A list of small JSON objects, each becoming an instance of `cls`."""
+    parser = _parser(specs)
 
     def parse(value: object, field: str) -> tuple[Any, ...]:
         entries = _list(value, field, items_max)
@@ -377,7 +397,7 @@ def _objects(
                 continue
             out: dict[str, Any] = {}
             errors_before = len(errors)
-            _parse_fields(entry, specs, name + ".", out, errors)
+            _parse_fields(entry, parser, name + ".", out, errors)
             if len(errors) == errors_before:
                 parsed.append(cls(**out))
         if errors:
@@ -392,7 +412,7 @@ def _road(value: object, field: str) -> RoadGeometry:
         raise _wrong_type("an object", value)
     out: dict[str, Any] = {}
     errors: list[MalformedInput] = []
-    _parse_fields(value, _ROAD_FIELDS, field + ".", out, errors)
+    _parse_fields(value, _ROAD_PARSER, field + ".", out, errors)
     if errors:
         raise MalformedInputs(errors)
     return RoadGeometry(**out)
@@ -482,6 +502,7 @@ _ROAD_FIELDS = (
     _req("width_m", _positive_decimal, _emit_decimal),
     _req("asphalt_cm", _positive_decimal, _emit_decimal),
 )
+_ROAD_PARSER = _parser(_ROAD_FIELDS)
 
 _parties = _unique_list(_party, PARTIES_MAX)
 _assets = _unique_list(_vin, ASSETS_MAX)
@@ -536,7 +557,8 @@ def _check_program(kw: dict[str, Any], errors: list[MalformedInput]) -> None:
 
 class _Schema(NamedTuple):
     cls: type[Command]
-    fields: tuple[_Field, ...]
+    fields: tuple[_Field, ...]  # after id, type, at
+    parser: _Parser  # of every field including id, type, at
     check: Callable[[dict[str, Any], list[MalformedInput]], None] | None
     defaults: dict[str, Any]  # attr -> default value, for the optional fields
 
@@ -621,7 +643,7 @@ def _build_schemas() -> dict[str, _Schema]:
             assert (field_default is MISSING) == spec.required, (cls, spec.name)
             if not spec.required:
                 defaults[spec.attr] = field_default
-        schemas[cls.TYPE] = _Schema(cls, _COMMON_FIELDS + specs, check, defaults)
+        schemas[cls.TYPE] = _Schema(cls, specs, _parser(_COMMON_FIELDS + specs), check, defaults)
     assert set(schemas) == set(COMMAND_TYPES), "every command type has an interchange schema"
     return schemas
 
@@ -637,9 +659,9 @@ _TYPES_LISTED = ", ".join(COMMAND_TYPES)
 def parse_record(obj: object) -> Command:
     """Validate one decoded interchange object and return its command (SPEC §3).
 
-    Raises MalformedInputs with every field error of the object, in a stable order: `id`, `type`,
-    `at`, then the type's fields in SPEC order, unknown fields, then cross-field checks
-    (item / source sums, program vs color).
+    Raises MalformedInputs with every field error of the object: field errors in the order of the
+    object's keys, then missing required fields, then cross-field checks (item / source sums,
+    program vs color). An unknown or missing `type` reports only `id`, `type` and `at`.
     """
     if type(obj) is not dict:
         message = f"must be a JSON object, got {_json_kind(obj)}"
@@ -650,7 +672,7 @@ def parse_record(obj: object) -> Command:
         raise MalformedInputs(_unknown_type_errors(obj, type_name))
     errors: list[MalformedInput] = []
     kw: dict[str, Any] = {}
-    _parse_fields(obj, schema.fields, "", kw, errors)
+    _parse_fields(obj, schema.parser, "", kw, errors)
     if schema.check is not None:
         schema.check(kw, errors)  # runs on whatever fields parsed; skips what is missing
     if errors:
@@ -665,7 +687,7 @@ def _unknown_type_errors(obj: dict[Any, Any], type_name: object) -> list[Malform
     """Errors of `id`, `type` and `at` when the type is missing or unknown (the rest is moot)."""
     id_spec, _, at_spec = _COMMON_FIELDS
     errors: list[MalformedInput] = []
-    _parse_fields({"id": obj["id"]} if "id" in obj else {}, (id_spec,), "", {}, errors)
+    _parse_fields({"id": obj["id"]} if "id" in obj else {}, _parser((id_spec,)), "", {}, errors)
     if "type" not in obj:
         message = "required field is missing"
     elif type_name is None:
@@ -675,7 +697,7 @@ def _unknown_type_errors(obj: dict[Any, Any], type_name: object) -> list[Malform
     else:
         message = f"must be one of {_TYPES_LISTED}, got {type_name[:40]!r}"
     errors.append(MalformedInput("type", message))
-    _parse_fields({"at": obj["at"]} if "at" in obj else {}, (at_spec,), "", {}, errors)
+    _parse_fields({"at": obj["at"]} if "at" in obj else {}, _parser((at_spec,)), "", {}, errors)
     assert errors
     return errors
 
@@ -691,7 +713,7 @@ def command_to_record(cmd: Command) -> dict[str, Any]:
     assert type(cmd) is schema.cls, f"not a command: {cmd!r}"
     record: dict[str, Any] = {"id": cmd.id, "type": cmd.TYPE, "at": _emit_at(cmd.at)}
     defaults = schema.defaults
-    for spec in schema.fields[3:]:
+    for spec in schema.fields:
         value = getattr(cmd, spec.attr)
         if not spec.required and value == defaults[spec.attr]:
             continue

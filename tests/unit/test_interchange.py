@@ -237,6 +237,10 @@ def test_an_at_with_fractional_seconds_is_accepted() -> None:
     assert command_to_record(parse_record(record))["at"] == "2025-03-01T05:00:00.250000Z"
 
 
+def test_an_at_may_use_lower_case_t_and_z() -> None:
+    assert parse_record(dict(VALID[15][0], at="2025-03-01t05:00:00z")).at == AT_UTC
+
+
 # --- Malformed input names the right field -------------------------------------------------------
 
 def _transfer(**changes: object) -> dict:
@@ -276,6 +280,9 @@ _DROP = object()
         (_transfer(at="2025-03-01T10:00+05:00"), "at"),  # no seconds
         (_transfer(at="2025-02-30T10:00:00Z"), "at"),
         (_transfer(at="2025-03-01T10:00:00-00:00"), "at"),
+        (_transfer(at="2025-03-01T10:00:00+24:00"), "at"),
+        (_transfer(at="0001-01-01T00:00:00+05:00"), "at"),  # before year 1 in UTC
+        (_transfer(at="2025-03-01T10:00:00.1234567Z"), "at"),
         (_transfer(at=1740805200), "at"),
         (_transfer(kind="bonus"), "kind"),  # wrong enum
         (_transfer(invoice=True), "invoice"),  # a bool is not a string
@@ -363,8 +370,9 @@ def test_every_error_on_one_line_is_reported() -> None:
     record = _transfer(amount=300000, to="040612345678", kind="bonus", extra="?", at="2025-03-01T10:00:00",
                        sources=[{"lot": "a b", "amount": "1"}, {"lot": "b", "amount": 2}])
     del record["color"]
-    assert _fields(record) == ["at", "color", "to", "amount", "kind", "sources[0].lot", "sources[1].amount",
-                               "extra"]
+    # Errors come in the order of the object's keys, then missing required fields.
+    assert _fields(record) == ["at", "to", "amount", "kind", "sources[0].lot", "sources[1].amount",
+                               "extra", "color"]
 
 
 def test_an_unknown_type_still_reports_id_and_at() -> None:
