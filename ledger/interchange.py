@@ -244,7 +244,12 @@ def _date(value: object, field: str) -> date:
 
 
 def _at(value: object, field: str) -> datetime:
-    """RFC 3339 date-time with seconds and an explicit offset; returned in UTC."""
+    """RFC 3339 date-time with seconds and an explicit offset, kept as written.
+
+    The offset matters for business dates (a payment at 01:00+05:00 on 1 January is in the new
+    year locally); the canonical record (and so the digest) uses UTC, so the same instant written
+    with two offsets is still the same content.
+    """
     text = _need_str(value)
     if _AT_PATTERN.fullmatch(text) is None:
         raise InvalidValue(
@@ -255,11 +260,10 @@ def _at(value: object, field: str) -> datetime:
         raise InvalidValue(f'offset "-00:00" means "unknown offset"; give the real one: {text!r}')
     try:
         moment = datetime.fromisoformat(text.upper())
-        if moment.tzinfo is not timezone.utc:
-            moment = moment.astimezone(timezone.utc)
+        moment.astimezone(timezone.utc)  # the UTC form must exist too
     except (ValueError, OverflowError) as error:
         raise InvalidValue(f"is not a valid time ({error}): {text!r}") from error
-    assert moment.tzinfo is timezone.utc, text
+    assert moment.utcoffset() is not None, text
     return moment
 
 
@@ -679,7 +683,7 @@ def parse_record(obj: object) -> Command:
         raise MalformedInputs(errors)
     del kw["type"]
     command = schema.cls(**kw)
-    assert command.at.tzinfo is timezone.utc
+    assert command.at.utcoffset() is not None
     return command
 
 
