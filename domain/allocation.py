@@ -94,6 +94,7 @@ class Allocation(Aggregate):
         return decide(self, command, parties)
 
     def _event(self, cls: type[e.LedgerEvent], command: c.Command, **fields: object) -> e.LedgerEvent:
+        fields.setdefault("color", self.color)
         return cls(
             originator_id=self.id, originator_version=self.version + 1,
             command_id=command.id, at=command.at, **fields,

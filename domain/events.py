@@ -45,9 +45,15 @@ class LedgerEvent:
 # --- color stream --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class FundsAllocated(LedgerEvent):
-    TOPIC: ClassVar[str] = "tenge:FundsAllocated"
+class ColorEvent(LedgerEvent):
+    """An event on a color's stream; it names the color so every event reads on its own."""
+
     color: str
+
+
+@dataclass(frozen=True)
+class FundsAllocated(ColorEvent):
+    TOPIC: ClassVar[str] = "tenge:FundsAllocated"
     pilot: str
     fiscal_year: int
     program: str
@@ -60,7 +66,7 @@ class FundsAllocated(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class ContractSigned(LedgerEvent):
+class ContractSigned(ColorEvent):
     TOPIC: ClassVar[str] = "tenge:ContractSigned"
     contract: str
     customer: str
@@ -75,7 +81,7 @@ class ContractSigned(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class ContractAmended(LedgerEvent):
+class ContractAmended(ColorEvent):
     TOPIC: ClassVar[str] = "tenge:ContractAmended"
     contract: str
     amount_tiyn: int
@@ -85,7 +91,7 @@ class ContractAmended(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class DeliveryAccepted(LedgerEvent):
+class DeliveryAccepted(ColorEvent):
     TOPIC: ClassVar[str] = "tenge:DeliveryAccepted"
     contract: str
     amount_tiyn: int
@@ -95,7 +101,7 @@ class DeliveryAccepted(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class FundsTransferred(LedgerEvent):
+class FundsTransferred(ColorEvent):
     """Money moved from payer to payee; the payee gets a new lot named `command_id`."""
 
     TOPIC: ClassVar[str] = "tenge:FundsTransferred"
@@ -109,7 +115,7 @@ class FundsTransferred(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class FundsReserved(LedgerEvent):
+class FundsReserved(ColorEvent):
     """Money left the payer into a reservation named `command_id`, awaiting release or void."""
 
     TOPIC: ClassVar[str] = "tenge:FundsReserved"
@@ -123,7 +129,7 @@ class FundsReserved(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class ReservationReleased(LedgerEvent):
+class ReservationReleased(ColorEvent):
     """The reservation reached its payee as a new lot named `command_id`."""
 
     TOPIC: ClassVar[str] = "tenge:ReservationReleased"
@@ -136,7 +142,7 @@ class ReservationReleased(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class ReservationVoided(LedgerEvent):
+class ReservationVoided(ColorEvent):
     """The reservation went back to its payer as a new lot named `command_id`."""
 
     TOPIC: ClassVar[str] = "tenge:ReservationVoided"
@@ -148,7 +154,7 @@ class ReservationVoided(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class FundsSpent(LedgerEvent):
+class FundsSpent(ColorEvent):
     TOPIC: ClassVar[str] = "tenge:FundsSpent"
     holder: str
     amount_tiyn: int
@@ -161,7 +167,7 @@ class FundsSpent(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class FundsReturned(LedgerEvent):
+class FundsReturned(ColorEvent):
     TOPIC: ClassVar[str] = "tenge:FundsReturned"
     holder: str
     amount_tiyn: int
@@ -170,7 +176,7 @@ class FundsReturned(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class ColorFrozen(LedgerEvent):
+class ColorFrozen(ColorEvent):
     """The whole color (holder None) or one holder's share of it is frozen."""
 
     TOPIC: ClassVar[str] = "tenge:ColorFrozen"
@@ -179,7 +185,7 @@ class ColorFrozen(LedgerEvent):
 
 
 @dataclass(frozen=True)
-class ColorUnfrozen(LedgerEvent):
+class ColorUnfrozen(ColorEvent):
     TOPIC: ClassVar[str] = "tenge:ColorUnfrozen"
     holder: str | None
     reason: str
@@ -190,10 +196,12 @@ class CommandBlocked(LedgerEvent):
     """An attempt the ledger refused (SPEC §4): recorded so auditors see it; nothing moved.
 
     `reason` is the broken rule as a sentence-like name (`balance_would_go_negative`);
-    `command` is the attempted command's canonical interchange record.
+    `command` is the attempted command's canonical interchange record; `color` names the color
+    the attempt was against, when it was on a color's stream.
     """
 
     TOPIC: ClassVar[str] = "tenge:CommandBlocked"
+    color: str | None
     command_type: str
     reason: str
     detail: str
