@@ -27,6 +27,7 @@ from domain.errors import LedgerError
 from domain.party import Party, ReferencePrice
 from domain.policy import Rejection
 from ledger.interchange import command_digest, command_to_record
+from ledger.read import ReadSide
 from ledger.store import StoreConfig, parse_store_url
 from ledger.transcoder import MsgpackTranscoder
 
@@ -91,7 +92,20 @@ class Ledger(Application):
         self.store = store if isinstance(store, StoreConfig) else parse_store_url(store)
         self.batch_size = batch_size
         self._cache: dict[UUID, Aggregate] = {}
+        self._read_side: ReadSide | None = None
         super().__init__(env=dict(self.store.env))
+
+    def read_side(self) -> ReadSide:
+        """The projections beside this ledger's events (opened on first use)."""
+        if self._read_side is None:
+            self._read_side = ReadSide(self)
+        return self._read_side
+
+    def close(self) -> None:
+        if self._read_side is not None:
+            self._read_side.close()
+            self._read_side = None
+        super().close()
 
     def construct_transcoder(self) -> Transcoder:
         return MsgpackTranscoder()

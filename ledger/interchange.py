@@ -793,3 +793,8 @@ def _skip_rest_of_line(stream: BinaryIO) -> None:
         chunk = stream.readline(LINE_BYTES_MAX)
         if not chunk or chunk.endswith(b"\n"):
             return
+
+
+def parse_business_time(text: object) -> datetime:
+    """An RFC 3339 time with an explicit offset (the `at` rules), for `--as-of` and friends."""
+    return _at(text, "at")

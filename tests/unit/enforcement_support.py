@@ -32,6 +32,15 @@ def tiyn(kzt: str) -> int:
     return parse_kzt(kzt)
 
 
+def two_colors(allocated: str = ALLOCATED_DEFAULT, other_allocated: str = "5000.00") -> tuple[Book, str]:
+    """A book whose administrator holds a second ROAD color too (no contracts under it)."""
+    book = Book(allocated=allocated)
+    other = color_id("ROAD", 2)
+    book.allocate(other, other_allocated)
+    book.given()
+    return book, other
+
+
 class Book:
     """One ledger, one script, a small valid world: treasury, administrator, contractor, sub.
 
@@ -202,7 +211,7 @@ class Book:
         state: dict[str, Any] = {}
         for color in self.colors:
             a = self.ledger.allocation(color)
-            if a is None:
+            if a is None or not a.allocation_id:  # never allocated (maybe only blocked attempts)
                 state[color] = None
                 continue
             state[color] = {
@@ -227,7 +236,7 @@ class Book:
         """SPEC §4: allocated = Σ balances + Σ reserved + Σ spent + Σ returned, for each color."""
         for color in self.colors:
             a = self.ledger.allocation(color)
-            if a is None:
+            if a is None or not a.allocation_id:
                 continue
             a.check()
             assert a.allocated_tiyn == (

@@ -1,0 +1,102 @@
+"""The auditors' read side: projections kept beside the events, and the questions they answer.
+
+Every query first catches up (applies events recorded since the last query). `--as-of` takes a
+store position `@N` or a business time T; a time means the position of the last event whose
+business time is at or before T — "the ledger as it stood when it had recorded everything up to T".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from domain import events as e
+from domain.errors import InvalidValue, LedgerError
+from projections.balances import Balances, balances_as_of
+from projections.base import Projection
+from projections.index import LogIndex, utc_text
+from projections.runner import OnProgress, ProjectionRunner
+from projections.trace import build_trace
+from ledger.interchange import parse_business_time
+from ledger.views import open_view_database
+
+
+class UnknownColor(LedgerError):
+    """A well-formed color that was never allocated (as of the question's position)."""
+
+
+def all_projections() -> list[Projection]:
+    return [LogIndex(), Balances()]
+
+
+class ReadSide:
+    """Projections of one ledger and the queries over them."""
+
+    def __init__(self, ledger: Any) -> None:
+        self.ledger = ledger
+        self.db = open_view_database(ledger.store)
+        self.runner = ProjectionRunner(self.db, all_projections(), self._read_log)
+
+    def _read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
+        notifications = self.ledger.recorder.select_notifications(start=after + 1, limit=limit)
+        to_event = self.ledger.mapper.to_domain_event
+        return [(n.id, to_event(n)) for n in notifications]
+
+    def catch_up(self, on_progress: OnProgress | None = None) -> int:
+        last = self.ledger.position()
+        self.runner.catch_up(until=last, last_position=last, on_progress=on_progress)
+        return last
+
+    def rebuild(self, names: Sequence[str] | None = None, on_progress: OnProgress | None = None) -> None:
+        self.runner.rebuild(names, on_progress=on_progress, last_position=self.ledger.position())
+
+    # --- as-of ------------------------------------------------------------------------------
+
+    def resolve_as_of(self, text: str | None, now: int) -> int:
+        """The store position an `--as-of` value stands for (`now` when absent)."""
+        if text is None:
+            return now
+        if text.startswith("@"):
+            digits = text[1:]
+            if not digits.isascii() or not digits.isdigit():
+                raise InvalidValue(f"--as-of @N needs a store position like @1200, got {text!r}")
+            return min(int(digits), now)
+        moment = parse_business_time(text)
+        rows = self.db.query("SELECT MAX(position) FROM ledger_transactions WHERE at_utc <= ? AND position <= ?",
+                             (utc_text(moment), now))
+        return int(rows[0][0] or 0)
+
+    # --- questions --------------------------------------------------------------------------
+
+    def balances(self, position: int | None, color: str | None = None, party: str | None = None) -> list[tuple[str, str, int]]:
+        return balances_as_of(self.db, position, color, party)
+
+    def color_events(self, color: str, position: int) -> list[tuple[int, e.LedgerEvent]]:
+        """The color's events recorded up to `position`, with their positions, in order."""
+        rows = self.db.query("SELECT stream FROM ledger_colors WHERE color = ? AND position <= ?", (color, position))
+        if not rows:
+            raise UnknownColor(f"color {color} was never allocated" + (f" as of @{position}" if position else ""))
+        stream = rows[0][0]
+        positions = self.db.query(
+            "SELECT version, position FROM ledger_transactions WHERE stream = ? AND position <= ? ORDER BY version",
+            (stream, position),
+        )
+        if not positions:
+            return []
+        last_version = int(positions[-1][0])
+        assert len(positions) == last_version, "a stream's versions are consecutive"
+        from uuid import UUID
+
+        events = list(self.ledger.events.get(UUID(stream), lte=last_version))
+        assert len(events) == last_version
+        return [(int(p), ev) for (_, p), ev in zip(positions, events, strict=True)]
+
+    def party_names(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in self.db.query("SELECT party, name FROM ledger_parties")}
+
+    def trace(self, color: str, position: int, as_of: str | None) -> dict[str, Any]:
+        events = [event for _, event in self.color_events(color, position)]
+        return build_trace(events, self.party_names(), as_of, position)
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,88 @@
+"""Balances per holder and color, now and as of any position.
+
+`ledger_balance_changes` keeps one row per (position, color, holder) change, so a balance as of
+position N is a sum over rows up to N — no replay of the store per question. `ledger_balances`
+holds the current balances for the common "now" question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from domain import events as e
+from projections.base import Projection, ViewDatabase
+
+Change = tuple[int, str, str, int]  # position, color, holder, delta_tiyn
+
+
+def balance_changes(position: int, event: e.LedgerEvent) -> Iterator[Change]:
+    """How an event changes holders' balances (money held, not reserved, spent or returned)."""
+    if isinstance(event, e.FundsAllocated):
+        yield position, event.color, event.administrator, event.amount_tiyn
+    elif isinstance(event, e.FundsTransferred):
+        yield position, event.color, event.payer, -event.amount_tiyn
+        yield position, event.color, event.payee, event.amount_tiyn
+    elif isinstance(event, e.FundsReserved):
+        yield position, event.color, event.payer, -event.amount_tiyn
+    elif isinstance(event, e.ReservationReleased):
+        yield position, event.color, event.payee, event.amount_tiyn
+    elif isinstance(event, e.ReservationVoided):
+        yield position, event.color, event.payer, event.amount_tiyn
+    elif isinstance(event, (e.FundsSpent, e.FundsReturned)):
+        yield position, event.color, event.holder, -event.amount_tiyn
+
+
+class Balances(Projection):
+    name = "balances"
+    version = 1
+    tables = ("ledger_balance_changes", "ledger_balances")
+
+    def create(self, db: ViewDatabase) -> None:
+        db.execute(
+            "CREATE TABLE ledger_balance_changes (position BIGINT NOT NULL, color TEXT NOT NULL, "
+            "holder TEXT NOT NULL, delta_tiyn BIGINT NOT NULL)"
+        )
+        db.execute("CREATE INDEX ledger_balance_changes_by_color ON ledger_balance_changes (color, holder, position)")
+        db.execute("CREATE INDEX ledger_balance_changes_by_holder ON ledger_balance_changes (holder, position)")
+        db.execute(
+            "CREATE TABLE ledger_balances (color TEXT NOT NULL, holder TEXT NOT NULL, "
+            "balance_tiyn BIGINT NOT NULL, PRIMARY KEY (color, holder))"
+        )
+
+    def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
+        changes = [change for position, event in events for change in balance_changes(position, event)]
+        if not changes:
+            return
+        db.executemany("INSERT INTO ledger_balance_changes VALUES (?, ?, ?, ?)", changes)
+        totals: dict[tuple[str, str], int] = {}
+        for _, color, holder, delta_tiyn in changes:
+            totals[color, holder] = totals.get((color, holder), 0) + delta_tiyn
+        db.executemany(
+            "INSERT INTO ledger_balances VALUES (?, ?, ?) ON CONFLICT (color, holder) "
+            "DO UPDATE SET balance_tiyn = ledger_balances.balance_tiyn + excluded.balance_tiyn",
+            [(color, holder, delta) for (color, holder), delta in totals.items()],
+        )
+
+
+def balances_as_of(db: ViewDatabase, position: int | None, color: str | None = None, party: str | None = None) -> list[tuple[str, str, int]]:
+    """(color, holder, balance_tiyn) rows, sorted; as of `position` (None: now)."""
+    where, params = [], []
+    if color is not None:
+        where.append("color = ?")
+        params.append(color)
+    if party is not None:
+        where.append("holder = ?")
+        params.append(party)
+    if position is None:
+        sql = "SELECT color, holder, balance_tiyn FROM ledger_balances"
+    else:
+        where.append("position <= ?")
+        params.append(position)
+        sql = "SELECT color, holder, SUM(delta_tiyn) FROM ledger_balance_changes"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    if position is not None:
+        sql += " GROUP BY color, holder"
+    rows = [(r[0], r[1], int(r[2])) for r in db.query(sql + " ORDER BY 1, 2", params)]
+    assert all(balance >= 0 for _, _, balance in rows), "no balance ever goes below zero"
+    return rows

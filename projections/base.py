@@ -1,0 +1,65 @@
+"""Read models that follow the store's notification log, and the runner that feeds them.
+
+A projection owns a few tables in a *view database* that lives beside the events (SQLite tables
+in the same file, PostgreSQL tables in the same schema, an in-memory SQLite database for
+`memory://`). The runner reads the log in position order, in chunks, and for each chunk writes the
+projections' rows **and** their new positions in one transaction: every event is applied exactly
+once, also across crashes (a crash rolls the chunk back; the next catch-up redoes it).
+
+SQL here is the portable subset of SQLite and PostgreSQL: `?` placeholders (the PostgreSQL adapter
+translates them), `BIGINT`/`TEXT` columns, `INSERT … ON CONFLICT … DO UPDATE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from domain import events as e
+
+Row = tuple[Any, ...]
+
+
+class ViewDatabase(Protocol):
+    """The little a projection needs from a database; implemented per store kind in `ledger`."""
+
+    kind: str  # "sqlite" | "postgresql"
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Commit on success, roll back on error."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, sql: str, rows: Sequence[Row]) -> None: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class Projection:
+    """One read model: its tables, and how an event changes them.
+
+    `version` is part of the tracked position: changing a projection's code or tables means
+    bumping it, and the runner then rebuilds that projection from the start of the log.
+    """
+
+    name = ""
+    version = 1
+    tables: tuple[str, ...] = ()
+
+    def create(self, db: ViewDatabase) -> None:
+        raise NotImplementedError
+
+    def drop(self, db: ViewDatabase) -> None:
+        for table in self.tables:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
+        """Apply events (position, event) in order; called inside the runner's transaction."""
+        raise NotImplementedError
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    assert size > 0
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

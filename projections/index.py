@@ -1,0 +1,90 @@
+"""The log index: every event's position, stream, transaction id and business time; colors; parties.
+
+`ledger_transactions` answers "which position is transaction X" (proofs), "which positions belong
+to this color up to N" (as-of history and trace) and "which position is business time T" (as-of).
+`ledger_colors` and `ledger_parties` are the current catalogue of allocations and parties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timezone
+from typing import Any
+
+import orjson
+
+from domain import events as e
+from projections.base import Projection, ViewDatabase
+
+PARTY_LIST_FIELDS = ("owners", "directors", "officials")
+PARTY_TEXT_FIELDS = ("name", "address", "phone", "status")
+
+
+def utc_text(moment: Any) -> str:
+    """A business time as fixed-width UTC text, so text order is time order."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class LogIndex(Projection):
+    name = "index"
+    version = 1
+    tables = ("ledger_transactions", "ledger_colors", "ledger_parties")
+
+    def create(self, db: ViewDatabase) -> None:
+        db.execute(
+            "CREATE TABLE ledger_transactions (position BIGINT PRIMARY KEY, stream TEXT NOT NULL, "
+            "version BIGINT NOT NULL, transaction_id TEXT NOT NULL, event TEXT NOT NULL, color TEXT, "
+            "at_utc TEXT NOT NULL)"
+        )
+        db.execute("CREATE INDEX ledger_transactions_by_id ON ledger_transactions (transaction_id)")
+        db.execute("CREATE INDEX ledger_transactions_by_color ON ledger_transactions (color, position)")
+        db.execute("CREATE INDEX ledger_transactions_by_time ON ledger_transactions (at_utc)")
+        db.execute(
+            "CREATE TABLE ledger_colors (color TEXT PRIMARY KEY, stream TEXT NOT NULL, pilot TEXT NOT NULL, "
+            "fiscal_year BIGINT NOT NULL, program TEXT NOT NULL, purpose TEXT NOT NULL, "
+            "administrator TEXT NOT NULL, treasury TEXT NOT NULL, allocated_tiyn BIGINT NOT NULL, "
+            "expires_on TEXT NOT NULL, region TEXT, position BIGINT NOT NULL)"
+        )
+        db.execute(
+            "CREATE TABLE ledger_parties (party TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
+            "status TEXT NOT NULL, registered_on TEXT, address TEXT, phone TEXT, owners TEXT NOT NULL, "
+            "directors TEXT NOT NULL, officials TEXT NOT NULL, region TEXT, position BIGINT NOT NULL)"
+        )
+
+    def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
+        rows = []
+        for position, event in events:
+            color = getattr(event, "color", None)
+            rows.append((position, str(event.originator_id), event.originator_version, event.command_id,
+                         type(event).__name__, color, utc_text(event.at)))
+            if isinstance(event, e.FundsAllocated):
+                self._color(db, position, event)
+            elif isinstance(event, e.PartyRegistered):
+                self._party(db, position, event)
+            elif isinstance(event, e.PartyUpdated):
+                self._party_update(db, position, event)
+        db.executemany("INSERT INTO ledger_transactions VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _color(self, db: ViewDatabase, position: int, ev: e.FundsAllocated) -> None:
+        db.execute(
+            "INSERT INTO ledger_colors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (ev.color, str(ev.originator_id), ev.pilot, ev.fiscal_year, ev.program, ev.purpose,
+             ev.administrator, ev.treasury, ev.amount_tiyn, ev.expires_on.isoformat(), ev.region, position),
+        )
+
+    def _party(self, db: ViewDatabase, position: int, ev: e.PartyRegistered) -> None:
+        db.execute(
+            "INSERT INTO ledger_parties VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)",
+            (ev.party, ev.name, ev.kind, ev.registered_on.isoformat() if ev.registered_on else None,
+             ev.address, ev.phone, _json(ev.owners), _json(ev.directors), _json(ev.officials), ev.region, position),
+        )
+
+    def _party_update(self, db: ViewDatabase, position: int, ev: e.PartyUpdated) -> None:
+        for field, value in ev.changes.items():
+            assert field in PARTY_TEXT_FIELDS or field in PARTY_LIST_FIELDS, field
+            stored = _json(value) if field in PARTY_LIST_FIELDS else value
+            db.execute(f"UPDATE ledger_parties SET {field} = ?, position = ? WHERE party = ?", (stored, position, ev.party))
+
+
+def _json(values: Sequence[str]) -> str:
+    return orjson.dumps(list(values)).decode()

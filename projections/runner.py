@@ -1,0 +1,96 @@
+"""Feeds the notification log to projections, exactly once, tracking positions atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from domain import events as e
+from projections.base import Projection, ViewDatabase
+
+# read_log(after_position, limit) -> [(position, event)] with position > after_position, ascending
+ReadLog = Callable[[int, int], Sequence[tuple[int, e.LedgerEvent]]]
+# on_progress(position_reached, last_position)
+OnProgress = Callable[[int, int], None]
+
+POSITIONS_TABLE = "projection_positions"
+CHUNK_EVENTS_DEFAULT = 2_000
+
+
+class ProjectionRunner:
+    """Keeps a set of projections up to date with the log."""
+
+    def __init__(self, db: ViewDatabase, projections: Sequence[Projection], read_log: ReadLog) -> None:
+        names = [p.name for p in projections]
+        assert len(set(names)) == len(names) and all(names), names
+        self.db = db
+        self.projections = {p.name: p for p in projections}
+        self.read_log = read_log
+        self._set_up()
+
+    def _set_up(self) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} "
+                "(name TEXT PRIMARY KEY, version BIGINT NOT NULL, position BIGINT NOT NULL)"
+            )
+            known = {name: version for name, version, _ in self._rows()}
+            for projection in self.projections.values():
+                if known.get(projection.name) != projection.version:
+                    self._reset(projection)
+
+    def _rows(self, lock: bool = False) -> list[tuple[str, int, int]]:
+        suffix = " FOR UPDATE" if lock and self.db.kind == "postgresql" else ""
+        return [(r[0], int(r[1]), int(r[2])) for r in self.db.query(f"SELECT name, version, position FROM {POSITIONS_TABLE}{suffix}")]
+
+    def _reset(self, projection: Projection) -> None:
+        projection.drop(self.db)
+        projection.create(self.db)
+        self.db.execute(
+            f"INSERT INTO {POSITIONS_TABLE} (name, version, position) VALUES (?, ?, 0) "
+            "ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = 0",
+            (projection.name, projection.version),
+        )
+
+    def positions(self) -> dict[str, int]:
+        return {name: position for name, _, position in self._rows() if name in self.projections}
+
+    def catch_up(self, until: int | None = None, chunk_events: int = CHUNK_EVENTS_DEFAULT,
+                 last_position: int = 0, on_progress: OnProgress | None = None) -> int:
+        """Apply every event not yet applied (up to position `until`); returns the lowest position reached."""
+        assert chunk_events > 0
+        start = min(self.positions().values(), default=0)
+        while until is None or start < until:
+            batch = [item for item in self.read_log(start, chunk_events) if until is None or item[0] <= until]
+            if not batch:
+                break
+            assert batch[0][0] > start and all(a[0] < b[0] for a, b in zip(batch, batch[1:])), "log out of order"
+            self._apply_chunk(batch)
+            start = batch[-1][0]
+            if on_progress is not None:
+                on_progress(start, last_position)
+        return start
+
+    def _apply_chunk(self, batch: Sequence[tuple[int, e.LedgerEvent]]) -> None:
+        with self.db.transaction():
+            # Re-read positions inside the transaction (locked on PostgreSQL): another process may
+            # have applied this chunk meanwhile, and nothing may be applied twice.
+            positions = {name: position for name, _, position in self._rows(lock=True)}
+            last = batch[-1][0]
+            for name, projection in self.projections.items():
+                position = positions[name]
+                if position >= last:
+                    continue
+                fresh = batch if position < batch[0][0] else [item for item in batch if item[0] > position]
+                projection.apply(self.db, fresh)
+                self.db.execute(f"UPDATE {POSITIONS_TABLE} SET position = ? WHERE name = ?", (last, name))
+
+    def rebuild(self, names: Sequence[str] | None = None, on_progress: OnProgress | None = None, last_position: int = 0) -> None:
+        """Drop and rebuild the named projections (all by default) from the start of the log."""
+        chosen = list(names) if names else list(self.projections)
+        unknown = [name for name in chosen if name not in self.projections]
+        if unknown:
+            raise KeyError(f"no projection named {', '.join(unknown)}; known: {', '.join(self.projections)}")
+        with self.db.transaction():
+            for name in chosen:
+                self._reset(self.projections[name])
+        self.catch_up(on_progress=on_progress, last_position=last_position)
