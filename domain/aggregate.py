@@ -26,7 +26,7 @@ class Aggregate:
         """The event recording that `command` was refused for `rejection`."""
         return e.CommandBlocked(
             originator_id=self.id, originator_version=self.version + 1, command_id=command.id,
-            at=command.at, color=getattr(self, "color", None) or None, command_type=command.TYPE, reason=rejection.reason,
+            at=command.at, color=getattr(self, "color", None) or getattr(command, "color", None), command_type=command.TYPE, reason=rejection.reason,
             detail=rejection.detail, command=record,
         )
 

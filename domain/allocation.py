@@ -90,7 +90,7 @@ class Allocation(Aggregate):
         """The event `command` causes on this color, or why it is blocked."""
         decide = _DECISIONS.get(type(command))
         assert decide is not None, f"{command.TYPE} is not a color command"
-        assert self.version > 0 or isinstance(command, c.Allocate)
+        assert self.allocated or isinstance(command, c.Allocate)
         return decide(self, command, parties)
 
     def _event(self, cls: type[e.LedgerEvent], command: c.Command, **fields: object) -> e.LedgerEvent:
@@ -101,7 +101,7 @@ class Allocation(Aggregate):
         )
 
     def _decide_allocate(self, cmd: c.Allocate, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
-        if self.version > 0:
+        if self.allocated:
             return Rejection("color_already_allocated", f"color {cmd.color} was allocated by {self.allocation_id}")
         for role, party in (("treasury", cmd.treasury), ("administrator", cmd.administrator)):
             rejection = _require_party(parties, party, role)
@@ -174,13 +174,13 @@ class Allocation(Aggregate):
         )
 
     def _decide_pay(self, cmd: c.Transfer | c.Reserve, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
-        rejection = self._check_can_move(cmd, cmd.payer)
-        if rejection:
-            return rejection
         for party in (cmd.payer, cmd.payee):
             rejection = _require_party(parties, party, None)
             if rejection:
                 return rejection
+        rejection = self._check_can_move(cmd, cmd.payer)
+        if rejection:
+            return rejection
         contract = self._contract_for_payment(cmd)
         if isinstance(contract, Rejection):
             return contract
@@ -253,7 +253,7 @@ class Allocation(Aggregate):
                 "category_not_allowed_in_pilot",
                 f"{self.pilot} allows {', '.join(sorted(ALLOWED_SPEND_CATEGORIES[self.pilot]))}; not {cmd.category}",
             )
-        rejection = self._check_can_move(cmd, cmd.holder) or _require_party(parties, cmd.holder, None)
+        rejection = _require_party(parties, cmd.holder, None) or self._check_can_move(cmd, cmd.holder)
         if rejection:
             return rejection
         if cmd.contract is not None and cmd.contract not in self.contracts:
@@ -333,6 +333,11 @@ class Allocation(Aggregate):
 
     def _is_supplier(self, party: str) -> bool:
         return any(k.supplier == party for k in self.contracts.values())
+
+    @property
+    def allocated(self) -> bool:
+        """True once the color's allocation was recorded (a blocked attempt does not count)."""
+        return bool(self.color)
 
     @property
     def allocation_id(self) -> str:

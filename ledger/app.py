@@ -156,7 +156,8 @@ class Ledger(Application):
 
     def allocation(self, color: str) -> Allocation | None:
         aggregate = self._fresh(Allocation, color_stream(color))
-        return aggregate if aggregate.version else None
+        assert isinstance(aggregate, Allocation)
+        return aggregate if aggregate.allocated else None
 
     def party(self, party: str) -> Party | None:
         aggregate = self._fresh(Party, party_stream(party))
@@ -277,7 +278,7 @@ class _BatchRun:
         else:
             stream = color_stream(command.color)  # type: ignore[attr-defined]
         allocation = self.ledger.load(Allocation, stream)
-        if allocation.version == 0 and not isinstance(command, c.Allocate):
+        if not allocation.allocated and not isinstance(command, c.Allocate):
             return Rejection("unknown_color", f"color {getattr(command, 'color', '?')} was never allocated")
         return allocation
 
