@@ -13,29 +13,21 @@ import traceback
 from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import click
 
-from domain.errors import InvalidValue, LedgerError
-from domain.identifiers import parse_color, parse_party_id
-from domain.money import format_kzt
+from domain.errors import LedgerError
 from ledger import render
-from ledger.app import BLOCKED, CONFLICT, Ledger, Outcome
+from ledger.app import BLOCKED, CONFLICT, Outcome
+from ledger.cli_base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Context, UsageProblem
 from ledger.cli_commands import COMMAND_FLAGS, Flag, build_record
+from ledger.cli_read import READ_COMMANDS
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
-from ledger.store import DEFAULT_STORE_URL, StoreConfig, parse_store_url
+from ledger.store import DEFAULT_STORE_URL
 
-EXIT_OK, EXIT_BLOCKED, EXIT_USAGE, EXIT_TAMPERED, EXIT_INTERNAL = 0, 1, 2, 3, 70
 DEMO_STORE_PATH = "tenge-ledger-demo.sqlite"
-
-
-class UsageProblem(click.ClickException):
-    """Bad input on the command line: exit 2, one clear line on stderr."""
-
-    exit_code = EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,39 +55,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
-
-
-class Context:
-    """What every subcommand shares: the store, opened on first use."""
-
-    def __init__(self, store_url: str) -> None:
-        self.store_url = store_url
-        self._ledger: Ledger | None = None
-
-    def ledger(self, batch_size: int | None = None) -> Ledger:
-        if self._ledger is None:
-            config = _store_config(self.store_url)
-            self._ledger = Ledger(config, batch_size=batch_size) if batch_size else Ledger(config)
-        return self._ledger
-
-
-def _store_config(url: str) -> StoreConfig:
-    try:
-        config = parse_store_url(url)
-    except LedgerError as problem:
-        raise UsageProblem(str(problem)) from problem
-    if config.kind == "sqlite":
-        parent = Path(config.env["SQLITE_DBNAME"]).parent
-        if not parent.is_dir():
-            raise UsageProblem(f"store directory {parent} does not exist")
-    return config
-
-
-def format_option(fn: Any) -> Any:
-    return click.option(
-        "--format", "fmt", type=click.Choice(render.FORMATS), default=None,
-        help="table on a terminal, json when piped; jsonl prints one object per line",
-    )(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -126,7 +85,7 @@ def import_command(obj: Context, files: tuple[str, ...], report_path: str | None
             for error in summary.errors:
                 click.echo(error, err=True)
             hidden = summary.error_count - len(summary.errors)
-            click.echo(f"{summary.error_count} malformed field(s){f' ({hidden} not shown)' if hidden > 0 else ''}; nothing was written", err=True)
+            click.echo(f"{summary.error_count} problem(s) in the input{f' ({hidden} not shown)' if hidden > 0 else ''}; nothing was written", err=True)
             return EXIT_USAGE
         ledger = obj.ledger(batch_size)
         report = stack.enter_context(open(report_path, "wb")) if report_path else None
@@ -176,7 +135,7 @@ def _make_command(cli_name: str, command_type: str, help_text: str, flags: tuple
         try:
             command = parse_record(record)
         except MalformedInputs as malformed:
-            raise UsageProblem("; ".join(f"{error.field}: {error.message}" for error in malformed.errors)) from malformed
+            raise UsageProblem("; ".join(f"{_flag_name(error.field)}: {error.message}" for error in malformed.errors)) from malformed
         [outcome] = obj.ledger().execute([command])
         _print_outcome(command_type, outcome, fmt)
         return EXIT_BLOCKED if outcome.status in (BLOCKED, CONFLICT) else EXIT_OK
@@ -188,6 +147,17 @@ def _make_command(cli_name: str, command_type: str, help_text: str, flags: tuple
         click.Option(["--format", "fmt"], type=click.Choice(render.FORMATS), default=None, help="table or json"),
     ]
     return click.Command(cli_name, callback=callback, params=params, help=help_text)
+
+
+def _flag_name(field: str) -> str:
+    """The command-line flag a field error is about (`items[2].unit_price` → `--item #3`)."""
+    name, _, rest = field.partition("[")
+    flag = {"owners": "owner", "directors": "director", "officials": "official", "items": "item",
+            "assets": "asset", "quantities": "quantity", "sources": "source"}.get(name, name)
+    if rest:
+        index = rest.split("]")[0]
+        return f"--{flag.replace('_', '-')} #{int(index) + 1}" if index.isdigit() else f"--{flag}"
+    return "--" + flag.replace("_", "-")
 
 
 def _print_outcome(command_type: str, outcome: Outcome, fmt: str) -> None:
@@ -208,70 +178,6 @@ for _name, (_type, _help, _flags) in COMMAND_FLAGS.items():
     cli.add_command(_make_command(_name, _type, _help, _flags))
 
 
-# --- reading ------------------------------------------------------------------------------
-
-def _checked(parse: Any, value: str | None, what: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        parsed = parse(value)
-    except InvalidValue as problem:
-        raise UsageProblem(f"{what}: {problem}") from problem
-    return parsed.text if hasattr(parsed, "text") else parsed
-
-
-@cli.command()
-@click.option("--party", help="only this holder (BIN/IIN)")
-@click.option("--color", help="only this color")
-@format_option
-@click.pass_obj
-def balance(obj: Context, party: str | None, color: str | None, fmt: str | None) -> int:
-    """Balances per holder and color."""
-    party = _checked(parse_party_id, party, "--party")
-    color = _checked(parse_color, color, "--color")
-    ledger = obj.ledger()
-    rows = []
-    for color_name in [color] if color else ledger.colors():
-        allocation = ledger.allocation(color_name)
-        if allocation is None:
-            continue
-        for holder, balance_tiyn in allocation.balances.items():
-            if party is None or holder == party:
-                rows.append({"color": color_name, "party": holder, "balance": format_kzt(balance_tiyn), "balance_tiyn": balance_tiyn})
-    fmt = fmt or render.default_format()
-    if fmt == "json":
-        render.dump_json({"position": ledger.position(), "balances": rows})
-    elif fmt == "jsonl":
-        render.dump_jsonl(rows)
-    else:
-        render.print_table("Balances", ["color", "party", "balance KZT"], ([r["color"], r["party"], r["balance"]] for r in rows), right=["balance KZT"])
-    return EXIT_OK
-
-
-@cli.command()
-@click.argument("color")
-@format_option
-@click.pass_obj
-def history(obj: Context, color: str, fmt: str | None) -> int:
-    """The color's events in order, as recorded (blocked attempts included)."""
-    color = _checked(parse_color, color, "COLOR")
-    assert color is not None
-    ledger = obj.ledger()
-    events = ledger.history(color)
-    if not events:
-        click.echo(f"color {color} was never allocated", err=True)
-        return EXIT_BLOCKED
-    fmt = fmt or render.default_format()
-    if fmt == "json":
-        render.dump_json({"color": color, "events": [render.event_document(event) for event in events]})
-    elif fmt == "jsonl":
-        render.dump_jsonl(render.event_document(event) for event in events)
-    else:
-        rows = ([event.originator_version, event.at.isoformat(), type(event).__name__, event.command_id, render.event_summary(event)] for event in events)
-        render.print_table(f"History of {color}", ["#", "at", "event", "transaction", "what"], rows)
-    return EXIT_OK
-
-
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> int:
@@ -282,3 +188,7 @@ def demo(ctx: click.Context) -> int:
     source = ctx.parent.get_parameter_source("store") if ctx.parent else None
     store_given = source not in (None, click.core.ParameterSource.DEFAULT)
     return run_demo(obj.store_url if store_given else DEMO_STORE_PATH, fresh_file=not store_given)
+
+
+for _command in READ_COMMANDS:
+    cli.add_command(_command)

@@ -184,4 +184,4 @@ def test_balance_jsonl_lists_one_row_per_line(capsys, tmp_path, url):
     run = cli(capsys, "--store", url, "balance", "--format", "jsonl")
     assert run.code == 0
     rows = [json.loads(line) for line in run.out.splitlines()]
-    assert rows == [{"color": n["color"], "party": n["admin"], "balance": "5000.00", "balance_tiyn": 500000}]
+    assert rows == [{"color": n["color"], "party": n["admin"], "name": "Administrator 2", "balance": "5000.00", "balance_tiyn": 500000}]

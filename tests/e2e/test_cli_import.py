@@ -161,7 +161,7 @@ def test_malformed_file_reports_every_error_and_writes_nothing(capsys, tmp_path,
             found.append((int(match["line"]), match["field"]))
     assert found == expected, run.err
     assert "nothing was written" in run.err
-    assert f"{len(expected)} malformed" in run.err
+    assert f"{len(expected)} problem(s) in the input" in run.err
     assert run.out == ""
     assert snapshot(capsys, url, world.colors) == before, "balances and history unchanged"
     assert not report.exists() or report.read_text() == "", "no report lines: nothing was applied"
@@ -307,7 +307,7 @@ def test_a_malformed_second_file_stops_the_good_first_one_too(capsys, tmp_path, 
 
     assert run.code == 2
     assert f"{bad}:3: amount: unknown field" in run.err
-    assert json.loads(balance_json(capsys, url)) == {"position": 0, "balances": []}
+    assert json.loads(balance_json(capsys, url)) == {"as_of": "@0", "position": 0, "balances": []}
 
 
 def test_store_as_plain_path_and_from_the_environment(capsys, tmp_path, monkeypatch):

@@ -58,7 +58,7 @@ def test_malformed_standard_input_names_stdin_and_writes_nothing(capsys, tmp_pat
 
     assert done.returncode == 2
     assert "<stdin>:3: kind: " in done.stderr.decode()
-    assert cli(capsys, "--store", url, "balance", "--format", "json").json() == {"position": 0, "balances": []}
+    assert cli(capsys, "--store", url, "balance", "--format", "json").json() == {"as_of": "@0", "position": 0, "balances": []}
 
 
 def test_python_m_ledger_help(tmp_path):

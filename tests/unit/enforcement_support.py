@@ -83,7 +83,9 @@ class Book:
         self.colors.append(color)
         return self.script.allocate(color, self.treasury, self.admin, amount, expires_on, **kw)["id"]
 
-    def sign(self, contract: str, customer: str, supplier: str, amount: str, color: str | None = None, **kw: Any) -> str:
+    def sign(
+        self, contract: str, customer: str, supplier: str, amount: str, color: str | None = None, **kw: Any
+    ) -> str:
         return self.script.contract(contract, color or self.color, customer, supplier, amount, **kw)["id"]
 
     def amend(self, contract: str, amount: str, **kw: Any) -> str:
@@ -157,6 +159,10 @@ class Book:
         self._setup(pending[:-1])
         return self._run(pending[-1:])[0]
 
+    def run_pending_together(self) -> list[Outcome]:
+        """Run every pending command in one `execute` call; their outcomes, whatever they are."""
+        return self._run(self._pending())
+
     def expect_applied(self) -> Outcome:
         outcome = self.attempt()
         assert (outcome.status, outcome.reason) == ("applied", None), outcome
@@ -205,6 +211,12 @@ class Book:
         matching = [ev for ev in self.ledger.history(color or self.color) if ev.command_id == command_id]
         assert len(matching) == 1, (command_id, matching)
         return matching[0]
+
+    def consumed(self, command_id: str, color: str | None = None) -> tuple[tuple[str, int], ...]:
+        """The (lot, tiyn) pairs the recorded movement of `command_id` consumed."""
+        event = self.event(command_id, color)
+        assert isinstance(event, (e.FundsTransferred, e.FundsReserved, e.FundsSpent, e.FundsReturned)), event
+        return tuple(tuple(pair) for pair in event.consumed)  # type: ignore[misc]
 
     def state(self) -> dict[str, Any]:
         """Everything a movement could change, for every color of the book."""

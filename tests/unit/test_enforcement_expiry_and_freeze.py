@@ -7,7 +7,7 @@ The books here expire on 2025-03-10. `days=9` is 2025-03-10T10:00:00+05:00 (the 
 
 from __future__ import annotations
 
-from tests.unit.enforcement_support import EVIDENCE_SHA256, Book, tiyn
+from tests.unit.enforcement_support import EVIDENCE_SHA256, Book, tiyn, two_colors
 
 EXPIRES_ON = "2025-03-10"
 LAST_DAY, NEXT_DAY = 9, 10
@@ -254,8 +254,6 @@ def test_unfreezing_a_color_that_is_not_frozen_is_blocked() -> None:
 
 
 def test_freezing_one_color_leaves_another_color_free() -> None:
-    from tests.unit.enforcement_support import two_colors
-
     book, other = two_colors()
     book.freeze()
     book.spend(book.admin, "10.00", color=other)

@@ -1,0 +1,79 @@
+"""What the CLI modules share: exit codes (SPEC §5), the store context, option helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from domain.errors import InvalidValue, LedgerError
+from ledger import render
+from ledger.app import Ledger
+from ledger.store import StoreConfig, parse_store_url
+
+EXIT_OK, EXIT_BLOCKED, EXIT_USAGE, EXIT_TAMPERED, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+
+class UsageProblem(click.ClickException):
+    """Bad input on the command line: exit 2, one clear line on stderr."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class Context:
+    """What every subcommand shares: the store, opened on first use."""
+
+    def __init__(self, store_url: str) -> None:
+        self.store_url = store_url
+        self._ledger: Ledger | None = None
+
+    def ledger(self, batch_size: int | None = None) -> Ledger:
+        if self._ledger is None:
+            config = store_config(self.store_url)
+            self._ledger = Ledger(config, batch_size=batch_size) if batch_size else Ledger(config)
+        return self._ledger
+
+
+def store_config(url: str) -> StoreConfig:
+    try:
+        config = parse_store_url(url)
+    except LedgerError as problem:
+        raise UsageProblem(str(problem)) from problem
+    if config.kind == "sqlite":
+        parent = Path(config.env["SQLITE_DBNAME"]).parent
+        if not parent.is_dir():
+            raise UsageProblem(f"store directory {parent} does not exist")
+    return config
+
+
+def format_choice(*formats: str) -> Any:
+    """The `--format` option with these choices (default: table on a terminal, json when piped)."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(formats), default=None,
+        help=f"{' | '.join(formats)}; default table on a terminal, json when piped",
+    )
+
+
+format_option = format_choice(*render.FORMATS)
+
+
+def as_of_option(fn: Any) -> Any:
+    return click.option(
+        "--as-of", "as_of", metavar="T|@N",
+        help="answer as the ledger stood at business time T (RFC 3339) or store position @N",
+    )(fn)
+
+
+def checked(parse: Any, value: str | None, what: str) -> str | None:
+    """A validated identifier from the command line; malformed input exits 2."""
+    if value is None:
+        return None
+    try:
+        parsed = parse(value)
+    except InvalidValue as problem:
+        raise UsageProblem(f"{what}: {problem}") from problem
+    return parsed.text if hasattr(parsed, "text") else parsed

@@ -1,0 +1,153 @@
+"""The auditors' commands: balance, history, trace, rebuild (SPEC §5–§6.1).
+
+Each first brings the projections up to date with the store (a progress bar on a terminal when
+there is much to catch up), then answers as of now, a business time, or a store position.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from domain.errors import InvalidValue
+from domain.identifiers import parse_color, parse_party_id
+from domain.money import format_kzt
+from ledger import render
+from ledger.cli_base import EXIT_BLOCKED, EXIT_OK, Context, UsageProblem, as_of_option, checked, format_choice, format_option
+from ledger.read import ReadSide, UnknownColor
+from ledger.trace_view import render_trace_html, render_trace_tree
+
+CATCH_UP_BAR_MIN_EVENTS = 20_000
+
+
+def _read_side(obj: Context) -> tuple[ReadSide, int]:
+    """The read side, caught up; and the current position."""
+    ledger = obj.ledger()
+    read = ledger.read_side()
+    backlog = ledger.position() - min(read.runner.positions().values(), default=0)
+    if backlog >= CATCH_UP_BAR_MIN_EVENTS and sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("catching up projections", total=backlog)
+            start = ledger.position() - backlog
+            now = read.catch_up(on_progress=lambda reached, _last: bar.update(task, completed=reached - start))
+    else:
+        now = read.catch_up()
+    return read, now
+
+
+def _position(read: ReadSide, as_of: str | None, now: int) -> int:
+    try:
+        return read.resolve_as_of(as_of, now)
+    except InvalidValue as problem:
+        raise UsageProblem(f"--as-of: {problem}") from problem
+
+
+@click.command()
+@click.option("--party", help="only this holder (BIN/IIN)")
+@click.option("--color", help="only this color")
+@as_of_option
+@format_option
+@click.pass_obj
+def balance(obj: Context, party: str | None, color: str | None, as_of: str | None, fmt: str | None) -> int:
+    """Balances per holder and color."""
+    party = checked(parse_party_id, party, "--party")
+    color = checked(parse_color, color, "--color")
+    read, now = _read_side(obj)
+    position = _position(read, as_of, now)
+    names = read.party_names()
+    rows = [
+        {"color": c, "party": holder, "name": names.get(holder, ""), "balance": format_kzt(tiyn), "balance_tiyn": tiyn}
+        for c, holder, tiyn in read.balances(None if position == now else position, color, party)
+    ]
+    fmt = fmt or render.default_format()
+    if fmt == "json":
+        render.dump_json({"as_of": as_of or f"@{position}", "position": position, "balances": rows})
+    elif fmt == "jsonl":
+        render.dump_jsonl(rows)
+    else:
+        render.print_table(f"Balances as of @{position}", ["color", "party", "name", "balance KZT"],
+                           ([r["color"], r["party"], r["name"], r["balance"]] for r in rows), right=["balance KZT"])
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("color")
+@as_of_option
+@format_option
+@click.pass_obj
+def history(obj: Context, color: str, as_of: str | None, fmt: str | None) -> int:
+    """The color's events in order, as recorded (blocked attempts included)."""
+    color = checked(parse_color, color, "COLOR")
+    assert color is not None
+    read, now = _read_side(obj)
+    position = _position(read, as_of, now)
+    try:
+        events = read.color_events(color, position)
+    except UnknownColor as unknown:
+        click.echo(f"error: {unknown}", err=True)
+        return EXIT_BLOCKED
+    documents = [{"position": p, **render.event_document(event)} for p, event in events]
+    fmt = fmt or render.default_format()
+    if fmt == "json":
+        render.dump_json({"color": color, "as_of": as_of or f"@{position}", "position": position, "events": documents})
+    elif fmt == "jsonl":
+        render.dump_jsonl(documents)
+    else:
+        rows = ([p, event.at.isoformat(), type(event).__name__, event.command_id, render.event_summary(event)] for p, event in events)
+        render.print_table(f"History of {color} as of @{position}", ["@", "at", "event", "transaction", "what"], rows)
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("color")
+@as_of_option
+@format_choice("table", "json", "html")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="with --format html: the file to write (default trace-COLOR.html)")
+@click.pass_obj
+def trace(obj: Context, color: str, as_of: str | None, fmt: str | None, out_path: str | None) -> int:
+    """Where the allocation went: holders, payments, final spends with their provenance."""
+    color = checked(parse_color, color, "COLOR")
+    assert color is not None
+    read, now = _read_side(obj)
+    position = _position(read, as_of, now)
+    try:
+        document = read.trace(color, position, as_of)
+    except UnknownColor as unknown:
+        click.echo(f"error: {unknown}", err=True)
+        return EXIT_BLOCKED
+    fmt = fmt or render.default_format()
+    if fmt == "html":
+        path = Path(out_path or f"trace-{color}.html")
+        path.write_text(render_trace_html(document), encoding="utf-8")
+        click.echo(f"wrote {path}", err=True)
+    elif fmt == "json":
+        render.dump_json(document)
+    else:
+        render_trace_tree(document)
+    return EXIT_OK
+
+
+@click.command()
+@click.option("--projection", "names", multiple=True, help="only this projection (repeatable); default all")
+@click.pass_obj
+def rebuild(obj: Context, names: tuple[str, ...]) -> int:
+    """Drop projections and rebuild them from the events."""
+    ledger = obj.ledger()
+    read = ledger.read_side()
+    known = list(read.runner.projections)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageProblem(f"--projection: no projection {', '.join(unknown)}; known: {', '.join(known)}")
+    read.rebuild(list(names) or None)
+    click.echo(f"rebuilt {', '.join(names or known)} up to @{ledger.position()}", err=True)
+    return EXIT_OK
+
+
+READ_COMMANDS: list[Any] = [balance, history, trace, rebuild]
