@@ -28,6 +28,7 @@ from domain.party import Party, ReferencePrice
 from domain.policy import Rejection
 from ledger.interchange import command_digest, command_to_record
 from ledger.read import ReadSide
+from projections.rules.config import RulesConfig
 from ledger.store import StoreConfig, parse_store_url
 from ledger.transcoder import MsgpackTranscoder
 
@@ -95,10 +96,16 @@ class Ledger(Application):
         self._read_side: ReadSide | None = None
         super().__init__(env=dict(self.store.env))
 
-    def read_side(self) -> ReadSide:
-        """The projections beside this ledger's events (opened on first use)."""
+    def read_side(self, rules: RulesConfig | None = None) -> ReadSide:
+        """The projections beside this ledger's events (opened on first use).
+
+        `rules` are the anomaly thresholds (default: RULES.md); flags computed under other
+        thresholds are rebuilt.
+        """
         if self._read_side is None:
-            self._read_side = ReadSide(self)
+            self._read_side = ReadSide(self, rules)
+        else:
+            assert rules is None or rules == self._read_side.flags_projection.config, "one rules config per ledger"
         return self._read_side
 
     def close(self) -> None:

@@ -60,11 +60,13 @@ def run() -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--store", envvar="TENGE_LEDGER_STORE", default=DEFAULT_STORE_URL, show_default=True,
               help="a file path, sqlite:///PATH, memory:// or postgresql://user@host:port/db (env TENGE_LEDGER_STORE)")
+@click.option("--rules", "rules_path", envvar="TENGE_LEDGER_RULES", type=click.Path(dir_okay=False),
+              help="TOML file of anomaly-rule thresholds per pilot (env TENGE_LEDGER_RULES); default RULES.md")
 @click.version_option(package_name="tenge-ledger")
 @click.pass_context
-def cli(ctx: click.Context, store: str) -> None:
+def cli(ctx: click.Context, store: str, rules_path: str | None) -> None:
     """tenge-ledger: an event-sourced ledger for marked (colored) budget money."""
-    ctx.obj = Context(store)
+    ctx.obj = Context(store, rules_path)
 
 
 # --- import -------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ import click
 from domain.errors import InvalidValue, LedgerError
 from ledger import render
 from ledger.app import Ledger
+from ledger.read import ReadSide
+from projections.rules.config import RulesConfigError, load_config
 from ledger.store import StoreConfig, parse_store_url
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE, EXIT_TAMPERED, EXIT_INTERNAL = 0, 1, 2, 3, 70
@@ -27,8 +29,9 @@ class UsageProblem(click.ClickException):
 class Context:
     """What every subcommand shares: the store, opened on first use."""
 
-    def __init__(self, store_url: str) -> None:
+    def __init__(self, store_url: str, rules_path: str | None = None) -> None:
         self.store_url = store_url
+        self.rules_path = rules_path
         self._ledger: Ledger | None = None
 
     def ledger(self, batch_size: int | None = None) -> Ledger:
@@ -36,6 +39,14 @@ class Context:
             config = store_config(self.store_url)
             self._ledger = Ledger(config, batch_size=batch_size) if batch_size else Ledger(config)
         return self._ledger
+
+    def read_side(self) -> ReadSide:
+        """The ledger's projections, with the rule thresholds of `--rules` (default RULES.md)."""
+        try:
+            rules = load_config(self.rules_path)
+        except RulesConfigError as problem:
+            raise UsageProblem(str(problem)) from problem
+        return self.ledger().read_side(rules)
 
 
 def store_config(url: str) -> StoreConfig:

@@ -13,12 +13,14 @@ from typing import Any
 import click
 
 from domain.errors import InvalidValue
-from domain.identifiers import parse_color, parse_party_id
+from domain.identifiers import PILOTS, parse_color, parse_party_id
 from domain.money import format_kzt
 from ledger import render
 from ledger.cli_base import EXIT_BLOCKED, EXIT_OK, Context, UsageProblem, as_of_option, checked, format_choice, format_option
 from ledger.read import ReadSide, UnknownColor
 from ledger.trace_view import render_trace_html, render_trace_tree
+from projections.rules.catalog import CATALOG_ORDER
+from projections.rules.engine import SEVERITIES
 
 CATCH_UP_BAR_MIN_EVENTS = 20_000
 
@@ -26,7 +28,7 @@ CATCH_UP_BAR_MIN_EVENTS = 20_000
 def _read_side(obj: Context) -> tuple[ReadSide, int]:
     """The read side, caught up; and the current position."""
     ledger = obj.ledger()
-    read = ledger.read_side()
+    read = obj.read_side()
     backlog = ledger.position() - min(read.runner.positions().values(), default=0)
     if backlog >= CATCH_UP_BAR_MIN_EVENTS and sys.stderr.isatty():
         from rich.console import Console
@@ -140,7 +142,7 @@ def trace(obj: Context, color: str, as_of: str | None, fmt: str | None, out_path
 def rebuild(obj: Context, names: tuple[str, ...]) -> int:
     """Drop projections and rebuild them from the events."""
     ledger = obj.ledger()
-    read = ledger.read_side()
+    read = obj.read_side()
     known = list(read.runner.projections)
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -150,4 +152,39 @@ def rebuild(obj: Context, names: tuple[str, ...]) -> int:
     return EXIT_OK
 
 
-READ_COMMANDS: list[Any] = [balance, history, trace, rebuild]
+@click.command()
+@click.option("--pilot", type=click.Choice(PILOTS, case_sensitive=False), help="only flags of this pilot")
+@click.option("--color", help="only flags about this color")
+@click.option("--rule", "rule_codes", multiple=True, help="only this rule code, e.g. F01 (repeatable)")
+@click.option("--severity", type=click.Choice(SEVERITIES), help="only flags at least this severe")
+@as_of_option
+@format_option
+@click.pass_obj
+def flags(obj: Context, pilot: str | None, color: str | None, rule_codes: tuple[str, ...], severity: str | None,
+          as_of: str | None, fmt: str | None) -> int:
+    """Anomaly flags (RULES.md): what is allowed but looks like misuse, each explained."""
+    color = checked(parse_color, color, "--color")
+    codes = {code.upper() for code in rule_codes}
+    unknown = sorted(codes - set(CATALOG_ORDER))
+    if unknown:
+        raise UsageProblem(f"--rule: no rule {', '.join(unknown)}; rules: {', '.join(CATALOG_ORDER)}")
+    read, now = _read_side(obj)
+    position = _position(read, as_of, now)
+    least = SEVERITIES.index(severity) if severity else 0
+    documents = [
+        flag for flag in read.flags(position, now, as_of)
+        if (not pilot or flag["pilot"] == pilot.upper()) and (not color or flag["color"] == color)
+        and (not codes or flag["rule"] in codes) and SEVERITIES.index(flag["severity"]) >= least
+    ]
+    fmt = fmt or render.default_format()
+    if fmt == "json":
+        render.dump_json(documents)
+    elif fmt == "jsonl":
+        render.dump_jsonl(documents)
+    else:
+        rows = ([f["rule"], f["severity"], f["pilot"] or "", f["at"][:10], f["explanation"]] for f in documents)
+        render.print_table(f"{len(documents)} flag(s) as of {as_of or f'@{position}'}", ["rule", "severity", "pilot", "date", "explanation"], rows)
+    return EXIT_OK
+
+
+READ_COMMANDS: list[Any] = [balance, history, trace, flags, rebuild]

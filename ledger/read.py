@@ -14,6 +14,8 @@ from domain import events as e
 from domain.errors import InvalidValue, LedgerError
 from projections.balances import Balances, balances_as_of
 from projections.base import Projection
+from projections.flags import Flags, stored_flags
+from projections.rules.config import RulesConfig, default_config
 from projections.index import LogIndex, utc_text
 from projections.runner import OnProgress, ProjectionRunner
 from projections.trace import build_trace
@@ -25,17 +27,18 @@ class UnknownColor(LedgerError):
     """A well-formed color that was never allocated (as of the question's position)."""
 
 
-def all_projections() -> list[Projection]:
-    return [LogIndex(), Balances()]
+def all_projections(rules: RulesConfig) -> list[Projection]:
+    return [LogIndex(), Balances(), Flags(rules)]
 
 
 class ReadSide:
     """Projections of one ledger and the queries over them."""
 
-    def __init__(self, ledger: Any) -> None:
+    def __init__(self, ledger: Any, rules: RulesConfig | None = None) -> None:
         self.ledger = ledger
         self.db = open_view_database(ledger.store)
-        self.runner = ProjectionRunner(self.db, all_projections(), self._read_log)
+        self.flags_projection = Flags(rules or default_config())
+        self.runner = ProjectionRunner(self.db, [LogIndex(), Balances(), self.flags_projection], self._read_log)
 
     def _read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
         notifications = self.ledger.recorder.select_notifications(start=after + 1, limit=limit)
@@ -97,6 +100,15 @@ class ReadSide:
     def trace(self, color: str, position: int, as_of: str | None) -> dict[str, Any]:
         events = [event for _, event in self.color_events(color, position)]
         return build_trace(events, self.party_names(), as_of, position)
+
+    def flags(self, position: int, now: int, as_of: str | None) -> list[dict[str, Any]]:
+        """Flag documents as of a position (`@N`) or a business time (windows evaluated at T)."""
+        if as_of is None or as_of.startswith("@"):
+            return stored_flags(self.db, position=None if position == now else position)
+        moment = parse_business_time(as_of)
+        documents = stored_flags(self.db, at_utc=utc_text(moment))
+        pending = self.flags_projection.pending_until(self.db, moment)
+        return documents + [flag.document() for flag in pending]
 
     def close(self) -> None:
         self.db.close()

@@ -44,7 +44,7 @@ class Projection:
     """
 
     name = ""
-    version = 1
+    version: int | str = 1
     tables: tuple[str, ...] = ()
 
     def create(self, db: ViewDatabase) -> None:

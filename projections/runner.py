@@ -31,16 +31,16 @@ class ProjectionRunner:
         with self.db.transaction():
             self.db.execute(
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} "
-                "(name TEXT PRIMARY KEY, version BIGINT NOT NULL, position BIGINT NOT NULL)"
+                "(name TEXT PRIMARY KEY, version TEXT NOT NULL, position BIGINT NOT NULL)"
             )
             known = {name: version for name, version, _ in self._rows()}
             for projection in self.projections.values():
-                if known.get(projection.name) != projection.version:
+                if known.get(projection.name) != str(projection.version):
                     self._reset(projection)
 
-    def _rows(self, lock: bool = False) -> list[tuple[str, int, int]]:
+    def _rows(self, lock: bool = False) -> list[tuple[str, str, int]]:
         suffix = " FOR UPDATE" if lock and self.db.kind == "postgresql" else ""
-        return [(r[0], int(r[1]), int(r[2])) for r in self.db.query(f"SELECT name, version, position FROM {POSITIONS_TABLE}{suffix}")]
+        return [(r[0], str(r[1]), int(r[2])) for r in self.db.query(f"SELECT name, version, position FROM {POSITIONS_TABLE}{suffix}")]
 
     def _reset(self, projection: Projection) -> None:
         projection.drop(self.db)
@@ -48,7 +48,7 @@ class ProjectionRunner:
         self.db.execute(
             f"INSERT INTO {POSITIONS_TABLE} (name, version, position) VALUES (?, ?, 0) "
             "ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = 0",
-            (projection.name, projection.version),
+            (projection.name, str(projection.version)),
         )
 
     def positions(self) -> dict[str, int]:

@@ -1,0 +1,224 @@
+"""The rule engine: feeds events to the anomaly rules of RULES.md, in log order, incrementally.
+
+Each rule is a small class (`Rule`) with its code, title, pilots, the event types it reads, and its
+own state in plain containers. The engine keeps a shared `World` (parties, colors, contracts,
+prices) and a business clock: rules may *schedule* a deadline ("no acceptance within 90 days"), and
+a deadline closes when an event whose business time is past it arrives — never on the wall clock.
+
+For each event, in order: deadlines strictly before the event's time fire (oldest first); the world
+learns the event; every rule reading that event type (and covering its pilot) sees it.
+
+Everything is deterministic: the same events give the same flags, in the same order, with the same
+ids (`rule:key`), whether processed in one run or in chunks with the state saved and restored in
+between. That is what makes incremental flags equal rebuilt flags.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import msgpack
+
+from domain import events as e
+from domain.identifiers import PILOTS
+from projections.rules.config import RulesConfig
+from projections.rules.world import World
+
+SEVERITIES = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One anomaly flag (SPEC §6.2)."""
+
+    flag_id: str
+    rule: str
+    title: str
+    severity: str
+    pilot: str | None
+    color: str | None
+    transactions: tuple[str, ...]
+    parties: tuple[str, ...]
+    contracts: tuple[str, ...]
+    at: str  # RFC 3339, business time of what raised it
+    explanation: str
+    evidence: dict[str, Any]
+    position: int
+
+    def __post_init__(self) -> None:
+        assert self.severity in SEVERITIES, self.severity
+        assert self.explanation and self.flag_id.startswith(self.rule + ":")
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule, "title": self.title, "severity": self.severity, "pilot": self.pilot,
+            "color": self.color, "transactions": list(self.transactions), "parties": list(self.parties),
+            "contracts": list(self.contracts), "at": self.at, "explanation": self.explanation,
+            "evidence": self.evidence, "id": self.flag_id, "position": self.position,
+        }
+
+
+class Rule:
+    """Base of every rule. Subclasses set the class attributes and implement `on_event`."""
+
+    code: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    severity: ClassVar[str] = "medium"
+    pilots: ClassVar[frozenset[str]] = frozenset(PILOTS)
+    reads: ClassVar[tuple[type[e.LedgerEvent], ...]] = ()
+
+    def __init__(self, config: RulesConfig) -> None:
+        assert self.code and self.title and self.reads, type(self).__name__
+        self.config = config
+        self.state: dict[str, Any] = {}
+
+    def on_event(self, ctx: RuleContext, event: Any) -> None:
+        raise NotImplementedError
+
+    def on_deadline(self, ctx: RuleContext, key: str, payload: Any) -> None:
+        raise AssertionError(f"{self.code} scheduled a deadline but does not handle it")
+
+    # thresholds for the pilot at hand
+    def ratio(self, pilot: str, name: str) -> Any:
+        return self.config.ratio(self.code, pilot, name)
+
+    def tiyn(self, pilot: str, name: str) -> int:
+        return self.config.tiyn(self.code, pilot, name)
+
+    def number(self, pilot: str, name: str) -> int:
+        return self.config.number(self.code, pilot, name)
+
+    def text(self, pilot: str, name: str) -> str:
+        return self.config.text(self.code, pilot, name)
+
+
+@dataclass
+class RuleContext:
+    """What a rule sees while handling one event or deadline, and how it raises flags."""
+
+    engine: RuleEngine
+    position: int
+    at: datetime
+    pilot: str | None
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def world(self) -> World:
+        return self.engine.world
+
+    def flag(self, rule: Rule, key: str, *, explanation: str, color: str | None = None,
+             transactions: tuple[str, ...] | list[str] = (), parties: tuple[str, ...] | list[str] = (),
+             contracts: tuple[str, ...] | list[str] = (), evidence: dict[str, Any] | None = None,
+             severity: str | None = None, pilot: str | None = None, at: datetime | None = None) -> None:
+        """Raise `rule`'s flag named `key`, once: the same key never raises twice."""
+        flag_id = f"{rule.code}:{key}"
+        if flag_id in self.engine.raised:
+            return
+        self.engine.raised.add(flag_id)
+        moment = at or self.at
+        self.flags.append(Flag(
+            flag_id=flag_id, rule=rule.code, title=rule.title, severity=severity or rule.severity,
+            pilot=pilot or self.pilot or self.world.pilot_of(color), color=color,
+            transactions=tuple(dict.fromkeys(transactions)), parties=tuple(dict.fromkeys(parties)),
+            contracts=tuple(dict.fromkeys(contracts)), at=moment.isoformat(), explanation=explanation,
+            evidence=evidence or {}, position=self.position,
+        ))
+
+    def schedule(self, rule: Rule, deadline: datetime, key: str, payload: Any = None) -> None:
+        """Call `rule.on_deadline(key, payload)` once business time passes `deadline`."""
+        self.engine.schedule(rule, deadline, key, payload)
+
+
+class RuleEngine:
+    """Runs the rules over events; its whole state can be saved (`dump`) and restored (`load`)."""
+
+    def __init__(self, config: RulesConfig, rules: list[Rule]) -> None:
+        codes = [rule.code for rule in rules]
+        assert len(set(codes)) == len(codes), codes
+        self.config = config
+        self.rules = rules
+        self.world = World()
+        self.raised: set[str] = set()
+        self.deadlines: list[tuple[str, int, str, str, Any, str]] = []  # heap: (utc, seq, code, key, payload, iso)
+        self.sequence = 0
+        self._by_type: dict[type, list[Rule]] = {}
+        for rule in rules:
+            for event_type in rule.reads:
+                self._by_type.setdefault(event_type, []).append(rule)
+        self._by_code = {rule.code: rule for rule in rules}
+
+    def schedule(self, rule: Rule, deadline: datetime, key: str, payload: Any) -> None:
+        self.sequence += 1
+        heapq.heappush(self.deadlines, (_utc(deadline), self.sequence, rule.code, key, payload, deadline.isoformat()))
+
+    def process(self, position: int, event: e.LedgerEvent) -> list[Flag]:
+        """The flags raised by one event (including deadlines it passes)."""
+        flags = self._fire_deadlines(position, _utc(event.at), strictly_before=True)
+        self.world.apply(event)
+        pilot = getattr(event, "pilot", None) or self.world.pilot_of(getattr(event, "color", None))
+        ctx = RuleContext(self, position, event.at, pilot)
+        for rule in self._by_type.get(type(event), ()):
+            if pilot is None or pilot in rule.pilots:
+                rule.on_event(ctx, event)
+        return flags + ctx.flags
+
+    def close_windows_until(self, moment: datetime, position: int) -> list[Flag]:
+        """Fire every deadline at or before `moment` (for `flags --as-of T`; use on a copy)."""
+        return self._fire_deadlines(position, _utc(moment), strictly_before=False)
+
+    def _fire_deadlines(self, position: int, until_utc: str, *, strictly_before: bool) -> list[Flag]:
+        flags: list[Flag] = []
+        while self.deadlines and (self.deadlines[0][0] < until_utc or (not strictly_before and self.deadlines[0][0] == until_utc)):
+            _, _, code, key, payload, iso = heapq.heappop(self.deadlines)
+            rule = self._by_code[code]
+            moment = datetime.fromisoformat(iso)
+            ctx = RuleContext(self, position, moment, None)
+            rule.on_deadline(ctx, key, payload)
+            flags += ctx.flags
+        return flags
+
+    # --- saving and restoring ---------------------------------------------------------------
+
+    def dump(self) -> bytes:
+        state = {
+            "world": self.world.state(), "raised": self.raised, "deadlines": self.deadlines,
+            "sequence": self.sequence, "rules": {rule.code: rule.state for rule in self.rules},
+        }
+        return msgpack.packb(state, default=_pack_default, strict_types=True, use_bin_type=True)
+
+    def load(self, blob: bytes) -> None:
+        state = msgpack.unpackb(blob, ext_hook=_unpack_ext, strict_map_key=False, raw=False)
+        self.world.restore(state["world"])
+        self.raised = state["raised"]
+        self.deadlines = [tuple(item) for item in state["deadlines"]]
+        heapq.heapify(self.deadlines)
+        self.sequence = state["sequence"]
+        for rule in self.rules:
+            rule.state = state["rules"].get(rule.code, {})
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_EXT_SET, _EXT_TUPLE = 10, 11
+
+
+def _pack_default(obj: Any) -> msgpack.ExtType:
+    if isinstance(obj, (set, frozenset)):
+        return msgpack.ExtType(_EXT_SET, msgpack.packb(sorted(obj, key=repr), default=_pack_default, strict_types=True, use_bin_type=True))
+    if isinstance(obj, tuple):
+        return msgpack.ExtType(_EXT_TUPLE, msgpack.packb(list(obj), default=_pack_default, strict_types=True, use_bin_type=True))
+    raise TypeError(f"rule state may hold only plain containers, not {type(obj).__name__}")
+
+
+def _unpack_ext(code: int, data: bytes) -> Any:
+    items = msgpack.unpackb(data, ext_hook=_unpack_ext, strict_map_key=False, raw=False)
+    if code == _EXT_SET:
+        return set(items)
+    if code == _EXT_TUPLE:
+        return tuple(items)
+    raise ValueError(f"unknown rule-state extension {code}")

@@ -1,0 +1,389 @@
+"""Projections are disposable and exact (DESIGN.md, SPEC §5 `--as-of`, §6.1 trace).
+
+For random valid command lists (`simulations.strategies.command_lists`):
+
+1. Built incrementally — the log written in a few segments, the projections caught up in random
+   chunk sizes to random positions, a restart (a new `Ledger` and `ReadSide` on the same SQLite
+   file) before every catch-up, and some catch-ups crashing inside a projection's `apply` after it
+   wrote part of its rows — every projection table equals a from-scratch rebuild up to the same
+   position, at every step (each event applied exactly once); at the end also equal to
+   `ReadSide.rebuild()` (drop and rebuild in place).
+2. Every trace, now and as of random positions, keeps conservation and exact provenance: each
+   spend's paths sum to its amount, start at the allocation, end at the spend, follow real
+   transactions of the color in log order, each hop consumes the lot the previous hop opened, the
+   last hop per lot equals what the spend consumed, and no hop carries more than was consumed from
+   its lot; each holder's balance is the balance projection's (and, now, the aggregate's).
+3. As of position k the read side answers what a ledger holding only the first k commands answers
+   now — by store position `@k` and by business time (the k-th record's `at`).
+
+The oracles are the store itself (`recorder.select_notifications`, `Ledger.history`,
+`Ledger.allocation`), never the projections under test.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import strategies as st
+
+from domain import events as e
+from ledger.app import Ledger
+from ledger.read import ReadSide, UnknownColor, all_projections
+from ledger.views import SQLiteViewDatabase
+from projections.base import Projection, ViewDatabase
+from projections.runner import POSITIONS_TABLE, ProjectionRunner
+from simulations.strategies import command_lists, to_commands
+
+SETTINGS = settings(
+    max_examples=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+PROJECTION_NAMES = tuple(p.name for p in all_projections())
+MOVES = (e.FundsAllocated, e.FundsTransferred, e.FundsReserved, e.ReservationReleased,
+         e.ReservationVoided, e.FundsSpent, e.FundsReturned)
+CONSUMING = (e.FundsTransferred, e.FundsReserved, e.FundsSpent, e.FundsReturned)
+SETTLING = (e.ReservationReleased, e.ReservationVoided)
+
+ReadLog = Callable[[int, int], list[tuple[int, e.LedgerEvent]]]
+Tables = dict[str, list[tuple[Any, ...]]]
+
+
+# --- reading the store and the view database --------------------------------------------------
+
+def log_reader(ledger: Ledger) -> ReadLog:
+    """The notification log as (position, event), straight from the recorder."""
+    def read_log(after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
+        notifications = ledger.recorder.select_notifications(start=after + 1, limit=limit)
+        return [(n.id, ledger.mapper.to_domain_event(n)) for n in notifications]
+    return read_log
+
+
+def contents(db: ViewDatabase) -> Tables:
+    """Every projection table's rows (sorted: `ledger_balance_changes` has no key) and the positions."""
+    tables: Tables = {}
+    for projection in all_projections():
+        for table in projection.tables:
+            tables[table] = sorted(db.query(f"SELECT * FROM {table}"), key=repr)
+    tables[POSITIONS_TABLE] = sorted(db.query(f"SELECT name, version, position FROM {POSITIONS_TABLE}"))
+    return tables
+
+
+def rebuilt_up_to(ledger: Ledger, position: int) -> Tables:
+    """The tables a from-scratch build in a fresh view database has at `position`."""
+    db = SQLiteViewDatabase(":memory:")
+    try:
+        runner = ProjectionRunner(db, all_projections(), log_reader(ledger))
+        runner.catch_up(until=position)
+        return contents(db)
+    finally:
+        db.close()
+
+
+def positioned_color_events(ledger: Ledger, color: str) -> list[tuple[int, e.LedgerEvent]]:
+    """The color's events with their store positions, from the recorder and the aggregate's stream."""
+    history = ledger.history(color)
+    if not history:
+        return []
+    stream = history[0].originator_id
+    position_of = {
+        n.originator_version: n.id
+        for n in ledger.recorder.select_notifications(start=1, limit=1_000_000)
+        if n.originator_id == stream
+    }
+    return [(position_of[ev.originator_version], ev) for ev in history]
+
+
+# --- a projection that crashes part-way --------------------------------------------------------
+
+class Crash(Exception):
+    """The simulated crash (a kill, a lost connection) in the middle of a chunk."""
+
+
+class CrashingProjection(Projection):
+    """Stands in for `inner`; on its `crash_on_call`-th apply it writes part of the chunk, then raises."""
+
+    def __init__(self, inner: Projection, crash_on_call: int, written_per_mille: int) -> None:
+        self.inner = inner
+        self.name, self.version, self.tables = inner.name, inner.version, inner.tables
+        self.crash_on_call = crash_on_call
+        self.written_per_mille = written_per_mille
+        self.calls = 0
+        self.rows_at_crash: int | None = None
+
+    def create(self, db: ViewDatabase) -> None:
+        self.inner.create(db)
+
+    def drop(self, db: ViewDatabase) -> None:
+        self.inner.drop(db)
+
+    def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
+        self.calls += 1
+        if self.calls != self.crash_on_call:
+            self.inner.apply(db, events)
+            return
+        written = max(1, len(events) * self.written_per_mille // 1000)
+        self.inner.apply(db, events[:written])
+        self.rows_at_crash = row_count(db)
+        raise Crash(f"{self.name} crashed after applying {written} of {len(events)} events")
+
+
+def row_count(db: ViewDatabase) -> int:
+    return sum(int(db.query(f"SELECT COUNT(*) FROM {table}")[0][0])
+               for projection in all_projections() for table in projection.tables)
+
+
+# --- incremental == rebuilt --------------------------------------------------------------------
+
+def catch_up_session(url: str, data: st.DataObject) -> None:
+    """A restart: a new Ledger and ReadSide on the same store catch up to a random position in
+    random chunks, sometimes crashing part-way; afterwards the tables equal a rebuild."""
+    ledger = Ledger(url)
+    try:
+        read = ledger.read_side()
+        reached = min(read.runner.positions().values())
+        last = ledger.position()
+        until = data.draw(st.integers(reached, last), label="until")
+        chunk_events = data.draw(st.integers(1, 12), label="chunk_events")
+        if data.draw(st.booleans(), label="crash"):
+            victim = data.draw(st.sampled_from(PROJECTION_NAMES), label="crashing projection")
+            crashing = CrashingProjection(
+                next(p for p in all_projections() if p.name == victim),
+                crash_on_call=data.draw(st.integers(1, 3), label="crash on call"),
+                written_per_mille=data.draw(st.integers(0, 1000), label="written per mille"),
+            )
+            projections = [crashing if p.name == victim else p for p in all_projections()]
+            runner = ProjectionRunner(read.db, projections, log_reader(ledger))
+            try:
+                runner.catch_up(until=until, chunk_events=chunk_events)
+            except Crash as crash:
+                note(str(crash))
+                assert crashing.rows_at_crash is not None and crashing.rows_at_crash >= row_count(read.db)
+                event("crashed mid-chunk" + (" after writing rows" if crashing.rows_at_crash > row_count(read.db) else ""))
+            else:
+                assert crashing.rows_at_crash is None
+        else:
+            assert read.runner.catch_up(until=until, chunk_events=chunk_events) == max(until, reached)
+        positions = read.runner.positions()
+        assert set(positions) == set(PROJECTION_NAMES)
+        assert len(set(positions.values())) == 1, f"projections move together: {positions}"
+        position = positions[PROJECTION_NAMES[0]]
+        assert reached <= position <= max(until, reached)
+        assert contents(read.db) == rebuilt_up_to(ledger, position), f"incremental != rebuilt at @{position}"
+    finally:
+        ledger.close()
+
+
+def segments(items: Sequence[Any], cuts: Sequence[int]) -> list[Sequence[Any]]:
+    bounds = [0, *sorted(cuts), len(items)]
+    return [items[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+@SETTINGS
+@given(records=command_lists(operations_max=50), data=st.data())
+def test_projections_built_in_random_chunks_with_restarts_and_crashes_equal_a_rebuild(
+        records: list[dict[str, Any]], data: st.DataObject) -> None:
+    commands = to_commands(records)
+    cuts = data.draw(st.lists(st.integers(0, len(commands)), max_size=2), label="log written in segments at")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'ledger.sqlite'}"
+        writer = Ledger(url)
+        try:
+            for segment in segments(commands, cuts):
+                if segment:
+                    writer.execute(segment)
+                for _ in range(data.draw(st.integers(1, 3), label="catch-ups")):
+                    catch_up_session(url, data)
+        finally:
+            writer.close()
+
+        ledger = Ledger(url)
+        try:
+            read = ledger.read_side()
+            now = read.catch_up()
+            incremental = contents(read.db)
+            assert incremental == rebuilt_up_to(ledger, now)
+            assert all(position == now for _, _, position in incremental[POSITIONS_TABLE])
+            read.rebuild()
+            assert contents(read.db) == incremental, "rebuild in place changed the tables"
+            check_every_trace(ledger, read, now, data)
+        finally:
+            ledger.close()
+
+
+# --- traces: conservation and exact provenance -------------------------------------------------
+
+def check_every_trace(ledger: Ledger, read: ReadSide, now: int, data: st.DataObject) -> None:
+    for color in sorted(ledger.colors()):
+        events = positioned_color_events(ledger, color)
+        allocated_at = next(p for p, ev in events if isinstance(ev, e.FundsAllocated))
+        document = read.trace(color, now, None)
+        check_trace(document, events, read.balances(now, color=color))
+        check_against_the_aggregate(document, ledger, color)
+        for position in data.draw(st.lists(st.integers(0, now), max_size=3), label=f"as-of {color}"):
+            if position < allocated_at:
+                try:
+                    read.trace(color, position, None)
+                except UnknownColor:
+                    continue
+                raise AssertionError(f"{color} is allocated at @{allocated_at}, but traced as of @{position}")
+            document = read.trace(color, position, f"@{position}")
+            assert (document["as_of"], document["position"]) == (f"@{position}", position)
+            check_trace(document, [(p, ev) for p, ev in events if p <= position], read.balances(position, color=color))
+
+
+def check_trace(document: dict[str, Any], events: list[tuple[int, e.LedgerEvent]],
+                balance_rows: list[tuple[str, str, int]]) -> None:
+    """SPEC §6.1 conservation and provenance, checked against the color's events up to the cut."""
+    check_conservation(document)
+    holders = {h["party"]: h for h in document["holders"]}
+    projected = {holder: tiyn for _, holder, tiyn in balance_rows}
+    assert {party: projected.get(party, 0) for party in holders} == {p: h["balance_tiyn"] for p, h in holders.items()}
+    assert all(tiyn == 0 for party, tiyn in projected.items() if party not in holders), projected
+
+    moves = {ev.command_id: (index, ev) for index, (_, ev) in enumerate(events) if isinstance(ev, MOVES)}
+    spent = [ev for _, ev in events if isinstance(ev, e.FundsSpent)]
+    assert [(s["transaction"], s["holder"], s["category"], s["amount_tiyn"]) for s in document["spends"]] == [
+        (ev.command_id, ev.holder, ev.category, ev.amount_tiyn) for ev in spent
+    ]
+    [allocation] = [ev for _, ev in events if isinstance(ev, e.FundsAllocated)]
+    flow: Counter[tuple[str, str]] = Counter()
+    for spend, ev in zip(document["spends"], spent):
+        check_spend_paths(spend, ev, allocation.command_id, moves, flow)
+    for (lot, hop), tiyn in flow.items():
+        assert tiyn <= hop_capacity(lot, moves[hop][1]), f"more tiyn traced through {lot} -> {hop} than it carried"
+    check_edges(document, events)
+
+
+def check_conservation(document: dict[str, Any]) -> None:
+    c = document["conservation"]
+    assert c["ok"] is True, c
+    assert c["held_tiyn"] + c["reserved_tiyn"] + c["spent_tiyn"] + c["returned_tiyn"] == c["allocated_tiyn"]
+    assert c["allocated_tiyn"] == document["allocated_tiyn"]
+    holders = document["holders"]
+    for total, column in (("held_tiyn", "balance_tiyn"), ("reserved_tiyn", "reserved_tiyn"),
+                          ("spent_tiyn", "spent_tiyn"), ("returned_tiyn", "returned_tiyn")):
+        assert c[total] == sum(h[column] for h in holders), total
+    for h in holders:
+        assert h["balance_tiyn"] == (h["received_tiyn"] - h["paid_on_tiyn"] - h["spent_tiyn"]
+                                     - h["returned_tiyn"] - h["reserved_tiyn"]) >= 0, h
+        assert min(h["received_tiyn"], h["paid_on_tiyn"], h["spent_tiyn"], h["returned_tiyn"], h["reserved_tiyn"]) >= 0, h
+    assert sum(s["amount_tiyn"] for s in document["spends"]) == c["spent_tiyn"]
+
+
+def check_spend_paths(spend: dict[str, Any], ev: e.FundsSpent, allocation_id: str,
+                      moves: dict[str, tuple[int, e.LedgerEvent]], flow: Counter[tuple[str, str]]) -> None:
+    assert sum(p["amount_tiyn"] for p in spend["paths"]) == ev.amount_tiyn, spend
+    last_hops: Counter[str] = Counter()
+    for path in spend["paths"]:
+        ids, tiyn = path["transactions"], path["amount_tiyn"]
+        assert tiyn > 0 and len(ids) >= 2, path
+        assert ids[0] == allocation_id and ids[-1] == ev.command_id, path
+        assert all(i in moves for i in ids), f"not a movement of this color (up to the cut): {ids}"
+        assert [moves[i][0] for i in ids] == sorted({moves[i][0] for i in ids}), f"not in log order: {ids}"
+        for lot, hop in zip(ids, ids[1:]):
+            assert linked(moves[lot][1], moves[hop][1]), f"{hop} did not take from {lot}: {ids}"
+            flow[lot, hop] += tiyn
+        last_hops[ids[-2]] += tiyn
+    consumed: Counter[str] = Counter()
+    for lot, tiyn in ev.consumed:
+        consumed[lot] += tiyn
+    assert last_hops == consumed, f"{ev.command_id}: paths end in {dict(last_hops)}, it consumed {dict(consumed)}"
+
+
+def credited(ev: e.LedgerEvent) -> str | None:
+    """The holder a movement opened a lot for (named by the movement's id), if any."""
+    if isinstance(ev, e.FundsAllocated):
+        return ev.administrator
+    if isinstance(ev, (e.FundsTransferred, e.ReservationReleased)):
+        return ev.payee
+    if isinstance(ev, e.ReservationVoided):
+        return ev.payer
+    return None
+
+
+def linked(lot: e.LedgerEvent, hop: e.LedgerEvent) -> bool:
+    """`hop` took money `lot` carried: it consumed the lot `lot` opened, or it settled reservation `lot`."""
+    if isinstance(hop, SETTLING):
+        return isinstance(lot, e.FundsReserved) and hop.reservation == lot.command_id
+    assert isinstance(hop, CONSUMING), hop
+    payer = hop.payer if isinstance(hop, (e.FundsTransferred, e.FundsReserved)) else hop.holder
+    return credited(lot) == payer and lot.command_id in dict(hop.consumed)
+
+
+def hop_capacity(lot: str, hop: e.LedgerEvent) -> int:
+    if isinstance(hop, SETTLING):
+        return hop.amount_tiyn
+    return sum(tiyn for name, tiyn in hop.consumed if name == lot)
+
+
+def check_edges(document: dict[str, Any], events: list[tuple[int, e.LedgerEvent]]) -> None:
+    expected: dict[tuple[str, str], tuple[int, list[str]]] = {}
+    for _, ev in events:
+        if isinstance(ev, e.FundsTransferred):
+            amount, ids = expected.get((ev.payer, ev.payee), (0, []))
+            expected[ev.payer, ev.payee] = (amount + ev.amount_tiyn, [*ids, ev.command_id])
+        elif isinstance(ev, e.ReservationReleased):
+            amount, ids = expected.get((ev.payer, ev.payee), (0, []))
+            expected[ev.payer, ev.payee] = (amount + ev.amount_tiyn, [*ids, ev.reservation, ev.command_id])
+    assert {(x["from"], x["to"]): (x["amount_tiyn"], x["transactions"]) for x in document["edges"]} == expected
+    assert len(document["edges"]) == len(expected)
+
+
+def check_against_the_aggregate(document: dict[str, Any], ledger: Ledger, color: str) -> None:
+    """Now, the trace agrees with the production aggregate (its own `check()` passes too)."""
+    allocation = ledger.allocation(color)
+    assert allocation is not None
+    allocation.check()
+    holders = {h["party"]: h["balance_tiyn"] for h in document["holders"] if h["balance_tiyn"]}
+    assert holders == {holder: tiyn for holder, tiyn in allocation.balances.items() if tiyn}
+    c = document["conservation"]
+    assert (c["reserved_tiyn"], c["spent_tiyn"], c["returned_tiyn"]) == (
+        allocation.reserved_tiyn, allocation.spent_tiyn, allocation.returned_tiyn)
+
+
+# --- as of position k == a ledger that stopped at k ------------------------------------------------
+
+def answers(read: ReadSide, colors: Sequence[str], position: int, as_of: str | None) -> dict[str, Any]:
+    """Every read-side answer as of `position`, with the as-of echo fields left out."""
+    found: dict[str, Any] = {"balances": read.balances(position)}
+    for color in colors:
+        try:
+            document = read.trace(color, position, as_of)
+        except UnknownColor:
+            found[color] = "unknown"
+            continue
+        assert document["position"] == position
+        found[color] = ({k: v for k, v in document.items() if k not in ("as_of", "position")},
+                        [(p, ev) for p, ev in read.color_events(color, position)])
+    return found
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=command_lists(operations_max=40), data=st.data())
+def test_as_of_position_and_time_answer_what_a_ledger_stopped_there_answers(
+        records: list[dict[str, Any]], data: st.DataObject) -> None:
+    commands = to_commands(records)
+    whole = Ledger("memory://")
+    whole.execute(commands)
+    assert whole.position() == len(commands), "one event per command (applied or blocked)"
+    read = whole.read_side()
+    now = read.catch_up()
+    colors = sorted(whole.colors())
+    for k in data.draw(st.lists(st.integers(1, len(commands)), min_size=1, max_size=3, unique=True), label="k"):
+        stopped = Ledger("memory://")
+        stopped.execute(commands[:k])
+        stopped_read = stopped.read_side()
+        position = stopped_read.catch_up()
+        assert position == k
+        expected = answers(stopped_read, colors, position, None)
+        assert read.resolve_as_of(f"@{k}", now) == k
+        assert read.resolve_as_of(records[k - 1]["at"], now) == k, "lines are in increasing business time"
+        assert answers(read, colors, k, f"@{k}") == expected
+        assert answers(read, colors, k, records[k - 1]["at"]) == expected
+        stopped.close()
+    whole.close()
