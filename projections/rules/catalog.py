@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projections.rules import assets, contracts, flows, parties
+from projections.rules import assets, contracts, flows, parties, payments
 from projections.rules.config import RulesConfig
 from projections.rules.engine import Rule
 
@@ -13,7 +13,7 @@ CATALOG_ORDER = (
 
 
 def rule_classes() -> list[type[Rule]]:
-    classes = {cls.code: cls for module in (flows, parties, contracts, assets) for cls in module.RULES}
+    classes = {cls.code: cls for module in (flows, payments, parties, contracts, assets) for cls in module.RULES}
     return [classes[code] for code in CATALOG_ORDER if code in classes]
 
 

@@ -62,7 +62,17 @@ class Flag:
 
 
 class Rule:
-    """Base of every rule. Subclasses set the class attributes and implement `on_event`."""
+    """Base of every rule. Subclasses set the class attributes and implement `on_event`.
+
+    Determinism is what makes incremental flags equal rebuilt flags, so a rule:
+    - keeps all its memory in `self.state`, in plain containers only (dict, list, tuple, set, str,
+      int, bool, None): times as ISO strings, ratios as integers or strings — it is saved and
+      restored between chunks;
+    - never lets the iteration order of a set reach its output (sort first);
+    - names each flag with a key unique to what it is about (`ctx.flag(self, key, ...)`; a key
+      raises once);
+    - compares money exactly (integer tiyn, `Fraction` for ratios), never with floats.
+    """
 
     code: ClassVar[str] = ""
     title: ClassVar[str] = ""
