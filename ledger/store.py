@@ -25,8 +25,10 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from psycopg.sql import SQL, Identifier
 
 from domain.errors import LedgerError
+from ledger.integrity import ChainRow, chain_rows
 
 DEFAULT_STORE_URL = "sqlite:///tenge-ledger.sqlite"
+CHAIN_TABLE = "ledger_chain"
 LOOKUP_CHUNK_MAX = 500
 
 # (key, digest or b"", stream id as text)
@@ -112,19 +114,35 @@ def _key_rows(kwargs: dict[str, Any]) -> Sequence[KeyRow]:
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     keys_table = "ledger_keys"
+    chain_table = CHAIN_TABLE
 
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {self.keys_table} "
             "(key TEXT PRIMARY KEY, digest BLOB NOT NULL, stream TEXT NOT NULL) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {self.chain_table} (position INTEGER PRIMARY KEY, "
+            "leaf_index INTEGER NOT NULL UNIQUE, leaf_hash BLOB NOT NULL, chain_hash BLOB NOT NULL)",
         ]
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         rows = _key_rows(kwargs)
         if rows:
             c.executemany(f"INSERT INTO {self.keys_table} VALUES (?,?,?)", rows)
-        return super()._insert_events(c, stored_events, **kwargs)
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        assert positions is not None
+        c.execute(f"SELECT leaf_index, chain_hash FROM {self.chain_table} ORDER BY position DESC LIMIT 1")
+        last = c.fetchone()
+        chained = chain_rows((last[0], bytes(last[1])) if last else None, positions, stored_events)
+        c.executemany(f"INSERT INTO {self.chain_table} VALUES (?,?,?,?)", chained)
+        return positions
+
+    def select_chain(self, after: int, limit: int) -> list[ChainRow]:
+        """Chain rows with position > after, in order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT position, leaf_index, leaf_hash, chain_hash FROM {self.chain_table} "
+                      "WHERE position > ? ORDER BY position LIMIT ?", (after, limit))
+            return [(row[0], row[1], bytes(row[2]), bytes(row[3])) for row in c.fetchall()]
 
     def lookup_keys(self, keys: Sequence[str]) -> dict[str, tuple[bytes, str]]:
         found: dict[str, tuple[bytes, str]] = {}
@@ -165,6 +183,31 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         self._keys_relation = SQL("{schema}.{table}").format(
             schema=Identifier(self.datastore.schema), table=Identifier(self.keys_table)
         )
+        self._chain_relation = SQL("{schema}.{table}").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(CHAIN_TABLE)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, leaf_index bigint NOT NULL UNIQUE, "
+                "leaf_hash bytea NOT NULL, chain_hash bytea NOT NULL)"
+            ).format(self._chain_relation)
+        )
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert positions is not None and len(positions) == len(stored_events)
+        curs.execute(SQL("SELECT leaf_index, chain_hash FROM {} ORDER BY position DESC LIMIT 1").format(self._chain_relation))
+        last = curs.fetchone()
+        chained = chain_rows((last["leaf_index"], bytes(last["chain_hash"])) if last else None, positions, stored_events)
+        curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self._chain_relation), chained)
+        return positions
+
+    def select_chain(self, after: int, limit: int) -> list[ChainRow]:
+        statement = SQL("SELECT position, leaf_index, leaf_hash, chain_hash FROM {} WHERE position > %s "
+                        "ORDER BY position LIMIT %s").format(self._chain_relation)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (after, limit))
+            return [(r["position"], r["leaf_index"], bytes(r["leaf_hash"]), bytes(r["chain_hash"])) for r in curs.fetchall()]
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         rows = _key_rows(kwargs)
@@ -199,6 +242,7 @@ class MemoryRecorder(POPOApplicationRecorder):
     def __init__(self) -> None:
         super().__init__()
         self._keys: dict[str, tuple[bytes, str]] = {}
+        self._chain: list[ChainRow] = []
 
     def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._assert_uniqueness(stored_events, **kwargs)
@@ -210,7 +254,15 @@ class MemoryRecorder(POPOApplicationRecorder):
     def _update_table(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         for key, digest, stream in _key_rows(kwargs):
             self._keys[key] = (digest, stream)
-        return super()._update_table(stored_events, **kwargs)
+        positions = super()._update_table(stored_events, **kwargs)
+        assert positions is not None
+        last = (self._chain[-1][1], self._chain[-1][3]) if self._chain else None
+        self._chain += chain_rows(last, positions, stored_events)
+        return positions
+
+    def select_chain(self, after: int, limit: int) -> list[ChainRow]:
+        with self._database_lock:
+            return [row for row in self._chain if row[0] > after][:limit]
 
     def lookup_keys(self, keys: Sequence[str]) -> dict[str, tuple[bytes, str]]:
         with self._database_lock:
