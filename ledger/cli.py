@@ -22,6 +22,7 @@ from ledger import render
 from ledger.app import BLOCKED, CONFLICT, Outcome
 from ledger.cli_base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Context, UsageProblem
 from ledger.cli_commands import COMMAND_FLAGS, Flag, build_record
+from ledger.cli_audit import AUDIT_COMMANDS
 from ledger.cli_read import READ_COMMANDS
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
@@ -192,5 +193,5 @@ def demo(ctx: click.Context) -> int:
     return run_demo(obj.store_url if store_given else DEMO_STORE_PATH, fresh_file=not store_given)
 
 
-for _command in READ_COMMANDS:
+for _command in READ_COMMANDS + AUDIT_COMMANDS:
     cli.add_command(_command)

@@ -137,6 +137,13 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         c.executemany(f"INSERT INTO {self.chain_table} VALUES (?,?,?,?)", chained)
         return positions
 
+    def position_of_leaf(self, leaf_index: int) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT position FROM {self.chain_table} WHERE leaf_index = ?", (leaf_index,))
+            row = c.fetchone()
+        assert row is not None, f"no chain leaf {leaf_index}"
+        return int(row[0])
+
     def select_chain(self, after: int, limit: int) -> list[ChainRow]:
         """Chain rows with position > after, in order."""
         with self.datastore.transaction(commit=False) as c:
@@ -202,6 +209,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self._chain_relation), chained)
         return positions
 
+    def position_of_leaf(self, leaf_index: int) -> int:
+        statement = SQL("SELECT position FROM {} WHERE leaf_index = %s").format(self._chain_relation)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (leaf_index,))
+            row = curs.fetchone()
+        assert row is not None, f"no chain leaf {leaf_index}"
+        return int(row["position"])
+
     def select_chain(self, after: int, limit: int) -> list[ChainRow]:
         statement = SQL("SELECT position, leaf_index, leaf_hash, chain_hash FROM {} WHERE position > %s "
                         "ORDER BY position LIMIT %s").format(self._chain_relation)
@@ -259,6 +274,10 @@ class MemoryRecorder(POPOApplicationRecorder):
         last = (self._chain[-1][1], self._chain[-1][3]) if self._chain else None
         self._chain += chain_rows(last, positions, stored_events)
         return positions
+
+    def position_of_leaf(self, leaf_index: int) -> int:
+        with self._database_lock:
+            return self._chain[leaf_index][0]
 
     def select_chain(self, after: int, limit: int) -> list[ChainRow]:
         with self._database_lock:

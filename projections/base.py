@@ -47,6 +47,10 @@ class Projection:
     version: int | str = 1
     tables: tuple[str, ...] = ()
 
+    def fresh(self) -> Projection:
+        """A new, empty instance configured like this one (to rebuild elsewhere)."""
+        return type(self)()
+
     def create(self, db: ViewDatabase) -> None:
         raise NotImplementedError
 

@@ -33,6 +33,9 @@ class Flags(Projection):
         self.engine = self._new_engine()
         self._loaded_position = 0
 
+    def fresh(self) -> Flags:
+        return Flags(self.config)
+
     def _new_engine(self) -> RuleEngine:
         return RuleEngine(self.config, all_rules(self.config))
 

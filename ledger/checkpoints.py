@@ -1,0 +1,186 @@
+"""Signed checkpoints and the proofs auditors check against them (SPEC §7).
+
+A checkpoint is the ledger key's Ed25519 signature over (origin, tree size, root hash, time) of
+the Merkle log. Whoever holds a checkpoint and the public key can check, without the store:
+- an inclusion proof: this transaction's event is leaf i of the tree the checkpoint signs;
+- a consistency proof: the tree of a later checkpoint extends the earlier one (append-only).
+
+Keys: `keygen` writes the private key as PKCS#8 PEM with file mode 0600 (never printed) and the
+public key beside it (`.pub`). Documents are JSON with base64 hashes, RFC 9162 proof shapes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from domain.errors import LedgerError
+from ledger import merkle
+
+ORIGIN = "tenge-ledger"
+CHECKPOINTS_TABLE = "ledger_checkpoints"
+DEFAULT_KEY_PATH = "tenge-ledger.key"
+
+
+class KeyFileError(LedgerError):
+    """A key file is missing, unreadable or of the wrong kind."""
+
+
+class ProofFailed(LedgerError):
+    """A checkpoint, an inclusion proof or a consistency proof does not verify."""
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def unb64(text: Any, what: str) -> bytes:
+    try:
+        return base64.b64decode(str(text), validate=True)
+    except (ValueError, TypeError) as error:
+        raise ProofFailed(f"{what} is not base64") from error
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+def write_key_pair(path: Path) -> tuple[Path, Path]:
+    """A new Ed25519 key pair: private key at `path` (mode 0600), public at `path`.pub."""
+    public_path = path.with_name(path.name + ".pub")
+    if path.exists():
+        raise KeyFileError(f"{path} exists; refusing to overwrite a key")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+    public_path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return path, public_path
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as error:
+        raise KeyFileError(f"cannot read the signing key {path}: {error.strerror or error} (create one with `tenge-ledger keygen`)") from error
+    except ValueError as error:
+        raise KeyFileError(f"{path} is not a PEM private key") from error
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(f"{path} is not an Ed25519 key")
+    return key
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except OSError as error:
+        raise KeyFileError(f"cannot read the public key {path}: {error.strerror or error}") from error
+    except ValueError as error:
+        raise KeyFileError(f"{path} is not a PEM public key") from error
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyFileError(f"{path} is not an Ed25519 public key")
+    return key
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+# --- checkpoints ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Checkpoint:
+    number: int
+    origin: str
+    tree_size: int
+    root_hash: str  # base64
+    time: str  # RFC 3339 UTC, when it was signed
+    key_id: str
+    signature: str  # base64 Ed25519 over `message()`
+
+    def message(self) -> bytes:
+        return f"{self.origin} checkpoint v1\n{self.tree_size}\n{self.root_hash}\n{self.time}\n".encode()
+
+    def document(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sign_checkpoint(key: Ed25519PrivateKey, number: int, tree_size: int, root_hash: bytes, time: datetime) -> Checkpoint:
+    assert tree_size >= 0 and len(root_hash) == merkle.HASH_BYTES
+    unsigned = Checkpoint(number, ORIGIN, tree_size, b64(root_hash), time.isoformat(), key_id(key.public_key()), "")
+    return Checkpoint(**{**asdict(unsigned), "signature": b64(key.sign(unsigned.message()))})
+
+
+def checkpoint_from(document: Any) -> Checkpoint:
+    if not isinstance(document, dict):
+        raise ProofFailed("the checkpoint is not a JSON object")
+    try:
+        checkpoint = Checkpoint(
+            number=int(document["number"]), origin=str(document["origin"]), tree_size=int(document["tree_size"]),
+            root_hash=str(document["root_hash"]), time=str(document["time"]), key_id=str(document["key_id"]),
+            signature=str(document["signature"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ProofFailed(f"the checkpoint lacks or garbles a field: {error}") from error
+    return checkpoint
+
+
+def verify_checkpoint(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bytes:
+    """The checkpoint's root hash if its signature is the public key's; else ProofFailed."""
+    if checkpoint.key_id != key_id(public):
+        raise ProofFailed(f"checkpoint #{checkpoint.number} was signed by key {checkpoint.key_id}, not by {key_id(public)}")
+    try:
+        public.verify(unb64(checkpoint.signature, "the signature"), checkpoint.message())
+    except InvalidSignature as error:
+        raise ProofFailed(f"checkpoint #{checkpoint.number}: the signature does not verify") from error
+    root = unb64(checkpoint.root_hash, "the root hash")
+    if len(root) != merkle.HASH_BYTES:
+        raise ProofFailed("the root hash is not 32 bytes")
+    return root
+
+
+# --- proofs ---------------------------------------------------------------------------------
+
+def verify_inclusion_document(document: dict[str, Any], public: Ed25519PublicKey) -> dict[str, Any]:
+    """Check an inclusion proof document; returns what it proves, or raises ProofFailed."""
+    from ledger.integrity import decode_leaf
+
+    checkpoint = checkpoint_from(document.get("checkpoint"))
+    root = verify_checkpoint(checkpoint, public)
+    leaf_data = unb64(document.get("leaf_data"), "leaf_data")
+    leaf = merkle.leaf_hash(leaf_data)
+    if document.get("leaf_hash") is not None and unb64(document["leaf_hash"], "leaf_hash") != leaf:
+        raise ProofFailed("leaf_hash is not the hash of leaf_data")
+    try:
+        position, _, _, _, _ = decode_leaf(leaf_data)
+    except ValueError as error:
+        raise ProofFailed(f"leaf_data is not an event: {error}") from error
+    if position != document.get("position"):
+        raise ProofFailed(f"leaf_data is the event at position {position}, not {document.get('position')}")
+    proof = [unb64(node, "a proof node") for node in document.get("inclusion_proof") or []]
+    try:
+        merkle.verify_inclusion(leaf, int(document.get("leaf_index", -1)), checkpoint.tree_size, proof, root)
+    except merkle.ProofError as error:
+        raise ProofFailed(f"inclusion proof: {error}") from error
+    return {"transaction": document.get("transaction"), "position": position, "leaf_index": document["leaf_index"],
+            "checkpoint": checkpoint.number, "tree_size": checkpoint.tree_size}
+
+
+def verify_consistency_document(document: dict[str, Any], public: Ed25519PublicKey) -> dict[str, Any]:
+    old, new = checkpoint_from(document.get("old")), checkpoint_from(document.get("new"))
+    old_root, new_root = verify_checkpoint(old, public), verify_checkpoint(new, public)
+    proof = [unb64(node, "a proof node") for node in document.get("consistency_proof") or []]
+    try:
+        merkle.verify_consistency(old.tree_size, new.tree_size, old_root, new_root, proof)
+    except merkle.ProofError as error:
+        raise ProofFailed(f"consistency proof #{old.number} → #{new.number}: {error}") from error
+    return {"old": old.number, "new": new.number, "old_size": old.tree_size, "new_size": new.tree_size}

@@ -1,0 +1,188 @@
+"""Integrity commands (SPEC §7): keygen, checkpoint, proof, consistency, verify-proof, verify."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from ledger import render
+from ledger.audit import Audit, NotProvable
+from ledger.checkpoints import (
+    DEFAULT_KEY_PATH,
+    KeyFileError,
+    ProofFailed,
+    load_private_key,
+    load_public_key,
+    verify_consistency_document,
+    verify_inclusion_document,
+    write_key_pair,
+)
+from ledger.cli_base import EXIT_OK, EXIT_TAMPERED, Context, UsageProblem, format_choice
+from ledger.verify import Verifier
+
+KEY_OPTION_HELP = "the Ed25519 signing key (env TENGE_LEDGER_SIGNING_KEY)"
+
+
+def _emit(document: Any, out: str | None) -> None:
+    data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    if out:
+        Path(out).write_bytes(data)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+@click.command()
+@click.option("--out", "out_path", default=DEFAULT_KEY_PATH, show_default=True, type=click.Path(dir_okay=False),
+              help="private key file (mode 0600); the public key goes to PATH.pub")
+def keygen(out_path: str) -> int:
+    """Write a new Ed25519 key pair for signing checkpoints (the private key is never printed)."""
+    try:
+        private, public = write_key_pair(Path(out_path))
+    except KeyFileError as problem:
+        raise UsageProblem(str(problem)) from problem
+    click.echo(f"wrote {private} (private, mode 0600) and {public} (public: give it to auditors)", err=True)
+    return EXIT_OK
+
+
+@click.command()
+@click.option("--key", "key_path", envvar="TENGE_LEDGER_SIGNING_KEY", default=DEFAULT_KEY_PATH, show_default=True,
+              type=click.Path(dir_okay=False), help=KEY_OPTION_HELP)
+@click.option("--list", "list_only", is_flag=True, help="list the stored checkpoints instead of signing a new one")
+@format_choice("table", "json")
+@click.pass_obj
+def checkpoint(obj: Context, key_path: str, list_only: bool, fmt: str | None) -> int:
+    """Sign the Merkle log's current size and root, store the checkpoint and print it."""
+    audit = Audit(obj.ledger())
+    if list_only:
+        documents = [c.document() for c in audit.checkpoints()]
+    else:
+        try:
+            key = load_private_key(Path(key_path))
+        except KeyFileError as problem:
+            raise UsageProblem(str(problem)) from problem
+        documents = [audit.make_checkpoint(key).document()]
+    if (fmt or render.default_format()) == "json":
+        render.dump_json(documents if list_only else documents[0])
+    else:
+        render.print_table("Checkpoints", ["#", "tree size", "root (base64)", "time", "key"],
+                           ([d["number"], d["tree_size"], d["root_hash"], d["time"], d["key_id"]] for d in documents))
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("transaction")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="write the proof here instead of stdout")
+@click.pass_obj
+def proof(obj: Context, transaction: str, out_path: str | None) -> int:
+    """An inclusion proof that TRANSACTION's event is in the log signed by the latest checkpoint."""
+    try:
+        document = Audit(obj.ledger()).inclusion(transaction)
+    except NotProvable as problem:
+        raise UsageProblem(str(problem)) from problem
+    _emit(document, out_path)
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="write the proof here instead of stdout")
+@click.pass_obj
+def consistency(obj: Context, old: int, new: int, out_path: str | None) -> int:
+    """A consistency proof that checkpoint NEW's log extends checkpoint OLD's (append-only)."""
+    try:
+        document = Audit(obj.ledger()).consistency(old, new)
+    except NotProvable as problem:
+        raise UsageProblem(str(problem)) from problem
+    _emit(document, out_path)
+    return EXIT_OK
+
+
+@click.command("verify-proof")
+@click.argument("proof_file", type=click.Path(dir_okay=False))
+@click.option("--public-key", "public_key_path", required=True, type=click.Path(dir_okay=False),
+              help="the ledger's public key (PATH.pub from keygen)")
+def verify_proof(proof_file: str, public_key_path: str) -> int:
+    """Check an inclusion or consistency proof against its signed checkpoint(s), without the store."""
+    try:
+        public = load_public_key(Path(public_key_path))
+        document = orjson.loads(Path(proof_file).read_bytes())
+    except KeyFileError as problem:
+        raise UsageProblem(str(problem)) from problem
+    except (OSError, orjson.JSONDecodeError) as problem:
+        raise UsageProblem(f"{proof_file}: cannot read a JSON proof: {problem}") from problem
+    if not isinstance(document, dict) or document.get("kind") not in ("inclusion", "consistency"):
+        raise UsageProblem(f"{proof_file}: not a proof document (kind must be inclusion or consistency)")
+    try:
+        if document["kind"] == "inclusion":
+            proven = verify_inclusion_document(document, public)
+            click.echo(f"ok: transaction {proven['transaction']} is leaf {proven['leaf_index']} (position {proven['position']}) "
+                       f"of the {proven['tree_size']}-event log signed in checkpoint #{proven['checkpoint']}")
+        else:
+            proven = verify_consistency_document(document, public)
+            click.echo(f"ok: the {proven['new_size']}-event log of checkpoint #{proven['new']} extends the "
+                       f"{proven['old_size']}-event log of checkpoint #{proven['old']}")
+    except ProofFailed as failure:
+        click.echo(f"proof FAILED: {failure}", err=True)
+        return EXIT_TAMPERED
+    return EXIT_OK
+
+
+@click.command()
+@format_choice("table", "json")
+@click.pass_obj
+def verify(obj: Context, fmt: str | None) -> int:
+    """Recompute chain, Merkle log, checkpoints, domain invariants and projections; exit 3 if anything is off."""
+    ledger = obj.ledger()
+    obj.read_side()
+    with _progress_bar(ledger.position()) as on_progress:
+        findings = Verifier(ledger, on_progress).run()
+    fmt = fmt or render.default_format()
+    if fmt == "json":
+        render.dump_json({"ok": not findings, "position": ledger.position(),
+                          "findings": [{"position": f.position, "check": f.check, "message": f.message} for f in findings]})
+    elif findings:
+        click.echo(f"verify FAILED: {findings[0]}", err=True)
+        for finding in findings[1:20]:
+            click.echo(f"  also {finding}", err=True)
+    else:
+        click.echo(f"ok: {ledger.position()} events: hash chain, Merkle log, checkpoints, invariants and projections all agree")
+    return EXIT_TAMPERED if findings else EXIT_OK
+
+
+class _progress_bar:
+    """A rich progress bar on a terminal for long stores; nothing otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if self.total < 20_000 or not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.__enter__()
+        tasks: dict[str, Any] = {}
+
+        def on_progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = self.bar.add_task(f"verify {phase}", total=total)
+            self.bar.update(tasks[phase], completed=done)
+
+        return on_progress
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+AUDIT_COMMANDS: list[Any] = [keygen, checkpoint, proof, consistency, verify_proof, verify]
