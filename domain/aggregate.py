@@ -26,8 +26,8 @@ class Aggregate:
         """The event recording that `command` was refused for `rejection`."""
         return e.CommandBlocked(
             originator_id=self.id, originator_version=self.version + 1, command_id=command.id,
-            at=command.at, color=getattr(self, "color", None) or getattr(command, "color", None), command_type=command.TYPE, reason=rejection.reason,
-            detail=rejection.detail, command=record,
+            at=command.at, actor=command.actor, color=getattr(self, "color", None) or getattr(command, "color", None),
+            command_type=command.TYPE, reason=rejection.reason, detail=rejection.detail, command=record,
         )
 
     def trigger(self, event: e.LedgerEvent) -> None:

@@ -97,7 +97,7 @@ class Allocation(Aggregate):
         fields.setdefault("color", self.color)
         return cls(
             originator_id=self.id, originator_version=self.version + 1,
-            command_id=command.id, at=command.at, **fields,
+            command_id=command.id, at=command.at, actor=command.actor, **fields,
         )
 
     def _decide_allocate(self, cmd: c.Allocate, parties: PartyDirectory) -> e.LedgerEvent | Rejection:

@@ -9,7 +9,7 @@ Field names follow the interchange names, except `from`/`to` which are Python ke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
@@ -26,11 +26,16 @@ SPEND_CATEGORIES = (
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """Fields every command carries: its unique id and its business time."""
+    """Fields every command carries: its unique id, its business time, and who submits it.
+
+    `actor` is set by the application (the CLI's `--actor`, the HTTP caller), never read from an
+    interchange file; it is not part of the command's content for idempotency.
+    """
 
     TYPE: ClassVar[str] = ""
     id: str
     at: datetime
+    actor: str = field(default="", kw_only=True, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ Streams:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -33,13 +33,17 @@ Consumed = tuple[tuple[str, int], ...]
 
 @dataclass(frozen=True)
 class LedgerEvent:
-    """Base of every stored event (eventsourcing's DomainEventProtocol)."""
+    """Base of every stored event (eventsourcing's DomainEventProtocol).
+
+    `actor` is who submitted the command (empty where no actor was named).
+    """
 
     TOPIC: ClassVar[str] = ""
     originator_id: UUID
     originator_version: int
     command_id: str
     at: datetime
+    actor: str = field(default="", kw_only=True)
 
 
 # --- color stream --------------------------------------------------------------------------

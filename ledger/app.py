@@ -11,7 +11,7 @@ in command order, so the store's position order is the order commands were appli
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -23,7 +23,8 @@ from domain import commands as c
 from domain import events as e
 from domain.aggregate import Aggregate, Attempt
 from domain.allocation import Allocation
-from domain.errors import LedgerError
+from domain.errors import LedgerError, StoreError
+from ledger.encryption import CIPHER_MARKER, Encryption
 from domain.party import Party, ReferencePrice
 from domain.policy import Rejection
 from ledger.interchange import command_digest, command_to_record
@@ -88,13 +89,38 @@ class Ledger(Application):
 
     name = "Ledger"
 
-    def __init__(self, store: str | StoreConfig = "memory://", *, batch_size: int = BATCH_SIZE_DEFAULT) -> None:
+    def __init__(self, store: str | StoreConfig = "memory://", *, batch_size: int = BATCH_SIZE_DEFAULT,
+                 cipher_key: str | None = None, actor: str = "") -> None:
+        """`cipher_key` (base64 AES key, `TENGE_LEDGER_KEY`) encrypts event payloads at rest;
+        `actor` is recorded on every event this instance writes."""
         assert 0 < batch_size <= 100_000
         self.store = store if isinstance(store, StoreConfig) else parse_store_url(store)
         self.batch_size = batch_size
+        self.actor = actor
         self._cache: dict[UUID, Aggregate] = {}
         self._read_side: ReadSide | None = None
-        super().__init__(env=dict(self.store.env))
+        self.encryption = Encryption(cipher_key) if cipher_key else None
+        super().__init__(env={**self.store.env, **(self.encryption.env() if self.encryption else {})})
+        self._check_encryption()
+
+    def _check_encryption(self) -> None:
+        """Refuse a missing or wrong key (never decrypt into garbage); mark a new encrypted store."""
+        marker = self.recorder.lookup_keys([CIPHER_MARKER]).get(CIPHER_MARKER)
+        if marker is None and self.encryption is None:
+            return
+        if marker is None:
+            assert self.encryption is not None
+            if self.position():
+                raise StoreError("this store was created without encryption; TENGE_LEDGER_KEY cannot be added to it")
+            self.save(_Batch([]), keys=[(CIPHER_MARKER, self.encryption.check_value, "")])
+        elif self.encryption is None:
+            raise StoreError("this store is encrypted: set TENGE_LEDGER_KEY to its key")
+        elif marker[0] != self.encryption.check_value:
+            raise StoreError("TENGE_LEDGER_KEY is not the key of this store")
+
+    def stored_key(self, name: str) -> str:
+        """The name under which a key is stored: hashed with the secret when encrypted (no plaintext ids)."""
+        return self.encryption.hide(name) if self.encryption else name
 
     def read_side(self, rules: RulesConfig | None = None) -> ReadSide:
         """The projections beside this ledger's events (opened on first use).
@@ -171,7 +197,10 @@ class Ledger(Application):
         return aggregate if aggregate.registered else None
 
     def colors(self) -> list[str]:
-        return [key.removeprefix("color:") for key, _ in self.recorder.keys_with_prefix("color:")]
+        """Every allocated color, in order (from the read side's index)."""
+        read = self.read_side()
+        read.catch_up()
+        return [row[0] for row in read.db.query("SELECT color FROM ledger_colors ORDER BY color")]
 
     def history(self, color: str) -> list[e.LedgerEvent]:
         return list(self.events.get(color_stream(color)))
@@ -195,7 +224,10 @@ class _BatchRun:
         self.events: list[e.LedgerEvent] = []
         self.touched: dict[UUID, Aggregate] = {}
         self.keys: dict[str, tuple[bytes, str]] = {}  # new in this batch
-        self.known = ledger.recorder.lookup_keys(sorted(self._keys_to_look_up()))
+        self.read_versions: dict[UUID, int] = {}  # party streams decisions relied on
+        wanted = sorted(self._keys_to_look_up())
+        stored = {ledger.stored_key(name): name for name in wanted}
+        self.known = {stored[key]: value for key, value in ledger.recorder.lookup_keys(list(stored)).items()}
 
     def _keys_to_look_up(self) -> set[str]:
         wanted: set[str] = set()
@@ -209,12 +241,15 @@ class _BatchRun:
         return wanted
 
     def run(self) -> list[Outcome]:
-        outcomes = [self._apply(command) for command in self.commands]
+        actor = self.ledger.actor
+        commands = [replace(command, actor=actor) for command in self.commands] if actor else self.commands
+        outcomes = [self._apply(command) for command in commands]
         if self.events:
             for aggregate in self.touched.values():
                 aggregate.pending_events.clear()
-            rows = [(key, digest, stream) for key, (digest, stream) in self.keys.items()]
-            self.ledger.save(_Batch(self.events), keys=rows)
+            rows = [(self.ledger.stored_key(key), digest, stream) for key, (digest, stream) in self.keys.items()]
+            read_only = {stream: version for stream, version in self.read_versions.items() if stream not in self.touched}
+            self.ledger.save(_Batch(self.events), keys=rows, read_versions=read_only)
         assert len(outcomes) == len(self.commands)
         return outcomes
 
@@ -293,4 +328,5 @@ class _BatchRun:
     def kind_and_status(self, party: str) -> tuple[str, str] | None:
         aggregate = self.ledger.load(Party, party_stream(party))
         assert isinstance(aggregate, Party)
+        self.read_versions.setdefault(aggregate.id, aggregate.version)
         return (aggregate.kind, aggregate.status) if aggregate.registered else None

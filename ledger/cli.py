@@ -63,11 +63,17 @@ def run() -> None:
               help="a file path, sqlite:///PATH, memory:// or postgresql://user@host:port/db (env TENGE_LEDGER_STORE)")
 @click.option("--rules", "rules_path", envvar="TENGE_LEDGER_RULES", type=click.Path(dir_okay=False),
               help="TOML file of anomaly-rule thresholds per pilot (env TENGE_LEDGER_RULES); default RULES.md")
+@click.option("--actor", envvar="TENGE_LEDGER_ACTOR", help="who is acting, recorded on every event (env TENGE_LEDGER_ACTOR; default: the login name)")
+@click.option("--roles", "roles_path", envvar="TENGE_LEDGER_ROLES", type=click.Path(dir_okay=False),
+              help="TOML file giving each actor a role: operator, auditor or admin (env TENGE_LEDGER_ROLES); without it, everyone may do everything")
 @click.version_option(package_name="tenge-ledger")
 @click.pass_context
-def cli(ctx: click.Context, store: str, rules_path: str | None) -> None:
-    """tenge-ledger: an event-sourced ledger for marked (colored) budget money."""
-    ctx.obj = Context(store, rules_path)
+def cli(ctx: click.Context, store: str, rules_path: str | None, actor: str | None, roles_path: str | None) -> None:
+    """tenge-ledger: an event-sourced ledger for marked (colored) budget money.
+
+    Encryption at rest: set TENGE_LEDGER_KEY (base64 AES key, see `keygen --cipher`).
+    """
+    ctx.obj = Context(store, rules_path, actor, roles_path)
 
 
 # --- import -------------------------------------------------------------------------------
@@ -90,12 +96,22 @@ def import_command(obj: Context, files: tuple[str, ...], report_path: str | None
             hidden = summary.error_count - len(summary.errors)
             click.echo(f"{summary.error_count} problem(s) in the input{f' ({hidden} not shown)' if hidden > 0 else ''}; nothing was written", err=True)
             return EXIT_USAGE
+        obj.authorize(*_command_types(kept, sources))
         ledger = obj.ledger(batch_size)
         report = stack.enter_context(open(report_path, "wb")) if report_path else None
         on_batch = _progress(stack, progress, total)
         apply(ledger, sources, total, kept, summary, report, on_batch)
     _print_import_summary(summary, total)
     return summary.exit_code
+
+
+def _command_types(kept: Any, sources: Any) -> set[str]:
+    """The command types an import holds (from the parsed lines, or read again if not kept)."""
+    if kept is not None:
+        return {command.TYPE for _, _, command in kept}
+    from ledger.importer import _reparse
+
+    return {command.TYPE for _, _, command in _reparse(sources)}
 
 
 def _progress(stack: ExitStack, mode: str, total: int) -> Any:
@@ -134,6 +150,7 @@ def _make_command(cli_name: str, command_type: str, help_text: str, flags: tuple
         command_id = given.pop("command_id") or f"cli-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
         at = given.pop("at") or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         fmt = given.pop("fmt") or render.default_format()
+        obj.authorize(command_type)
         record = build_record(command_type, flags, given, command_id, at)
         try:
             command = parse_record(record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from ledger.checkpoints import (
     verify_inclusion_document,
     write_key_pair,
 )
+from ledger.encryption import new_key
 from ledger.cli_base import EXIT_OK, EXIT_TAMPERED, Context, UsageProblem, format_choice
 from ledger.verify import Verifier
 
@@ -40,13 +42,28 @@ def _emit(document: Any, out: str | None) -> None:
 @click.command()
 @click.option("--out", "out_path", default=DEFAULT_KEY_PATH, show_default=True, type=click.Path(dir_okay=False),
               help="private key file (mode 0600); the public key goes to PATH.pub")
-def keygen(out_path: str) -> int:
+@click.option("--cipher", "cipher", is_flag=True, help="write an AES key for TENGE_LEDGER_KEY to PATH instead")
+@click.pass_obj
+def keygen(obj: Context, out_path: str, cipher: bool) -> int:
     """Write a new Ed25519 key pair for signing checkpoints (the private key is never printed)."""
+    obj.authorize("keygen")
+    if cipher:
+        return _write_cipher_key(Path(out_path))
     try:
         private, public = write_key_pair(Path(out_path))
     except KeyFileError as problem:
         raise UsageProblem(str(problem)) from problem
     click.echo(f"wrote {private} (private, mode 0600) and {public} (public: give it to auditors)", err=True)
+    return EXIT_OK
+
+
+def _write_cipher_key(path: Path) -> int:
+    if path.exists():
+        raise UsageProblem(f"{path} exists; refusing to overwrite a key")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(new_key() + "\n")
+    click.echo(f"wrote {path} (mode 0600); use it with: export TENGE_LEDGER_KEY=$(cat {path})", err=True)
     return EXIT_OK
 
 
@@ -58,6 +75,8 @@ def keygen(out_path: str) -> int:
 @click.pass_obj
 def checkpoint(obj: Context, key_path: str, list_only: bool, fmt: str | None) -> int:
     """Sign the Merkle log's current size and root, store the checkpoint and print it."""
+    if not list_only:
+        obj.authorize("checkpoint")
     audit = Audit(obj.ledger())
     if list_only:
         documents = [c.document() for c in audit.checkpoints()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,9 @@ import click
 
 from domain.errors import InvalidValue, LedgerError
 from ledger import render
-from ledger.app import Ledger
+from domain.errors import StoreError
+from ledger.app import BATCH_SIZE_DEFAULT, Ledger
+from ledger.roles import NotAllowed, load_roles
 from ledger.read import ReadSide
 from projections.rules.config import RulesConfigError, load_config
 from ledger.store import StoreConfig, parse_store_url
@@ -29,16 +33,32 @@ class UsageProblem(click.ClickException):
 class Context:
     """What every subcommand shares: the store, opened on first use."""
 
-    def __init__(self, store_url: str, rules_path: str | None = None) -> None:
+    def __init__(self, store_url: str, rules_path: str | None = None, actor: str | None = None,
+                 roles_path: str | None = None) -> None:
         self.store_url = store_url
         self.rules_path = rules_path
+        self.actor = actor or getpass.getuser()
+        self.roles_path = roles_path
         self._ledger: Ledger | None = None
 
     def ledger(self, batch_size: int | None = None) -> Ledger:
         if self._ledger is None:
             config = store_config(self.store_url)
-            self._ledger = Ledger(config, batch_size=batch_size) if batch_size else Ledger(config)
+            cipher_key = os.environ.get("TENGE_LEDGER_KEY") or None
+            try:
+                self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key, actor=self.actor)
+            except StoreError as problem:
+                raise UsageProblem(str(problem)) from problem
         return self._ledger
+
+    def authorize(self, *actions: str) -> None:
+        """Refuse (exit 2, nothing written) unless the actor's role allows every action."""
+        try:
+            roles = load_roles(self.roles_path)
+            for action in sorted(set(actions)):
+                roles.check(self.actor, action)
+        except NotAllowed as problem:
+            raise UsageProblem(str(problem)) from problem
 
     def read_side(self) -> ReadSide:
         """The ledger's projections, with the rule thresholds of `--rules` (default RULES.md)."""

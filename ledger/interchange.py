@@ -640,7 +640,7 @@ def _build_schemas() -> dict[str, _Schema]:
     schemas = {}
     for cls, (specs, check) in _FIELDS_BY_CLASS.items():
         attrs = {f.name: f for f in fields(cls)}
-        assert {s.attr for s in specs} | {"id", "at"} == set(attrs), cls
+        assert {s.attr for s in specs} | {"id", "at", "actor"} == set(attrs), cls
         defaults = {}
         for spec in specs:
             field_default = attrs[spec.attr].default

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
@@ -104,6 +105,18 @@ def _topic(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+def _expected(kwargs: dict[str, Any]) -> dict[UUID, int]:
+    """Streams the batch read but does not write, with the versions it read (0: empty)."""
+    return kwargs.get("read_versions") or {}
+
+
+def _check_read_versions(expected: dict[UUID, int], found: dict[UUID, int]) -> None:
+    """Another writer changed a stream this batch decided on: fail, so the batch is decided again."""
+    for stream, version in expected.items():
+        if found.get(stream, 0) != version:
+            raise IntegrityError(f"stream {stream} moved from version {version} to {found.get(stream, 0)} since it was read")
+
+
 def _key_rows(kwargs: dict[str, Any]) -> Sequence[KeyRow]:
     rows = kwargs.get("keys") or ()
     assert all(len(row) == 3 for row in rows)
@@ -131,6 +144,16 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             c.executemany(f"INSERT INTO {self.keys_table} VALUES (?,?,?)", rows)
         positions = super()._insert_events(c, stored_events, **kwargs)
         assert positions is not None
+        expected = _expected(kwargs)
+        if expected:  # the write lock is held now: what we read is what others committed
+            found: dict[UUID, int] = {}
+            streams = list(expected)
+            for start in range(0, len(streams), LOOKUP_CHUNK_MAX):
+                chunk = [stream.hex for stream in streams[start:start + LOOKUP_CHUNK_MAX]]
+                c.execute(f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
+                          f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id", chunk)
+                found.update((UUID(row[0]), int(row[1])) for row in c.fetchall())
+            _check_read_versions(expected, found)
         c.execute(f"SELECT leaf_index, chain_hash FROM {self.chain_table} ORDER BY position DESC LIMIT 1")
         last = c.fetchone()
         chained = chain_rows((last[0], bytes(last[1])) if last else None, positions, stored_events)
@@ -203,6 +226,12 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert positions is not None and len(positions) == len(stored_events)
+        expected = _expected(kwargs)
+        if expected:  # under the table lock: what we read is what others committed
+            curs.execute(SQL("SELECT originator_id, MAX(originator_version) AS version FROM {}.{} "
+                             "WHERE originator_id = ANY(%s) GROUP BY originator_id").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(expected),))
+            _check_read_versions(expected, {row["originator_id"]: int(row["version"]) for row in curs.fetchall()})
         curs.execute(SQL("SELECT leaf_index, chain_hash FROM {} ORDER BY position DESC LIMIT 1").format(self._chain_relation))
         last = curs.fetchone()
         chained = chain_rows((last["leaf_index"], bytes(last["chain_hash"])) if last else None, positions, stored_events)
@@ -261,6 +290,9 @@ class MemoryRecorder(POPOApplicationRecorder):
 
     def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._assert_uniqueness(stored_events, **kwargs)
+        expected = _expected(kwargs)
+        found = {stream: max(self._stored_events_index[str(stream)], default=0) for stream in expected}
+        _check_read_versions(expected, found)
         rows = _key_rows(kwargs)
         names = [row[0] for row in rows]
         if len(set(names)) != len(names) or any(name in self._keys for name in names):
