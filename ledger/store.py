@@ -21,7 +21,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.utils import retry
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 from psycopg.sql import SQL, Identifier
 
@@ -223,20 +225,57 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             ).format(self._chain_relation)
         )
 
-    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert positions is not None and len(positions) == len(stored_events)
-        expected = _expected(kwargs)
-        if expected:  # under the table lock: what we read is what others committed
-            curs.execute(SQL("SELECT originator_id, MAX(originator_version) AS version FROM {}.{} "
-                             "WHERE originator_id = ANY(%s) GROUP BY originator_id").format(
-                Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(expected),))
-            _check_read_versions(expected, {row["originator_id"]: int(row["version"]) for row in curs.fetchall()})
-        curs.execute(SQL("SELECT leaf_index, chain_hash FROM {} ORDER BY position DESC LIMIT 1").format(self._chain_relation))
-        last = curs.fetchone()
-        chained = chain_rows((last["leaf_index"], bytes(last["chain_hash"])) if last else None, positions, stored_events)
-        curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self._chain_relation), chained)
-        return positions
+    def position_of_leaf(self, leaf_index: int) -> int:
+        statement = SQL("SELECT position FROM {} WHERE leaf_index = %s").format(self._chain_relation)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (leaf_index,))
+            row = curs.fetchone()
+        assert row is not None, f"no chain leaf {leaf_index}"
+        return int(row["position"])
+
+    def select_chain(self, after: int, limit: int) -> list[ChainRow]:
+        statement = SQL("SELECT position, leaf_index, leaf_hash, chain_hash FROM {} WHERE position > %s "
+                        "ORDER BY position LIMIT %s").format(self._chain_relation)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (after, limit))
+            return [(r["position"], r["leaf_index"], bytes(r["leaf_hash"]), bytes(r["chain_hash"])) for r in curs.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Keys, events, read-version checks and chain rows in one transaction (any failure rolls back all).
+
+        Replaces eventsourcing's pipelined insert, which commits when an exception is raised after
+        the insert; the table lock still orders notification ids by commit.
+        """
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return []
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+            positions = [row["notification_id"] for row in curs.fetchall()]
+            assert len(positions) == len(stored_events)
+            self._check_reads(curs, _expected(kwargs))
+            curs.execute(SQL("SELECT leaf_index, chain_hash FROM {} ORDER BY position DESC LIMIT 1").format(self._chain_relation))
+            last = curs.fetchone()
+            chained = chain_rows((last["leaf_index"], bytes(last["chain_hash"])) if last else None, positions, stored_events)
+            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self._chain_relation), chained)
+            return positions
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """What goes in before the events (eventsourcing's hook): the batch's keys."""
+        rows = _key_rows(kwargs)
+        if rows:
+            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self._keys_relation), rows)
+
+    def _check_reads(self, curs: Any, expected: dict[UUID, int]) -> None:
+        if not expected:
+            return
+        curs.execute(SQL("SELECT originator_id, MAX(originator_version) AS version FROM {}.{} "
+                         "WHERE originator_id = ANY(%s) GROUP BY originator_id").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(expected),))
+        _check_read_versions(expected, {row["originator_id"]: int(row["version"]) for row in curs.fetchall()})
 
     def position_of_leaf(self, leaf_index: int) -> int:
         statement = SQL("SELECT position FROM {} WHERE leaf_index = %s").format(self._chain_relation)

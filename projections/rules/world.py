@@ -144,7 +144,10 @@ class World:
                 "assets": list(event.assets), "beneficiary": event.beneficiary, "method": event.method,
             }
         elif isinstance(event, e.ContractAmended):
-            self.contracts[event.contract]["amount_tiyn"] = event.amount_tiyn
+            contract = self.contracts[event.contract]
+            contract["amount_tiyn"] = event.amount_tiyn
+            if event.items is not None:
+                contract["items"] = [(i.code, i.unit, str(i.quantity), i.unit_price_tiyn) for i in event.items]
         elif isinstance(event, e.ReferencePriceSet):
             self.prices[event.code, event.region or ""] = event.price_tiyn
 

@@ -273,22 +273,29 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # --- setup ------------------------------------------------------------------------------
 
-    @initialize(amount_tiyn=st.integers(10_000_00, 5_000_000_00), expiry_days=st.sampled_from((10, 30, 400)),
-                share=st.integers(1, 100))
-    def a_road_world(self, amount_tiyn: int, expiry_days: int, share: int) -> None:
-        """A treasury, an administrator, three suppliers, an allocated ROAD color, a contract
+    @initialize(pilot=st.sampled_from(PILOTS), amount_tiyn=st.integers(10_000_00, 5_000_000_00),
+                expiry_days=st.sampled_from((10, 30, 400)), share=st.integers(1, 100))
+    def a_first_world(self, pilot: str, amount_tiyn: int, expiry_days: int, share: int) -> None:
+        """A treasury, an administrator, three suppliers, one allocated color, a contract
         administrator → first supplier and a subcontract first → second supplier."""
         for party in (TREASURY, ADMINS[0], *SUPPLIERS[:3]):
             self.register_party(PARTIES.index(party))
-        self.allocate("ROAD", 0, 0, amount_tiyn, expiry_days)
+        self.allocate(pilot, 0, 0, amount_tiyn, expiry_days)
         contract_tiyn = max(1, amount_tiyn * share // 100)
-        self.sign(COLORS["ROAD"], ADMINS[0], SUPPLIERS[0], contract_tiyn, self.new_contract_id())
-        self.sign(COLORS["ROAD"], SUPPLIERS[0], SUPPLIERS[1], contract_tiyn, self.new_contract_id())
+        self.sign(COLORS[pilot], ADMINS[0], SUPPLIERS[0], contract_tiyn, self.new_contract_id())
+        self.sign(COLORS[pilot], SUPPLIERS[0], SUPPLIERS[1], contract_tiyn, self.new_contract_id())
         assert len(self.model.contract_colors) == 2, self.model.contract_colors
 
     # --- parties ----------------------------------------------------------------------------
 
-    @rule(index=st.integers(0, len(PARTIES) - 1))
+    @rule(index=st.integers(0, len(PARTIES) - 1),
+          status=st.sampled_from((None, None, "active", "liquidated", "debarred")))
+    def party_registers_or_changes_status(self, index: int, status: str | None) -> None:
+        if status is None:
+            self.register_party(index)
+        else:
+            self.set_party_status(index, status)
+
     def register_party(self, index: int) -> None:
         party = PARTIES[index]
         record = self.b.register_party(party, KINDS[party])
@@ -296,8 +303,6 @@ class LedgerMachine(RuleBasedStateMachine):
         if self.run(record, problems):
             self.model.parties[party] = PartyModel(KINDS[party])
 
-    @rule(index=st.integers(0, len(PARTIES) - 1),
-          status=st.sampled_from(("active", "active", "liquidated", "debarred")))
     def set_party_status(self, index: int, status: str) -> None:
         party = PARTIES[index]
         record = self.b.update_party(party, status=status)
@@ -526,7 +531,13 @@ class LedgerMachine(RuleBasedStateMachine):
         return ({"color_is_frozen"} if cm.frozen else set()), cm
 
     @precondition(lambda self: self.model.reservation_colors)
-    @rule(pick=st.integers(0, 50), evidence=st.booleans())
+    @rule(pick=st.integers(0, 50), releasing=st.booleans(), evidence=st.booleans())
+    def release_or_void(self, pick: int, releasing: bool, evidence: bool) -> None:
+        if releasing:
+            self.release(pick, evidence)
+        else:
+            self.void(pick)
+
     def release(self, pick: int, evidence: bool) -> None:
         reservation = self.pick_reservation(pick)
         record = self.b.release(reservation, sha256_of(pick) if evidence else None)
@@ -550,8 +561,6 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             self.check_blocked_event(cm.color if cm else None, record["id"])
 
-    @precondition(lambda self: self.model.reservation_colors)
-    @rule(pick=st.integers(0, 50))
     def void(self, pick: int) -> None:
         reservation = self.pick_reservation(pick)
         record = self.b.void(reservation, reason="cancelled")
@@ -664,24 +673,16 @@ class LedgerMachine(RuleBasedStateMachine):
         note(f"business date is now {self.b.today()}")
 
     @precondition(lambda self: self.submitted)
-    @rule(pick=st.integers(0, 10**6))
-    def resubmit_same_command(self, pick: int) -> None:
-        record = self.submitted[pick % len(self.submitted)]
-        before = self.ledger.position()
-        [outcome] = self.ledger.execute([parse_record(record)])
-        note(f"again {record['id']} -> {outcome.status}")
-        assert outcome.status == DUPLICATE, outcome
-        assert self.ledger.position() == before
-
-    @precondition(lambda self: self.submitted)
-    @rule(pick=st.integers(0, 10**6))
-    def reuse_id_for_other_content(self, pick: int) -> None:
+    @rule(pick=st.integers(0, 10**6), same_content=st.booleans())
+    def an_id_comes_again(self, pick: int, same_content: bool) -> None:
+        """The same id again: with the same content a duplicate, with other content a conflict (SPEC §2.3)."""
         record = dict(self.submitted[pick % len(self.submitted)])
-        record["at"] = self.b.now().replace(microsecond=1).isoformat()  # same id, another time: other content
+        if not same_content:
+            record["at"] = self.b.now().replace(microsecond=1).isoformat()  # another time: other content
         before = self.ledger.position()
         [outcome] = self.ledger.execute([parse_record(record)])
-        note(f"reused {record['id']} -> {outcome.status}")
-        assert outcome.status == CONFLICT, outcome
+        note(f"again {record['id']} (same content: {same_content}) -> {outcome.status}")
+        assert outcome.status == (DUPLICATE if same_content else CONFLICT), outcome
         assert self.ledger.position() == before
 
     # --- invariants -------------------------------------------------------------------------
