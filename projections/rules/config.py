@@ -76,14 +76,25 @@ class RulesConfig:
 
     values: dict[str, dict[str, dict[str, Any]]]  # code -> pilot -> name -> raw value
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_parsed", {})  # (kind, code, pilot, name) -> parsed value
+
     def raw(self, code: str, pilot: str, name: str) -> Any:
         return self.values[code][pilot][name]
 
     def ratio(self, code: str, pilot: str, name: str) -> Fraction:
-        return Fraction(str(self.raw(code, pilot, name)))
+        key = ("ratio", code, pilot, name)
+        parsed = self._parsed.get(key)  # type: ignore[attr-defined]
+        if parsed is None:
+            parsed = self._parsed[key] = Fraction(str(self.raw(code, pilot, name)))  # type: ignore[attr-defined]
+        return parsed
 
     def tiyn(self, code: str, pilot: str, name: str) -> int:
-        return parse_kzt(str(self.raw(code, pilot, name)))
+        key = ("tiyn", code, pilot, name)
+        parsed = self._parsed.get(key)  # type: ignore[attr-defined]
+        if parsed is None:
+            parsed = self._parsed[key] = parse_kzt(str(self.raw(code, pilot, name)))  # type: ignore[attr-defined]
+        return parsed
 
     def number(self, code: str, pilot: str, name: str) -> int:
         value = self.raw(code, pilot, name)

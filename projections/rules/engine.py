@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 import msgpack
@@ -152,7 +152,7 @@ class RuleEngine:
         self.rules = rules
         self.world = World()
         self.raised: set[str] = set()
-        self.deadlines: list[tuple[str, int, str, str, Any, str]] = []  # heap: (utc, seq, code, key, payload, iso)
+        self.deadlines: list[tuple[int, int, str, str, Any, str]] = []  # heap: (utc µs, seq, code, key, payload, iso)
         self.sequence = 0
         self._by_type: dict[type, list[Rule]] = {}
         for rule in rules:
@@ -179,7 +179,7 @@ class RuleEngine:
         """Fire every deadline at or before `moment` (for `flags --as-of T`; use on a copy)."""
         return self._fire_deadlines(position, _utc(moment), strictly_before=False)
 
-    def _fire_deadlines(self, position: int, until_utc: str, *, strictly_before: bool) -> list[Flag]:
+    def _fire_deadlines(self, position: int, until_utc: int, *, strictly_before: bool) -> list[Flag]:
         flags: list[Flag] = []
         while self.deadlines and (self.deadlines[0][0] < until_utc or (not strictly_before and self.deadlines[0][0] == until_utc)):
             _, _, code, key, payload, iso = heapq.heappop(self.deadlines)
@@ -210,8 +210,13 @@ class RuleEngine:
             rule.state = state["rules"].get(rule.code, {})
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _utc(moment: datetime) -> int:
+    """A business time as whole microseconds since the epoch (exact, cheap to compare and store)."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 _EXT_SET, _EXT_TUPLE = 10, 11

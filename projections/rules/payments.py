@@ -249,6 +249,19 @@ def benford_mad(digit_counts: list[int]) -> Fraction:
                Fraction(0)) / 9
 
 
+# The same statistic in integers for the per-payment check: log10(1 + 1/d) scaled by 10^18 (rounded).
+_BENFORD_SCALE = 10**18
+_BENFORD_SCALED = tuple(round(expected * _BENFORD_SCALE) for expected in BENFORD_EXPECTED)
+
+
+def benford_mad_exceeds(digit_counts: list[int], limit: Fraction) -> bool:
+    """benford_mad(digit_counts) > limit, in integer arithmetic (exact up to 10^-18 per digit)."""
+    total = sum(digit_counts)
+    deviation = sum(abs(count * _BENFORD_SCALE - expected * total) for count, expected in zip(digit_counts, _BENFORD_SCALED, strict=True))
+    # deviation / (9 · total · scale) > limit
+    return deviation * limit.denominator > 9 * total * _BENFORD_SCALE * limit.numerator
+
+
 class RoundAmounts(Rule):
     """F12: a payer's payments are suspiciously round, or their first digits stray from Benford's law.
 
@@ -309,11 +322,11 @@ class RoundAmounts(Rule):
     def _check_benford(self, ctx: RuleContext, payer: str, record: dict[str, Any], color: str) -> None:
         pilot = ctx.pilot
         needed, limit = self.number(pilot, "benford_payments_min_count"), self.ratio(pilot, "benford_mad")
-        if record["count"] < needed or record["count"] == 0:
+        if record["count"] < needed or record["count"] == 0 or f"{self.code}:{payer}:benford" in ctx.engine.raised:
+            return
+        if not benford_mad_exceeds(record["digits"], limit):
             return
         mad = benford_mad(record["digits"])
-        if mad <= limit:
-            return
         ctx.flag(
             self, f"{payer}:benford", color=color, transactions=[tx for tx, _ in record["recent"]],
             parties=[payer], contracts=[c for _, c in record["recent"] if c],
