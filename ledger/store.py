@@ -280,27 +280,6 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(expected),))
         _check_read_versions(expected, {row["originator_id"]: int(row["version"]) for row in curs.fetchall()})
 
-    def position_of_leaf(self, leaf_index: int) -> int:
-        statement = SQL("SELECT position FROM {} WHERE leaf_index = %s").format(self._chain_relation)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (leaf_index,))
-            row = curs.fetchone()
-        assert row is not None, f"no chain leaf {leaf_index}"
-        return int(row["position"])
-
-    def select_chain(self, after: int, limit: int) -> list[ChainRow]:
-        statement = SQL("SELECT position, leaf_index, leaf_hash, chain_hash FROM {} WHERE position > %s "
-                        "ORDER BY position LIMIT %s").format(self._chain_relation)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (after, limit))
-            return [(r["position"], r["leaf_index"], bytes(r["leaf_hash"]), bytes(r["chain_hash"])) for r in curs.fetchall()]
-
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        rows = _key_rows(kwargs)
-        if rows:
-            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self._keys_relation), rows)
-        super()._insert_events(curs, stored_events, **kwargs)
-
     def lookup_keys(self, keys: Sequence[str]) -> dict[str, tuple[bytes, str]]:
         if not keys:
             return {}

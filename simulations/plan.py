@@ -1,0 +1,378 @@
+"""One project's plan: its records (steps) before their amounts are final, and their realization.
+
+A pilot's planner builds a `Plan` — interchange records in the order and at the business times they
+happen, as plain dicts (`step["from"]`, `step["amount"]`, …) so that a misuse scheme can read,
+change, add or remove them. Private keys start with `_` and never reach the file.
+
+A step's `amount` is either a fixed `int` of tiyn or an amount *rule* resolved when the step is
+written, against what the project's earlier records actually did:
+
+- `Window(lo, hi)` — any amount in [lo, hi] (an advance, a subsidy);
+- `Due(lo_percent)` — what is due under the step's contract: accepted value, less the advances'
+  share, less what was already paid for acceptances; capped by the contract's remaining amount and
+  the payer's balance; for a contractor paying on, by 70 % of what it received less what it already
+  paid on (so S01's 80 % is never reached). The payment is between `lo_percent` % of that and all;
+- `ShareOfBalance(lo_percent, hi_percent)` — a share of the payer's balance (spends);
+- `Rest()` — the whole balance (returns to the treasury);
+- `SameAs(step_id)` — the amount another step was written with (a duplicate), or a share of the
+  balance if that much is no longer there.
+
+Windows are wide (lo ≤ 55 % of hi) so that `BenfordBook` can keep every payer's first digits on
+Benford's curve. A payment whose rule leaves nothing to pay (`hi` below `PAYMENT_MIN`) is not
+written, and neither is the release of a reservation that was not. A step with `_blocked` set is an
+attempt the ledger must block: it is written as planned and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from domain.identifiers import make_color
+from domain.money import format_kzt
+from simulations.amounts import KZT, BenfordBook
+from simulations.world import FISCAL_YEAR, Party, World, tz_of
+
+PAYMENT_MIN = 20_000 * KZT
+PASS_ON_PERCENT = 70
+MONEY_TYPES = frozenset({"transfer", "reserve", "release", "void", "spend", "return"})
+PAYMENT_TYPES = frozenset({"transfer", "reserve", "spend"})
+YEAR_END = date(FISCAL_YEAR, 12, 31)
+_LETTERS = {"allocate": "A", "sign_contract": "K", "amend_contract": "M", "accept": "C", "transfer": "T",
+            "reserve": "R", "release": "L", "void": "V", "spend": "S", "return": "X", "freeze": "F",
+            "unfreeze": "U", "update_party": "P"}
+
+
+# --- amount rules ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Window:
+    lo: int
+    hi: int
+
+
+@dataclass(frozen=True)
+class Due:
+    lo_percent: int = 55
+
+
+@dataclass(frozen=True)
+class ShareOfBalance:
+    lo_percent: int
+    hi_percent: int
+
+
+@dataclass(frozen=True)
+class Rest:
+    pass
+
+
+@dataclass(frozen=True)
+class SameAs:
+    step_id: str
+
+
+AmountRule = Window | Due | ShareOfBalance | Rest | SameAs
+
+
+@dataclass
+class ContractPlan:
+    """A contract of the plan: who, how much, and its steps (for schemes to find)."""
+
+    contract: str
+    customer: Party
+    supplier: Party
+    amount: int
+    sign: dict[str, Any]
+    role: str  # main / sub / supply / machine / local / extra
+    accepts: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Truth:
+    """A misuse scheme injected into a project: the ground truth for evaluation."""
+
+    scheme: str
+    rules: tuple[str, ...]
+    pilot: str
+    project: str
+    color: str
+    transactions: list[str]
+    parties: list[str]
+    contracts: list[str]
+    blocked: int = 0
+    note: str = ""
+
+    def document(self, instance: str) -> dict[str, Any]:
+        return {"id": instance, "scheme": self.scheme, "rules": list(self.rules), "pilot": self.pilot,
+                "project": self.project, "color": self.color, "transactions": list(dict.fromkeys(self.transactions)),
+                "parties": list(dict.fromkeys(self.parties)), "contracts": list(dict.fromkeys(self.contracts)),
+                "blocked": self.blocked, "note": self.note}
+
+
+class Plan:
+    """The steps of one project (one color) and what a scheme needs to find its way in them."""
+
+    def __init__(self, world: World, pilot: str, index: int, admin: Party, program: int, start: date) -> None:
+        self.world = world
+        self.pilot = pilot
+        self.index = index
+        width = max(4, len(str(world.projects[pilot] - 1)))
+        self.code = f"{pilot}-{index:0{width}d}"
+        self.invoice_width = max(5, width)
+        self.admin = admin
+        self.treasury = world.party("treasury", 0)
+        self.region = admin.region
+        self.tz = tz_of(admin.region)
+        self.program = program
+        self.color = make_color(pilot, FISCAL_YEAR, program, index + 1)
+        self.start = start
+        self.rng = world.rng("plan", pilot, index)
+        self.steps: list[dict[str, Any]] = []
+        self.contracts: dict[str, ContractPlan] = {}
+        self._n = 0
+        self._invoices = 0
+
+    # --- building -----------------------------------------------------------------------------
+
+    def add(self, type_: str, at: datetime, **fields: Any) -> dict[str, Any]:
+        """A step of `type_` at `at`; `from_` stands for `from`; None values are left out."""
+        assert at.tzinfo is not None and at.year == FISCAL_YEAR, at
+        self._n += 1
+        step: dict[str, Any] = {"id": f"{self.code}-{_LETTERS.get(type_, 'Z')}{self._n:04d}", "type": type_, "at": at}
+        step.update({name.rstrip("_"): value for name, value in fields.items() if value is not None})
+        step["_order"] = self._n
+        self.steps.append(step)
+        return step
+
+    def new_contract_id(self) -> str:
+        return f"{self.code}-C{len(self.contracts) + 1:02d}"
+
+    def invoice(self, issuer: Party) -> str:
+        """A fresh invoice number of `issuer` for this project (unique after normalisation)."""
+        self._invoices += 1
+        return f"{issuer.tag}-{self.index:0{self.invoice_width}d}/{self._invoices:03d}"
+
+    def evidence(self, what: str) -> str:
+        """A SHA-256 standing for a document (an acceptance act, a registration record)."""
+        return hashlib.sha256(f"{self.world.config.seed}:{self.code}:{what}".encode()).hexdigest()
+
+    # --- time ---------------------------------------------------------------------------------
+
+    def day(self, base: date, lo: int, hi: int, rng: random.Random | None = None) -> date:
+        """A working day `lo`..`hi` days after `base` (weekends move to Monday)."""
+        return workday(base + timedelta(days=(rng or self.rng).randint(lo, hi)))
+
+    def at(self, day: date, rng: random.Random | None = None) -> datetime:
+        """A moment of office hours on `day`, in the project's offset."""
+        minute = (rng or self.rng).randrange(9 * 60)
+        return datetime.combine(day, time(9 + minute // 60, minute % 60, (rng or self.rng).randrange(60)), tzinfo=self.tz)
+
+    def later(self, moment: datetime, minutes: int = 20) -> datetime:
+        """A moment shortly after `moment` (the same day when it can)."""
+        return moment + timedelta(minutes=minutes, seconds=self.rng.randrange(60))
+
+    # --- finding --------------------------------------------------------------------------------
+
+    def find(self, **match: Any) -> list[dict[str, Any]]:
+        """Steps whose fields equal `match` (`from_` for `from`), in plan order."""
+        wanted = {name.rstrip("_"): value for name, value in match.items()}
+        return [s for s in self.steps if all(s.get(k) == v for k, v in wanted.items())]
+
+    def step(self, step_id: str) -> dict[str, Any]:
+        [found] = [s for s in self.steps if s["id"] == step_id]
+        return found
+
+    @property
+    def allocation(self) -> dict[str, Any]:
+        [found] = self.find(type="allocate")
+        return found
+
+    def remove(self, step: dict[str, Any]) -> None:
+        self.steps = [s for s in self.steps if s is not step]
+
+    def sorted_steps(self) -> list[dict[str, Any]]:
+        return sorted(self.steps, key=lambda s: (s["at"], s["_order"]))
+
+    def last_money_day(self) -> date:
+        return max(s["at"].date() for s in self.steps if s["type"] in MONEY_TYPES and s["type"] != "return")
+
+
+def workday(day: date) -> date:
+    """Saturdays and Sundays move to the Monday after."""
+    return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+
+
+# --- realization ------------------------------------------------------------------------------
+
+class Realizer:
+    """Turns a project's steps into records as they are written, tracking what its color did."""
+
+    def __init__(self, plan: Plan, book: BenfordBook) -> None:
+        self.pilot = plan.pilot
+        self.admin = plan.admin.party
+        self.book = book
+        self.rng = plan.world.rng("emit", plan.pilot, plan.index)
+        self.balances: dict[str, int] = {}
+        self.received: dict[str, int] = {}
+        self.passed_on: dict[str, int] = {}
+        self.contracts: dict[str, list[Any]] = {}  # id -> [amount, paid, paid_for_acceptance, advanced, accepted]
+        self.reservations: dict[str, tuple[int, str, str, str]] = {}
+        self.amounts: dict[str, int] = {}
+        self.blocked = 0
+
+    def realize(self, step: dict[str, Any]) -> dict[str, Any] | None:
+        """The record to write for `step`, or None when there is nothing to write."""
+        kind = step["type"]
+        if step.get("_blocked"):
+            self.blocked += 1
+            return render(step, step.get("amount"))
+        handler = getattr(self, "_" + kind, None)
+        if handler is None:
+            return render(step, step.get("amount"))
+        amount = handler(step)
+        if amount is None:
+            return None
+        self.amounts[step["id"]] = amount
+        return render(step, amount)
+
+    def _allocate(self, step: dict[str, Any]) -> int:
+        self.balances[step["administrator"]] = self.balances.get(step["administrator"], 0) + step["amount"]
+        return step["amount"]
+
+    def _sign_contract(self, step: dict[str, Any]) -> int:
+        self.contracts[step["contract"]] = [step["amount"], 0, 0, 0, 0]
+        return step["amount"]
+
+    def _amend_contract(self, step: dict[str, Any]) -> int:
+        self.contracts[step["contract"]][0] = step["amount"]
+        return step["amount"]
+
+    def _accept(self, step: dict[str, Any]) -> int:
+        self.contracts[step["contract"]][4] += step["amount"]
+        return step["amount"]
+
+    def _transfer(self, step: dict[str, Any]) -> int | None:
+        amount = self._payment(step, step["from"], step["contract"])
+        if amount is None:
+            return None
+        self._paid(step, amount)
+        self._receive(step["to"], amount)
+        return amount
+
+    def _reserve(self, step: dict[str, Any]) -> int | None:
+        amount = self._payment(step, step["from"], step["contract"])
+        if amount is None:
+            return None
+        self._paid(step, amount)
+        self.reservations[step["id"]] = (amount, step["from"], step["to"], step["contract"])
+        return amount
+
+    def _release(self, step: dict[str, Any]) -> int | None:
+        reservation = self.reservations.pop(step["reservation"], None)
+        if reservation is None:
+            return None
+        self._receive(reservation[2], reservation[0])
+        return reservation[0]
+
+    def _void(self, step: dict[str, Any]) -> int | None:
+        reservation = self.reservations.pop(step["reservation"], None)
+        if reservation is None:
+            return None
+        amount, payer, _, contract = reservation
+        self.balances[payer] += amount
+        record = self.contracts[contract]
+        record[1] -= amount
+        record[2] -= amount
+        return amount
+
+    def _spend(self, step: dict[str, Any]) -> int | None:
+        amount = self._payment(step, step["from"], None)
+        if amount is not None:
+            self.balances[step["from"]] -= amount
+        return amount
+
+    def _return(self, step: dict[str, Any]) -> int | None:
+        balance = self.balances.get(step["from"], 0)
+        amount = balance if isinstance(step["amount"], Rest) else min(step["amount"], balance)
+        if amount <= 0:
+            return None
+        self.balances[step["from"]] = balance - amount
+        return amount
+
+    # --- payments -------------------------------------------------------------------------------
+
+    def _paid(self, step: dict[str, Any], amount: int) -> None:
+        payer = step["from"]
+        self.balances[payer] -= amount
+        record = self.contracts[step["contract"]]
+        record[1] += amount
+        if step.get("kind") == "advance":
+            record[3] += amount
+        else:
+            record[2] += amount
+        if payer != self.admin:
+            self.passed_on[payer] = self.passed_on.get(payer, 0) + amount
+
+    def _receive(self, payee: str, amount: int) -> None:
+        self.balances[payee] = self.balances.get(payee, 0) + amount
+        self.received[payee] = self.received.get(payee, 0) + amount
+
+    def _payment(self, step: dict[str, Any], payer: str, contract: str | None) -> int | None:
+        """The amount of a transfer, reservation or spend, chosen by the Benford book."""
+        rule = step["amount"]
+        if isinstance(rule, int):
+            self.book.record(payer, rule)
+            return rule
+        window = self._window(rule, payer, contract, passes_on=step["type"] != "spend")
+        if window is None:
+            return None
+        lo, hi = window
+        return self.book.choose(payer, max(1, min(lo, hi)), hi, self.rng, self.pilot)
+
+    def _window(self, rule: AmountRule, payer: str, contract: str | None, *, passes_on: bool) -> tuple[int, int] | None:
+        balance = self.balances.get(payer, 0)
+        record = self.contracts.get(contract) if contract else None
+        room = min(balance, record[0] - record[1]) if record else balance
+        if passes_on and payer != self.admin:  # a contractor paying its own suppliers (S01)
+            room = min(room, self.received.get(payer, 0) * PASS_ON_PERCENT // 100 - self.passed_on.get(payer, 0))
+        if isinstance(rule, Window):
+            lo, hi = rule.lo, min(rule.hi, room)
+        elif isinstance(rule, Due):
+            assert record is not None, "Due needs a contract"
+            amount, _, for_acceptance, advanced, accepted = record
+            due = accepted * (amount - advanced) // amount - for_acceptance
+            hi = min(due, room)
+            lo = hi * rule.lo_percent // 100
+        elif isinstance(rule, ShareOfBalance):
+            lo, hi = balance * rule.lo_percent // 100, min(balance * rule.hi_percent // 100, room)
+        elif isinstance(rule, SameAs):
+            same = self.amounts.get(rule.step_id)
+            if same is not None and same <= room:
+                return same, same
+            lo, hi = balance * 20 // 100, balance * 40 // 100
+        else:
+            raise AssertionError(f"no amount rule {rule!r} for a payment")
+        return (lo, hi) if hi >= PAYMENT_MIN else None
+
+
+def render(step: dict[str, Any], amount: Any) -> dict[str, Any]:
+    """The interchange record of a step: private keys dropped, amounts and times as strings."""
+    record: dict[str, Any] = {}
+    for name, value in step.items():
+        if name[0] == "_":
+            continue
+        if name == "at":
+            value = value.isoformat()
+        elif name in ("amount", "price"):
+            value = format_kzt(amount if name == "amount" else value)
+        elif name == "items":
+            value = [{**item, "unit_price": format_kzt(item["unit_price"])} for item in value]
+        elif isinstance(value, date):
+            value = value.isoformat()
+        record[name] = value
+    return record
