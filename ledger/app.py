@@ -118,6 +118,10 @@ class Ledger(Application):
         elif marker[0] != self.encryption.check_value:
             raise StoreError("TENGE_LEDGER_KEY is not the key of this store")
 
+    def party_stream(self, party: str) -> UUID:
+        """A party's stream id; keyed when encrypted, so it cannot be traced back to a BIN/IIN."""
+        return self.encryption.stream_id("party:" + party) if self.encryption else party_stream(party)
+
     def stored_key(self, name: str) -> str:
         """The name under which a key is stored: hashed with the secret when encrypted (no plaintext ids)."""
         return self.encryption.hide(name) if self.encryption else name
@@ -193,7 +197,7 @@ class Ledger(Application):
         return aggregate if aggregate.allocated else None
 
     def party(self, party: str) -> Party | None:
-        aggregate = self._fresh(Party, party_stream(party))
+        aggregate = self._fresh(Party, self.party_stream(party))
         return aggregate if aggregate.registered else None
 
     def colors(self) -> list[str]:
@@ -291,7 +295,7 @@ class _BatchRun:
 
     def _decide(self, command: c.Command) -> tuple[Aggregate, e.LedgerEvent | Rejection]:
         if isinstance(command, (c.RegisterParty, c.UpdateParty)):
-            party = self.ledger.load(Party, party_stream(command.party))
+            party = self.ledger.load(Party, self.ledger.party_stream(command.party))
             return party, party.decide(command)
         if isinstance(command, c.SetReferencePrice):
             price = self.ledger.load(ReferencePrice, price_stream(command.code, command.region))
@@ -326,7 +330,7 @@ class _BatchRun:
 
     # PartyDirectory for the allocation's decisions
     def kind_and_status(self, party: str) -> tuple[str, str] | None:
-        aggregate = self.ledger.load(Party, party_stream(party))
+        aggregate = self.ledger.load(Party, self.ledger.party_stream(party))
         assert isinstance(aggregate, Party)
         self.read_versions.setdefault(aggregate.id, aggregate.version)
         return (aggregate.kind, aggregate.status) if aggregate.registered else None

@@ -161,18 +161,44 @@ def verify_inclusion_document(document: dict[str, Any], public: Ed25519PublicKey
     if document.get("leaf_hash") is not None and unb64(document["leaf_hash"], "leaf_hash") != leaf:
         raise ProofFailed("leaf_hash is not the hash of leaf_data")
     try:
-        position, _, _, _, _ = decode_leaf(leaf_data)
+        position, stream, version, topic, state = decode_leaf(leaf_data)
     except ValueError as error:
         raise ProofFailed(f"leaf_data is not an event: {error}") from error
     if position != document.get("position"):
         raise ProofFailed(f"leaf_data is the event at position {position}, not {document.get('position')}")
+    payload_checked = _check_payload(document, stream, version, topic, state)
     proof = [unb64(node, "a proof node") for node in document.get("inclusion_proof") or []]
     try:
         merkle.verify_inclusion(leaf, int(document.get("leaf_index", -1)), checkpoint.tree_size, proof, root)
     except merkle.ProofError as error:
         raise ProofFailed(f"inclusion proof: {error}") from error
     return {"transaction": document.get("transaction"), "position": position, "leaf_index": document["leaf_index"],
-            "checkpoint": checkpoint.number, "tree_size": checkpoint.tree_size}
+            "checkpoint": checkpoint.number, "tree_size": checkpoint.tree_size, "payload_checked": payload_checked}
+
+
+def _check_payload(document: dict[str, Any], stream: Any, version: int, topic: str, state: bytes) -> bool:
+    """The proof's readable claims (`transaction`, `event`) against the proven leaf's payload.
+
+    True when they were checked; False when the payload is encrypted (only its bytes are proven).
+    """
+    import orjson
+    from eventsourcing.persistence import Mapper, StoredEvent
+
+    from ledger.render import event_document, plain
+    from ledger.transcoder import MsgpackTranscoder
+
+    try:
+        event = Mapper(MsgpackTranscoder()).to_domain_event(StoredEvent(stream, version, topic, state))
+        claimed = event_document(event)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - an encrypted (or foreign) payload cannot be read here
+        return False
+    if event.command_id != document.get("transaction"):  # type: ignore[attr-defined]
+        raise ProofFailed(f"the proven event is transaction {event.command_id}, not {document.get('transaction')}")  # type: ignore[attr-defined]
+    if "event" in document:
+        normalise = lambda value: orjson.loads(orjson.dumps(value, default=plain))  # noqa: E731
+        if normalise(document["event"]) != normalise(claimed):
+            raise ProofFailed("the event document in the proof is not what the proven leaf records")
+    return True
 
 
 def verify_consistency_document(document: dict[str, Any], public: Ed25519PublicKey) -> dict[str, Any]:

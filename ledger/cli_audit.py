@@ -30,7 +30,7 @@ KEY_OPTION_HELP = "the Ed25519 signing key (env TENGE_LEDGER_SIGNING_KEY)"
 
 
 def _emit(document: Any, out: str | None) -> None:
-    data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    data = orjson.dumps(document, default=render.plain, option=orjson.OPT_INDENT_2) + b"\n"
     if out:
         Path(out).write_bytes(data)
         click.echo(f"wrote {out}", err=True)
@@ -141,7 +141,9 @@ def verify_proof(proof_file: str, public_key_path: str) -> int:
     try:
         if document["kind"] == "inclusion":
             proven = verify_inclusion_document(document, public)
-            click.echo(f"ok: transaction {proven['transaction']} is leaf {proven['leaf_index']} (position {proven['position']}) "
+            what = (f"transaction {proven['transaction']}" if proven["payload_checked"]
+                    else f"the event at position {proven['position']} (encrypted: its transaction id and content are not checked here)")
+            click.echo(f"ok: {what} is leaf {proven['leaf_index']} (position {proven['position']}) "
                        f"of the {proven['tree_size']}-event log signed in checkpoint #{proven['checkpoint']}")
         else:
             proven = verify_consistency_document(document, public)
@@ -154,14 +156,20 @@ def verify_proof(proof_file: str, public_key_path: str) -> int:
 
 
 @click.command()
+@click.option("--public-key", "public_key_path", type=click.Path(dir_okay=False),
+              help="check checkpoint signatures with this key (as the auditor holds it) instead of the keys stored in the store")
 @format_choice("table", "json")
 @click.pass_obj
-def verify(obj: Context, fmt: str | None) -> int:
+def verify(obj: Context, public_key_path: str | None, fmt: str | None) -> int:
     """Recompute chain, Merkle log, checkpoints, domain invariants and projections; exit 3 if anything is off."""
+    try:
+        public = load_public_key(Path(public_key_path)) if public_key_path else None
+    except KeyFileError as problem:
+        raise UsageProblem(str(problem)) from problem
     ledger = obj.ledger()
     obj.read_side()
     with _progress_bar(ledger.position()) as on_progress:
-        findings = Verifier(ledger, on_progress).run()
+        findings = Verifier(ledger, on_progress, public).run()
     fmt = fmt or render.default_format()
     if fmt == "json":
         render.dump_json({"ok": not findings, "position": ledger.position(),

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from uuid import UUID
 
 from domain.errors import StoreError
 
@@ -46,3 +47,10 @@ class Encryption:
 
     def hide(self, name: str) -> str:
         return "h:" + hmac.new(self._hide_key, name.encode(), hashlib.sha256).hexdigest()
+
+    def stream_id(self, name: str) -> UUID:
+        """A stream id derived from a name with the secret (a UUIDv8 of a keyed hash)."""
+        digest = bytearray(hmac.new(self._hide_key, b"stream:" + name.encode(), hashlib.sha256).digest()[:16])
+        digest[6] = (digest[6] & 0x0F) | 0x80  # version 8: custom
+        digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+        return UUID(bytes=bytes(digest))

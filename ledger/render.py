@@ -29,14 +29,14 @@ def default_format() -> str:
 
 
 def dump_json(document: Any) -> None:
-    sys.stdout.buffer.write(orjson.dumps(document, default=_plain, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.buffer.write(orjson.dumps(document, default=plain, option=orjson.OPT_INDENT_2) + b"\n")
     sys.stdout.flush()
 
 
 def dump_jsonl(rows: Iterable[Any]) -> None:
     out = sys.stdout.buffer
     for row in rows:
-        out.write(orjson.dumps(row, default=_plain) + b"\n")
+        out.write(orjson.dumps(row, default=plain) + b"\n")
     sys.stdout.flush()
 
 
@@ -49,7 +49,8 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """orjson's `default`: dates, decimals, tuples and value records as JSON."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -172,6 +172,19 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         assert row is not None, f"no chain leaf {leaf_index}"
         return int(row[0])
 
+    def raw_positions(self, start: int, limit: int) -> list[int]:
+        """Positions of stored rows from `start`, read without decoding anything (for verify)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT rowid FROM {self.events_table_name} WHERE rowid >= ? ORDER BY rowid LIMIT ?", (start, limit))
+            return [int(row[0]) for row in c.fetchall()]
+
+    def noncanonical_positions(self) -> list[int]:
+        """Rows whose stream id is not in the canonical form the ledger writes (32 lower-case hex digits)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT rowid FROM {self.events_table_name} WHERE length(originator_id) != 32 "
+                      "OR originator_id GLOB '*[^0-9a-f]*' ORDER BY rowid")
+            return [int(row[0]) for row in c.fetchall()]
+
     def select_chain(self, after: int, limit: int) -> list[ChainRow]:
         """Chain rows with position > after, in order."""
         with self.datastore.transaction(commit=False) as c:
@@ -280,6 +293,13 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(expected),))
         _check_read_versions(expected, {row["originator_id"]: int(row["version"]) for row in curs.fetchall()})
 
+    def raw_positions(self, start: int, limit: int) -> list[int]:
+        statement = SQL("SELECT notification_id FROM {}.{} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (start, limit))
+            return [int(row["notification_id"]) for row in curs.fetchall()]
+
     def lookup_keys(self, keys: Sequence[str]) -> dict[str, tuple[bytes, str]]:
         if not keys:
             return {}
@@ -331,6 +351,10 @@ class MemoryRecorder(POPOApplicationRecorder):
     def position_of_leaf(self, leaf_index: int) -> int:
         with self._database_lock:
             return self._chain[leaf_index][0]
+
+    def raw_positions(self, start: int, limit: int) -> list[int]:
+        with self._database_lock:
+            return list(range(max(start, 1), len(self._stored_events) + 1))[:limit]
 
     def select_chain(self, after: int, limit: int) -> list[ChainRow]:
         with self._database_lock:

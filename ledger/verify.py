@@ -49,10 +49,15 @@ class Finding:
 
 
 class Verifier:
-    def __init__(self, ledger: Any, on_progress: OnProgress | None = None) -> None:
+    def __init__(self, ledger: Any, on_progress: OnProgress | None = None,
+                 public_key: Ed25519PublicKey | None = None) -> None:
+        """`public_key`: the ledger's key as the auditor holds it; without it, the keys stored
+        beside the checkpoints are trusted (which a rewrite of the whole file could replace)."""
         self.ledger = ledger
+        self.public_key = public_key
         self.on_progress = on_progress or (lambda phase, done, total: None)
         self.last_position = ledger.position()
+        self.unreadable: dict[int, str] = {}  # position -> why the stored row cannot be read
 
     def run(self) -> list[Finding]:
         """Every check; the findings sorted by position (empty when the store is intact)."""
@@ -68,12 +73,32 @@ class Verifier:
     def _notifications(self) -> Iterator[Any]:
         start = 1
         while True:
-            batch = self.ledger.recorder.select_notifications(start=start, limit=CHUNK_EVENTS)
+            try:
+                batch = self.ledger.recorder.select_notifications(start=start, limit=CHUNK_EVENTS)
+            except Exception:  # noqa: BLE001 - a row the store cannot even parse: find it
+                batch = self._readable(start)
             if not batch:
                 return
             yield from batch
             start = batch[-1].id + 1
             self.on_progress("chain", batch[-1].id, self.last_position)
+
+    def _readable(self, start: int) -> list[Any]:
+        """The next rows from `start` that can be read one by one; the others become findings."""
+        recorder = self.ledger.recorder
+        while True:
+            positions = recorder.raw_positions(start, CHUNK_EVENTS)
+            if not positions:
+                return []
+            readable = []
+            for position in positions:
+                try:
+                    readable += recorder.select_notifications(start=position, limit=1)
+                except Exception as error:  # noqa: BLE001
+                    self.unreadable[position] = f"the stored row cannot be read ({error}): it was altered"
+            if readable:
+                return readable
+            start = positions[-1] + 1
 
     def _chain_rows(self) -> Iterator[tuple[int, int, bytes, bytes]]:
         after = 0
@@ -91,9 +116,11 @@ class Verifier:
         chain = self._chain_rows()
         row = next(chain, None)
         previous = GENESIS
+        for position in getattr(self.ledger.recorder, "noncanonical_positions", list)():
+            findings.append(Finding(position, "chain", "the row's stream id is not in the ledger's canonical form: it was altered"))
         for note in self._notifications():
             while row is not None and row[0] < note.id:
-                findings.append(Finding(row[0], "chain", "the event recorded at this position is missing"))
+                findings.append(Finding(row[0], "chain", self.unreadable.get(row[0], "the event recorded at this position is missing")))
                 previous, row = row[3], next(chain, None)
             leaf = leaf_hash(encode_leaf(note.id, note.originator_id, note.originator_version, note.topic, note.state))
             leaves.append((note.id, leaf))
@@ -108,7 +135,7 @@ class Verifier:
                 findings.append(Finding(note.id, "chain", "the hash chain breaks here"))
             previous, row = row[3], next(chain, None)
         while row is not None:
-            findings.append(Finding(row[0], "chain", "the event recorded at this position is missing"))
+            findings.append(Finding(row[0], "chain", self.unreadable.get(row[0], "the event recorded at this position is missing")))
             row = next(chain, None)
         return findings, leaves
 
@@ -126,13 +153,18 @@ class Verifier:
                 position = leaves[first_leaf][0] if first_leaf < len(leaves) else self.last_position
                 findings.append(Finding(position, "merkle", f"stored Merkle node (level {level}, index {index}) disagrees with the events"))
                 break
-        for checkpoint in _checkpoints(db):
+        checkpoints = _checkpoints(db)
+        for expected_number, checkpoint in enumerate(checkpoints, start=1):
+            if checkpoint.number != expected_number:
+                findings.append(Finding(self.last_position, "checkpoint", f"checkpoint #{expected_number} is missing (numbering jumps to #{checkpoint.number})"))
+                break
+        for checkpoint in checkpoints:
             findings += self._check_checkpoint(checkpoint, tree, leaves)
         return findings
 
     def _check_checkpoint(self, checkpoint: Checkpoint, tree: MemoryLevels, leaves: list[tuple[int, bytes]]) -> list[Finding]:
         last = leaves[checkpoint.tree_size - 1][0] if 0 < checkpoint.tree_size <= len(leaves) else self.last_position
-        public = _public_key(self.ledger.read_side().db, checkpoint)
+        public = self.public_key or _public_key(self.ledger.read_side().db, checkpoint)
         try:
             if public is None:
                 raise InvalidSignature

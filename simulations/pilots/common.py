@@ -24,13 +24,14 @@ from simulations.plan import (
 from simulations.world import FISCAL_YEAR, Party
 
 LAST_PAYMENT_DAY = date(FISCAL_YEAR, 12, 24)
+LAST_SPEND_DAY = date(FISCAL_YEAR, 12, 29)
 FINAL_DAYS_MIN = 62  # L02: a final acceptance < 60 days after signing is implausibly fast
 LAST_STAGE_PERCENT = (20, 35)
 FAST_HOURS = 96  # contractors pay on no sooner than this after an inflow (F03 looks 72 h back)
 
 SEASONS = {
     "ROAD": (date(FISCAL_YEAR, 2, 3), date(FISCAL_YEAR, 6, 30)),
-    "AGRO": (date(FISCAL_YEAR, 2, 10), date(FISCAL_YEAR, 9, 30)),
+    "AGRO": (date(FISCAL_YEAR, 2, 10), date(FISCAL_YEAR, 8, 31)),
     "LOCAL": (date(FISCAL_YEAR, 2, 10), date(FISCAL_YEAR, 7, 20)),
 }
 
@@ -149,9 +150,10 @@ def give_back(plan: Plan) -> dict[str, Any]:
 
 
 def contractor_spends(plan: Plan, holder: Party, after: date, until: date, categories: tuple[str, ...],
-                      count: int, share: tuple[int, int], workers: list[Party] | None = None) -> None:
-    """`count` spends by `holder` between `after` and `until` (shares of its balance)."""
-    until = min(until, date(FISCAL_YEAR, 12, 29))
+                      count: int, share: tuple[int, int], payees: dict[str, list[Party]] | None = None) -> None:
+    """`count` spends by `holder` between `after` and `until`, each a share of its balance; a
+    category listed in `payees` (wages → workers, livestock → farmers) is paid to one of them."""
+    until = min(until, LAST_SPEND_DAY)
     if until <= after:
         return
     for _ in range(count):
@@ -159,27 +161,28 @@ def contractor_spends(plan: Plan, holder: Party, after: date, until: date, categ
         if day > until:
             continue
         category = plan.rng.choice(categories)
-        payee = plan.rng.choice(workers) if category == "wages" and workers and plan.rng.randrange(2) else None
+        candidates = (payees or {}).get(category)
+        payee = plan.rng.choice(candidates) if candidates and (category != "wages" or plan.rng.randrange(2)) else None
         spend(plan, holder, plan.at(day), category, ShareOfBalance(share[0] * 55 // 100, share[1]), payee=payee)
 
 
 def works_contract(plan: Plan, contract: ContractPlan, sign_day: date, end_day: date, *, stages: int,
-                   advance: bool, spends: tuple[str, ...], spend_count: int, workers: list[Party] | None = None,
-                   reserve_share: int = 0) -> None:
+                   advance: bool, spends: tuple[str, ...], spend_count: int,
+                   payees: dict[str, list[Party]] | None = None, reserve_share: int = 0) -> None:
     """Acceptances, payments and the supplier's spends of an ordinary works contract."""
     rng = plan.rng
     inflow = None
-    first_stage = plan.day(sign_day, 25, 40)
+    days = stage_days(plan, sign_day, end_day, stages)
     if advance:
         advance_day = plan.day(sign_day, 3, 10)
         inflow = pay(plan, contract, plan.at(advance_day), Window(contract.amount * 10 // 100, contract.amount * 25 // 100),
                      kind="advance")
-        first_stage = min(first_stage, advance_day + timedelta(days=80))
-    days = spread_days(first_stage, end_day, stages) if stages > 1 else [end_day]
+        if days[0] > advance_day + timedelta(days=85):  # F10: an acceptance within 90 days of the advance
+            days = [workday(advance_day + timedelta(days=rng.randint(40, 80)))] + days
     for n, (day, value) in enumerate(zip(days, stage_values(rng, contract.amount, len(days)), strict=True)):
         final = n == len(days) - 1
         if inflow is not None:
-            contractor_spends(plan, contract.supplier, inflow.date(), day, spends, spend_count, (15, 40), workers)
+            contractor_spends(plan, contract.supplier, inflow.date(), day, spends, spend_count, (15, 40), payees)
         accept(plan, contract, value, plan.at(day), final=final, evidence=final and rng.randrange(3) > 0)
         pay_day = plan.day(day, 2, 8)
         if rng.randrange(100) < reserve_share:
@@ -188,7 +191,15 @@ def works_contract(plan: Plan, contract: ContractPlan, sign_day: date, end_day: 
         else:
             inflow = pay(plan, contract, plan.at(pay_day), Due(), kind="progress")
     contractor_spends(plan, contract.supplier, inflow.date(), inflow.date() + timedelta(days=40), spends,
-                      spend_count, (20, 50), workers)
+                      spend_count, (20, 50), payees)
+
+
+def stage_days(plan: Plan, sign_day: date, end_day: date, stages: int) -> list[date]:
+    """Acceptance days from 25–40 days after signing to `end_day`, at least three weeks apart."""
+    first = min(plan.day(sign_day, 25, 40), end_day)
+    while stages > 1 and (end_day - first).days < 21 * (stages - 1):
+        stages -= 1
+    return spread_days(first, end_day, stages) if stages > 1 else [end_day]
 
 
 def final_day_for(plan: Plan, sign_day: date, amount: int, latest: date, rng: random.Random) -> date:

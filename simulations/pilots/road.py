@@ -94,8 +94,8 @@ def _advances(plan: Plan, main: ContractPlan, subcontract: ContractPlan, sign_da
     pay(plan, subcontract, plan.at(sub_day), Window(subcontract.amount * 8 // 100, subcontract.amount * 18 // 100),
         kind="advance")
     contractor_spends(plan, main.supplier, advance_day, advance_day + timedelta(days=30), GC_SPENDS, rng.randint(1, 2),
-                      (5, 15), workers)
-    contractor_spends(plan, subcontract.supplier, sub_day, sub_day + timedelta(days=30), SUB_SPENDS, 1, (15, 35), workers)
+                      (5, 15), {"wages": workers})
+    contractor_spends(plan, subcontract.supplier, sub_day, sub_day + timedelta(days=30), SUB_SPENDS, 1, (15, 35), {"wages": workers})
 
 
 def _stages(plan: Plan, main: ContractPlan, subcontract: ContractPlan, supply: ContractPlan, sign_day: date,
@@ -128,9 +128,9 @@ def _stages(plan: Plan, main: ContractPlan, subcontract: ContractPlan, supply: C
             pay(plan, supply, plan.at(paid_supply), Due(), kind="progress")
             contractor_spends(plan, supply.supplier, paid_supply, paid_supply + timedelta(days=25), SUPPLIER_SPENDS, 1,
                               (30, 70))
-        contractor_spends(plan, main.supplier, inflow.date(), next_day, GC_SPENDS, rng.randint(2, 3), (6, 18), workers)
+        contractor_spends(plan, main.supplier, inflow.date(), next_day, GC_SPENDS, rng.randint(2, 3), (6, 18), {"wages": workers})
         contractor_spends(plan, subcontract.supplier, paid_sub, next_day + timedelta(days=10), SUB_SPENDS,
-                          rng.randint(1, 2), (15, 40), workers)
+                          rng.randint(1, 2), (15, 40), {"wages": workers})
 
 
 def _pay_stage(plan: Plan, main: ContractPlan, accepted: dict[str, Any]) -> Any:

@@ -508,3 +508,45 @@ def test_two_writers_cannot_pay_a_party_debarred_between_decision_and_save(share
     assert (outcome[0].status, outcome[0].reason) == (BLOCKED, "party_is_not_active"), (
         f"{outcome[0]}: paid a party debarred at an earlier position by another writer"
     )
+
+
+def _phantom_case(case: str, b: RecordBuilder) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str, str]:
+    """(setup, what the other writer commits, the command that refers to it, its event when applied)."""
+    if case == "contract":
+        return [], [b.sign_contract("K-NEW", ROAD, ADMIN, SUB, 10_000_00)], "accept", "DeliveryAccepted"
+    if case == "color":
+        setup = [b.register_party(AGRO_ADMIN, "administrator")]
+        return setup, [b.allocate(AGRO, TREASURY, AGRO_ADMIN, 1_000_00, EXPIRES_ON)], "freeze", "ColorFrozen"
+    return [], [b.reserve(ROAD, CONTRACTOR, SUB, 1_00, "C-2")], "void", "ReservationVoided"
+
+
+@pytest.mark.parametrize("case", ["contract", "color", "reservation"])
+def test_a_reference_another_writer_created_before_the_save_is_not_reported_unknown(
+        shared_store_url, open_ledgers, monkeypatch, case) -> None:
+    """SPEC §3: references are resolved when the command is applied. Writer A decides a command
+    while the contract / color / reservation it names does not exist yet; writer B creates it and
+    commits; then A saves. The log now holds B's creation *before* A's command, so A's command must
+    not be recorded as blocked for an unknown reference (the party case is already re-checked at
+    save; these three are not)."""
+    writer_a, b = funded_contractor(shared_store_url, open_ledgers, 400_000_00)
+    writer_b = open_ledgers(shared_store_url)
+    setup, created, command_type, applied_event = _phantom_case(case, b)
+    if setup:
+        assert {o.status for o in writer_a.execute(to_commands(setup))} == {APPLIED}
+    refer = {
+        "accept": lambda: b.accept("K-NEW", 1_00),
+        "freeze": lambda: b.freeze(AGRO),
+        "void": lambda: b.void(created[0]["id"]),
+    }[command_type]()
+    seen = while_saving(writer_a, monkeypatch, lambda: writer_b.execute(to_commands(created)))
+    outcome = writer_a.execute_batch(to_commands([refer]))[0]
+    assert seen["other"][0].status == APPLIED
+    log = ledger_state(writer_a)["events"]
+    ids = [ev.command_id for ev in log]
+    assert ids.index(created[0]["id"]) < ids.index(refer["id"]), "B's creation is first in the log"
+    recorded = log[ids.index(refer["id"])]
+    assert outcome.status == APPLIED, (
+        f"{refer['id']} ({command_type}) recorded as {type(recorded).__name__} "
+        f"{getattr(recorded, 'reason', '')} at a later position than {created[0]['id']}, which created the reference"
+    )
+    assert type(recorded).__name__ == applied_event
