@@ -228,7 +228,8 @@ class _BatchRun:
         self.events: list[e.LedgerEvent] = []
         self.touched: dict[UUID, Aggregate] = {}
         self.keys: dict[str, tuple[bytes, str]] = {}  # new in this batch
-        self.read_versions: dict[UUID, int] = {}  # party streams decisions relied on
+        self.read_versions: dict[UUID, int] = {}  # streams decisions relied on without writing them
+        self.absent_keys: set[str] = set()  # names decisions found unknown
         wanted = sorted(self._keys_to_look_up())
         stored = {ledger.stored_key(name): name for name in wanted}
         self.known = {stored[key]: value for key, value in ledger.recorder.lookup_keys(list(stored)).items()}
@@ -253,12 +254,20 @@ class _BatchRun:
                 aggregate.pending_events.clear()
             rows = [(self.ledger.stored_key(key), digest, stream) for key, (digest, stream) in self.keys.items()]
             read_only = {stream: version for stream, version in self.read_versions.items() if stream not in self.touched}
-            self.ledger.save(_Batch(self.events), keys=rows, read_versions=read_only)
+            absent = sorted(self.ledger.stored_key(name) for name in self.absent_keys if name not in self.keys)
+            self.ledger.save(_Batch(self.events), keys=rows, read_versions=read_only, absent_keys=absent)
         assert len(outcomes) == len(self.commands)
         return outcomes
 
     def _key(self, key: str) -> tuple[bytes, str] | None:
         return self.keys.get(key) or self.known.get(key)
+
+    def _key_or_absent(self, key: str) -> tuple[bytes, str] | None:
+        """A name a decision relies on; if unknown, the save checks it is still unknown then."""
+        found = self._key(key)
+        if found is None:
+            self.absent_keys.add(key)
+        return found
 
     def _apply(self, command: c.Command) -> Outcome:
         digest = command_digest(command)
@@ -312,18 +321,20 @@ class _BatchRun:
     def _allocation_for(self, command: c.Command) -> Allocation | Rejection:
         """The color a command acts on, found through its color, contract or reservation."""
         if isinstance(command, (c.AmendContract, c.Accept)):
-            known = self._key("contract:" + command.contract)
+            known = self._key_or_absent("contract:" + command.contract)
             if known is None:
                 return Rejection("unknown_contract", f"no contract {command.contract}")
             stream = UUID(known[1])
         elif isinstance(command, (c.Release, c.Void)):
-            known = self._key("reservation:" + command.reservation)
+            known = self._key_or_absent("reservation:" + command.reservation)
             if known is None:
                 return Rejection("unknown_reservation", f"no reservation {command.reservation}")
             stream = UUID(known[1])
         else:
             stream = color_stream(command.color)  # type: ignore[attr-defined]
         allocation = self.ledger.load(Allocation, stream)
+        assert isinstance(allocation, Allocation)
+        self.read_versions.setdefault(allocation.id, allocation.version)
         if not allocation.allocated and not isinstance(command, c.Allocate):
             return Rejection("unknown_color", f"color {getattr(command, 'color', '?')} was never allocated")
         return allocation

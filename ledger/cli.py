@@ -24,6 +24,7 @@ from ledger.cli_base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Co
 from ledger.cli_commands import COMMAND_FLAGS, Flag, build_record
 from ledger.cli_audit import AUDIT_COMMANDS
 from ledger.cli_read import READ_COMMANDS
+from ledger.cli_simulate import SIMULATE_COMMANDS
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
 from ledger.store import DEFAULT_STORE_URL
@@ -210,5 +211,5 @@ def demo(ctx: click.Context) -> int:
     return run_demo(obj.store_url if store_given else DEMO_STORE_PATH, fresh_file=not store_given)
 
 
-for _command in READ_COMMANDS + AUDIT_COMMANDS:
+for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS:
     cli.add_command(_command)

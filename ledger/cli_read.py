@@ -62,7 +62,7 @@ def balance(obj: Context, party: str | None, color: str | None, as_of: str | Non
     color = checked(parse_color, color, "--color")
     read, now = _read_side(obj)
     position = _position(read, as_of, now)
-    names = read.party_names()
+    names = read.party_names(position)
     rows = [
         {"color": c, "party": holder, "name": names.get(holder, ""), "balance": format_kzt(tiyn), "balance_tiyn": tiyn}
         for c, holder, tiyn in read.balances(None if position == now else position, color, party)

@@ -16,7 +16,7 @@ from projections.balances import Balances, balances_as_of
 from projections.base import Projection
 from projections.flags import Flags, stored_flags
 from projections.rules.config import RulesConfig, default_config
-from projections.index import LogIndex, utc_text
+from projections.index import LogIndex, party_names_as_of, utc_text
 from projections.runner import OnProgress, ProjectionRunner
 from projections.trace import build_trace
 from ledger.interchange import parse_business_time
@@ -94,12 +94,15 @@ class ReadSide:
         assert len(events) == last_version
         return [(int(p), ev) for (_, p), ev in zip(positions, events, strict=True)]
 
-    def party_names(self) -> dict[str, str]:
-        return {row[0]: row[1] for row in self.db.query("SELECT party, name FROM ledger_parties")}
+    def party_names(self, position: int | None = None) -> dict[str, str]:
+        """Party names now, or as they were at `position`."""
+        if position is None:
+            return {row[0]: row[1] for row in self.db.query("SELECT party, name FROM ledger_parties")}
+        return party_names_as_of(self.db, position)
 
     def trace(self, color: str, position: int, as_of: str | None) -> dict[str, Any]:
         events = [event for _, event in self.color_events(color, position)]
-        return build_trace(events, self.party_names(), as_of, position)
+        return build_trace(events, self.party_names(position), as_of, position)
 
     def flags(self, position: int, now: int, as_of: str | None) -> list[dict[str, Any]]:
         """Flag documents as of a position (`@N`) or a business time (windows evaluated at T)."""

@@ -119,6 +119,16 @@ def _check_read_versions(expected: dict[UUID, int], found: dict[UUID, int]) -> N
             raise IntegrityError(f"stream {stream} moved from version {version} to {found.get(stream, 0)} since it was read")
 
 
+def _absent(kwargs: dict[str, Any]) -> list[str]:
+    """Keys the batch found missing and decided on ("unknown contract"): still missing at save?"""
+    return list(kwargs.get("absent_keys") or ())
+
+
+def _check_absent(present: Sequence[str]) -> None:
+    if present:
+        raise IntegrityError(f"keys {sorted(present)[:3]} were created by another writer since they were looked up")
+
+
 def _key_rows(kwargs: dict[str, Any]) -> Sequence[KeyRow]:
     rows = kwargs.get("keys") or ()
     assert all(len(row) == 3 for row in rows)
@@ -157,6 +167,11 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                           f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id", chunk)
                 found.update((UUID(row[0]), int(row[1])) for row in c.fetchall())
             _check_read_versions(expected, found)
+        absent = _absent(kwargs)
+        for start in range(0, len(absent), LOOKUP_CHUNK_MAX):
+            chunk = absent[start:start + LOOKUP_CHUNK_MAX]
+            c.execute(f"SELECT key FROM {self.keys_table} WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            _check_absent([row[0] for row in c.fetchall()])
         if not self.chained:
             return positions
         c.execute(f"SELECT leaf_index, chain_hash FROM {self.chain_table} ORDER BY position DESC LIMIT 1")
@@ -273,6 +288,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             positions = [row["notification_id"] for row in curs.fetchall()]
             assert len(positions) == len(stored_events)
             self._check_reads(curs, _expected(kwargs))
+            absent = _absent(kwargs)
+            if absent:
+                curs.execute(SQL("SELECT key FROM {} WHERE key = ANY(%s)").format(self._keys_relation), (absent,))
+                _check_absent([row["key"] for row in curs.fetchall()])
             curs.execute(SQL("SELECT leaf_index, chain_hash FROM {} ORDER BY position DESC LIMIT 1").format(self._chain_relation))
             last = curs.fetchone()
             chained = chain_rows((last["leaf_index"], bytes(last["chain_hash"])) if last else None, positions, stored_events)
@@ -334,6 +353,7 @@ class MemoryRecorder(POPOApplicationRecorder):
         expected = _expected(kwargs)
         found = {stream: max(self._stored_events_index[str(stream)], default=0) for stream in expected}
         _check_read_versions(expected, found)
+        _check_absent([key for key in _absent(kwargs) if key in self._keys])
         rows = _key_rows(kwargs)
         names = [row[0] for row in rows]
         if len(set(names)) != len(names) or any(name in self._keys for name in names):

@@ -64,6 +64,7 @@ class Flags(Projection):
     def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
         self._sync(db)
         assert events[0][0] > self._loaded_position
+        self._loaded_position = -1  # the engine moves on in memory: if this chunk's write fails, reload
         flags: list[Flag] = []
         for position, event in events:
             flags += self.engine.process(position, event)

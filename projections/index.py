@@ -27,8 +27,8 @@ def utc_text(moment: Any) -> str:
 
 class LogIndex(Projection):
     name = "index"
-    version = 1
-    tables = ("ledger_transactions", "ledger_colors", "ledger_parties")
+    version = 2
+    tables = ("ledger_transactions", "ledger_colors", "ledger_parties", "ledger_party_names")
 
     def create(self, db: ViewDatabase) -> None:
         db.execute(
@@ -50,6 +50,8 @@ class LogIndex(Projection):
             "status TEXT NOT NULL, registered_on TEXT, address TEXT, phone TEXT, owners TEXT NOT NULL, "
             "directors TEXT NOT NULL, officials TEXT NOT NULL, region TEXT, position BIGINT NOT NULL)"
         )
+        db.execute("CREATE TABLE ledger_party_names (party TEXT NOT NULL, position BIGINT NOT NULL, name TEXT NOT NULL, "
+                   "PRIMARY KEY (party, position))")
 
     def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
         rows = []
@@ -78,8 +80,11 @@ class LogIndex(Projection):
             (ev.party, ev.name, ev.kind, ev.registered_on.isoformat() if ev.registered_on else None,
              ev.address, ev.phone, _json(ev.owners), _json(ev.directors), _json(ev.officials), ev.region, position),
         )
+        db.execute("INSERT INTO ledger_party_names VALUES (?, ?, ?)", (ev.party, position, ev.name))
 
     def _party_update(self, db: ViewDatabase, position: int, ev: e.PartyUpdated) -> None:
+        if "name" in ev.changes:
+            db.execute("INSERT INTO ledger_party_names VALUES (?, ?, ?)", (ev.party, position, ev.changes["name"]))
         for field, value in ev.changes.items():
             assert field in PARTY_TEXT_FIELDS or field in PARTY_LIST_FIELDS, field
             stored = _json(value) if field in PARTY_LIST_FIELDS else value
@@ -88,3 +93,13 @@ class LogIndex(Projection):
 
 def _json(values: Sequence[str]) -> str:
     return orjson.dumps(list(values)).decode()
+
+
+def party_names_as_of(db: ViewDatabase, position: int) -> dict[str, str]:
+    """Every party's name as it was at `position` (renames after it not yet applied)."""
+    rows = db.query(
+        "SELECT n.party, n.name FROM ledger_party_names n JOIN (SELECT party, MAX(position) AS last "
+        "FROM ledger_party_names WHERE position <= ? GROUP BY party) m ON n.party = m.party AND n.position = m.last",
+        (position,),
+    )
+    return {row[0]: row[1] for row in rows}

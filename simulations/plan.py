@@ -17,7 +17,7 @@ written, against what the project's earlier records actually did:
 - `SameAs(step_id)` — the amount another step was written with (a duplicate), or a share of the
   balance if that much is no longer there.
 
-Windows are wide (lo ≤ 55 % of hi) so that `BenfordBook` can keep every payer's first digits on
+Windows are wide (lo ≤ 60 % of hi) so that `BenfordBook` can keep every payer's first digits on
 Benford's curve. A payment whose rule leaves nothing to pay (`hi` below `PAYMENT_MIN`) is not
 written, and neither is the release of a reservation that was not. A step with `_blocked` set is an
 attempt the ledger must block: it is written as planned and changes nothing.
@@ -33,7 +33,7 @@ from typing import Any
 
 from domain.identifiers import make_color
 from domain.money import format_kzt
-from simulations.amounts import KZT, BenfordBook
+from simulations.amounts import KZT
 from simulations.world import FISCAL_YEAR, Party, World, tz_of
 
 PAYMENT_MIN = 20_000 * KZT
@@ -56,7 +56,7 @@ class Window:
 
 @dataclass(frozen=True)
 class Due:
-    lo_percent: int = 55
+    lo_percent: int = 60
 
 
 @dataclass(frozen=True)
@@ -205,159 +205,6 @@ class Plan:
 def workday(day: date) -> date:
     """Saturdays and Sundays move to the Monday after."""
     return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
-
-
-# --- realization ------------------------------------------------------------------------------
-
-class Realizer:
-    """Turns a project's steps into records as they are written, tracking what its color did."""
-
-    def __init__(self, plan: Plan, book: BenfordBook) -> None:
-        self.pilot = plan.pilot
-        self.admin = plan.admin.party
-        self.book = book
-        self.rng = plan.world.rng("emit", plan.pilot, plan.index)
-        self.balances: dict[str, int] = {}
-        self.received: dict[str, int] = {}
-        self.passed_on: dict[str, int] = {}
-        self.contracts: dict[str, list[Any]] = {}  # id -> [amount, paid, paid_for_acceptance, advanced, accepted]
-        self.reservations: dict[str, tuple[int, str, str, str]] = {}
-        self.amounts: dict[str, int] = {}
-        self.blocked = 0
-
-    def realize(self, step: dict[str, Any]) -> dict[str, Any] | None:
-        """The record to write for `step`, or None when there is nothing to write."""
-        kind = step["type"]
-        if step.get("_blocked"):
-            self.blocked += 1
-            return render(step, step.get("amount"))
-        handler = getattr(self, "_" + kind, None)
-        if handler is None:
-            return render(step, step.get("amount"))
-        amount = handler(step)
-        if amount is None:
-            return None
-        self.amounts[step["id"]] = amount
-        return render(step, amount)
-
-    def _allocate(self, step: dict[str, Any]) -> int:
-        self.balances[step["administrator"]] = self.balances.get(step["administrator"], 0) + step["amount"]
-        return step["amount"]
-
-    def _sign_contract(self, step: dict[str, Any]) -> int:
-        self.contracts[step["contract"]] = [step["amount"], 0, 0, 0, 0]
-        return step["amount"]
-
-    def _amend_contract(self, step: dict[str, Any]) -> int:
-        self.contracts[step["contract"]][0] = step["amount"]
-        return step["amount"]
-
-    def _accept(self, step: dict[str, Any]) -> int:
-        self.contracts[step["contract"]][4] += step["amount"]
-        return step["amount"]
-
-    def _transfer(self, step: dict[str, Any]) -> int | None:
-        amount = self._payment(step, step["from"], step["contract"])
-        if amount is None:
-            return None
-        self._paid(step, amount)
-        self._receive(step["to"], amount)
-        return amount
-
-    def _reserve(self, step: dict[str, Any]) -> int | None:
-        amount = self._payment(step, step["from"], step["contract"])
-        if amount is None:
-            return None
-        self._paid(step, amount)
-        self.reservations[step["id"]] = (amount, step["from"], step["to"], step["contract"])
-        return amount
-
-    def _release(self, step: dict[str, Any]) -> int | None:
-        reservation = self.reservations.pop(step["reservation"], None)
-        if reservation is None:
-            return None
-        self._receive(reservation[2], reservation[0])
-        return reservation[0]
-
-    def _void(self, step: dict[str, Any]) -> int | None:
-        reservation = self.reservations.pop(step["reservation"], None)
-        if reservation is None:
-            return None
-        amount, payer, _, contract = reservation
-        self.balances[payer] += amount
-        record = self.contracts[contract]
-        record[1] -= amount
-        record[2] -= amount
-        return amount
-
-    def _spend(self, step: dict[str, Any]) -> int | None:
-        amount = self._payment(step, step["from"], None)
-        if amount is not None:
-            self.balances[step["from"]] -= amount
-        return amount
-
-    def _return(self, step: dict[str, Any]) -> int | None:
-        balance = self.balances.get(step["from"], 0)
-        amount = balance if isinstance(step["amount"], Rest) else min(step["amount"], balance)
-        if amount <= 0:
-            return None
-        self.balances[step["from"]] = balance - amount
-        return amount
-
-    # --- payments -------------------------------------------------------------------------------
-
-    def _paid(self, step: dict[str, Any], amount: int) -> None:
-        payer = step["from"]
-        self.balances[payer] -= amount
-        record = self.contracts[step["contract"]]
-        record[1] += amount
-        if step.get("kind") == "advance":
-            record[3] += amount
-        else:
-            record[2] += amount
-        if payer != self.admin:
-            self.passed_on[payer] = self.passed_on.get(payer, 0) + amount
-
-    def _receive(self, payee: str, amount: int) -> None:
-        self.balances[payee] = self.balances.get(payee, 0) + amount
-        self.received[payee] = self.received.get(payee, 0) + amount
-
-    def _payment(self, step: dict[str, Any], payer: str, contract: str | None) -> int | None:
-        """The amount of a transfer, reservation or spend, chosen by the Benford book."""
-        rule = step["amount"]
-        if isinstance(rule, int):
-            self.book.record(payer, rule)
-            return rule
-        window = self._window(rule, payer, contract, passes_on=step["type"] != "spend")
-        if window is None:
-            return None
-        lo, hi = window
-        return self.book.choose(payer, max(1, min(lo, hi)), hi, self.rng, self.pilot)
-
-    def _window(self, rule: AmountRule, payer: str, contract: str | None, *, passes_on: bool) -> tuple[int, int] | None:
-        balance = self.balances.get(payer, 0)
-        record = self.contracts.get(contract) if contract else None
-        room = min(balance, record[0] - record[1]) if record else balance
-        if passes_on and payer != self.admin:  # a contractor paying its own suppliers (S01)
-            room = min(room, self.received.get(payer, 0) * PASS_ON_PERCENT // 100 - self.passed_on.get(payer, 0))
-        if isinstance(rule, Window):
-            lo, hi = rule.lo, min(rule.hi, room)
-        elif isinstance(rule, Due):
-            assert record is not None, "Due needs a contract"
-            amount, _, for_acceptance, advanced, accepted = record
-            due = accepted * (amount - advanced) // amount - for_acceptance
-            hi = min(due, room)
-            lo = hi * rule.lo_percent // 100
-        elif isinstance(rule, ShareOfBalance):
-            lo, hi = balance * rule.lo_percent // 100, min(balance * rule.hi_percent // 100, room)
-        elif isinstance(rule, SameAs):
-            same = self.amounts.get(rule.step_id)
-            if same is not None and same <= room:
-                return same, same
-            lo, hi = balance * 20 // 100, balance * 40 // 100
-        else:
-            raise AssertionError(f"no amount rule {rule!r} for a payment")
-        return (lo, hi) if hi >= PAYMENT_MIN else None
 
 
 def render(step: dict[str, Any], amount: Any) -> dict[str, Any]:

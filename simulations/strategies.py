@@ -389,8 +389,7 @@ class _Intent:
             if color:
                 self.lots[color].setdefault(payee, []).append(record["id"])
         else:
-            record = self.b.void(reservation, reason="cancelled")
-            # the void's lot goes back to the payer; sources may name it, but rarely need to
+            self.b.void(reservation, reason="cancelled")  # its lot goes back to the payer
 
     def _release(self, draw: st.DrawFn) -> None:
         self._settle(draw, True)

@@ -31,7 +31,7 @@ from simulations.identity import (
 
 GENERATOR = "tenge-ledger-sim/1"
 FISCAL_YEAR = 2025
-MOVES_PER_PROJECT = {"ROAD": 46, "AGRO": 38, "LOCAL": 29}
+MOVES_PER_PROJECT = {"ROAD": 35, "AGRO": 37, "LOCAL": 32}
 TRANSACTIONS_MAX = 10_000_000
 
 

@@ -27,7 +27,7 @@ from simulations.world import FISCAL_YEAR, Party, World
 
 MACHINES_PER_BATCH = (4, 12)
 VIN_STRIDE = 16  # machine k of project i has VIN serial 16·i + k; k ≥ 12 is left for schemes
-SUBSIDY_PERCENT = (30, 60)
+SUBSIDY_PERCENT = (33, 60)
 DEALER_SPENDS = ("taxes", "services")
 LAST_SIGNING = date(FISCAL_YEAR, 10, 15)
 LAST_DELIVERY = date(FISCAL_YEAR, 12, 18)  # a Thursday: the release follows by the 24th
@@ -49,7 +49,7 @@ def plan_agro(world: World, index: int) -> Plan:
         model = rng.choice(MACHINE_CLASSES[program])
         contract = machine_contract(plan, dealer, farmer, model, VIN_STRIDE * index + k, plan.day(plan.start, 2, 45))
         total += contract.amount * SUBSIDY_PERCENT[1] // 100
-    allocation["amount"] = between(rng, total, 100, 103)
+    allocation["amount"] = between(rng, total, 100, 102)
     give_back(plan)
     return finalize(plan)
 

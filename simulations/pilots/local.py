@@ -70,6 +70,6 @@ def plan_local(world: World, index: int) -> Plan:
                        spend_count=rng.randint(2, 4),
                        payees={"livestock": sellers} if livestock else {"wages": workers})
         total += contract.amount
-    allocation["amount"] = between(rng, total, 102, 108)
+    allocation["amount"] = between(rng, total, 102, 106)
     give_back(plan)
     return finalize(plan)

@@ -52,7 +52,7 @@ def plan_road(world: World, index: int) -> Plan:
     sign_day = plan.day(plan.start, 5, 20)
     end_day = max(min(plan.day(sign_day, 120, 230), workday(LAST_STAGE)), workday(sign_day + timedelta(days=95)))
     main = sign(plan, admin, gc, items, sign_day, "main", method="open", ends_on=end_day, road=road)
-    allocation["amount"] = between(rng, main.amount, 103, 108)
+    allocation["amount"] = between(rng, main.amount, 102, 106)
     sub_items = out_of_band_items([item("ASPHALT-LAYING", "t", tonnes * rng.randint(50, 70) // 100,
                                         near(rng, LAYING_KZT * KZT, 95, 105))], "ROAD")
     supply_items = out_of_band_items([item("BITUMEN", "t", max(1, tonnes * rng.randint(50, 60) // 1000),

@@ -5,8 +5,7 @@ released and a voided reservation and a blocked cash withdrawal. Its traces are 
 below (provenance chains to the tiyn), so the read side is checked against the SPEC, not against
 itself; then every store must give the same answers, before and after a rebuild, a catch-up that
 crashed mid-chunk must be redone exactly once, and `--as-of` must answer what a store holding only
-the first k lines answers now (through `ReadSide` and through the CLI). Two known read-side bugs
-are pinned by strict xfail tests: they start failing (XPASS) once fixed — then drop the marker.
+the first k lines answers now (through `ReadSide` and through the CLI), names included.
 """
 
 from __future__ import annotations
@@ -195,11 +194,6 @@ def test_a_catch_up_that_crashes_mid_chunk_is_redone_exactly_once_after_a_restar
         ledger.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "read-side bug: Flags.apply runs the rule engine in memory before its writes; when a write fails "
-    "the transaction rolls back but the engine keeps the chunk (its _loaded_position still equals the "
-    "saved one, so _sync does not reload). Retrying in the same process skips the chunk's flags: the "
-    "F07 flag of SP-CASH is lost"))
 def test_a_failed_write_retried_in_the_same_process_gives_the_tables_of_a_rebuild(store_url: str) -> None:
     s, n, _ = world()
     ledger = Ledger(store_url)
@@ -222,9 +216,6 @@ def test_a_failed_write_retried_in_the_same_process_gives_the_tables_of_a_rebuil
         ledger.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "read-side bug: trace and balance name holders from ledger_parties as it is now, so --as-of before "
-    "an update_party that renamed a holder shows the new name (SPEC §5: exactly what it would have been)"))
 def test_as_of_names_holders_as_they_were_then(store_url: str) -> None:
     s, n = Script(), {}
     n["treasury"], n["admin"], n["contractor"] = s.party("treasury"), s.party("administrator"), s.party("contractor")

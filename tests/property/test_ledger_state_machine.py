@@ -13,8 +13,14 @@ ledger, call the production `Allocation.check()`, and check conservation and lot
 
 Hypothesis prints the failing steps; the `note` lines show each record and its outcome.
 
-The two tests at the bottom run random command lists from `simulations.strategies` through
-batches of random size versus one by one, and re-execute them to get only duplicates.
+At the end of every run `verify` (SPEC §7) must find the store intact.
+
+The tests at the bottom run random command lists from `simulations.strategies` through batches of
+random size versus one by one, re-execute them to get only duplicates, and check that the
+strategies' worlds are valid.
+
+Default example counts keep the file well under a minute; a failure shrinks for longer (up to a
+couple of minutes) and then prints the steps.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from simulations.strategies import (
     party_id,
     sha256_of,
     to_commands,
+    worlds,
 )
 
 PILOTS = ("ROAD", "AGRO", "LOCAL")
@@ -473,8 +480,9 @@ class LedgerMachine(RuleBasedStateMachine):
         amount_tiyn = sized(kind, min(cm.balance(payer), cm.contracts[contract].amount_tiyn
                                       - cm.contracts[contract].paid_tiyn), raw)
         sources = None
-        if sources_plan is not None:  # name lots: open ones of the payer, or one that does not exist
-            names = list(lots) + ["NO-SUCH-LOT"]
+        if sources_plan is not None:  # name lots: the payer's open ones, someone else's, or none at all
+            others = [lot for holder, held in cm.lots.items() if holder != payer for lot in held][:2]
+            names = list(lots) + others + ["NO-SUCH-LOT"]
             sources, left = [], amount_tiyn
             for lot_pick, share in sources_plan:
                 if left == 0:
@@ -790,3 +798,13 @@ def test_re_executing_the_whole_list_is_all_duplicate_and_changes_nothing(record
     assert ledger_state(ledger) == before
     assert ledger.execute(commands) == [Outcome(c.id, DUPLICATE) for c in commands]
     assert ledger_state(ledger) == before
+
+
+@settings(max_examples=30, deadline=None)
+@given(world=worlds())
+def test_a_generated_world_is_all_applied(world: Any) -> None:
+    """`simulations.strategies.worlds()` promises valid worlds: every record is applied."""
+    ledger = Ledger("memory://")
+    outcomes = ledger.execute(to_commands(world.records))
+    assert [o for o in outcomes if o.status != APPLIED] == []
+    assert sorted(ledger.colors()) == sorted(world.colors)

@@ -22,7 +22,7 @@ several hops through transfers, reservations, releases and voids before it is sp
 
 The oracles are the store itself (`recorder.select_notifications`, `Ledger.history`,
 `Ledger.allocation`), never the projections under test. A failed write retried in the *same*
-process is tested in tests/integration/test_read_side.py (a known bug, xfail).
+process is tested in tests/integration/test_read_side.py.
 """
 
 from __future__ import annotations
@@ -345,8 +345,7 @@ def crashing_catch_up(read: ReadSide, until: int, chunk_events: int, data: st.Da
         note(f"crash: {crash}")
         event(f"crashed part-way ({type(failure).__name__})")
     assert failure.crashed or min(runner.positions().values()) == until
-    # After a failed write the process must be restarted: see the xfail test in
-    # tests/integration/test_read_side.py (the flags projection keeps the failed chunk in memory).
+    # A failed write retried in the same process: tests/integration/test_read_side.py.
     return isinstance(failure, CrashingProjection)
 
 
