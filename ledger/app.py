@@ -166,6 +166,8 @@ class Ledger(Application):
     def execute_batch(self, commands: Sequence[c.Command]) -> list[Outcome]:
         """Apply `commands` in one transaction: all of them, or none on failure."""
         assert 0 < len(commands) <= 100_000
+        if len(self._cache) >= CACHE_AGGREGATES_MAX:
+            self._cache.clear()  # between batches only: a batch's aggregates hold its unsaved events
         for attempt in range(BATCH_ATTEMPTS_MAX):
             try:
                 return _BatchRun(self, commands).run()
@@ -185,8 +187,6 @@ class Ledger(Application):
             aggregate = cls(stream)
             for event in self.events.get(stream):
                 aggregate.apply(event)
-            if len(self._cache) >= CACHE_AGGREGATES_MAX:
-                self._cache.clear()
             self._cache[stream] = aggregate
         assert isinstance(aggregate, cls), (type(aggregate), cls)
         return aggregate
