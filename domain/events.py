@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.utils import register_topic
+from eventsourcing.domain import register_topic
 
 from domain.commands import AcceptedQuantity, ContractItem, RoadGeometry
 
