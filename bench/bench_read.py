@@ -235,7 +235,7 @@ def trace_parts(store: Path) -> dict[str, Any]:
     stream = read.db.query("SELECT stream FROM ledger_colors WHERE color = ?", (TARGET,))[0][0]
     history = read.color_events(TARGET, now)
     events = [ev for _, ev in history]
-    names = read.party_names()
+    names = read.party_names(now)
     middle = now // 2
     sql = "SELECT version, position FROM ledger_transactions WHERE stream = ? AND position <= ? ORDER BY version"
     plan = " / ".join(row[3] for row in read.db.query("EXPLAIN QUERY PLAN " + sql, (stream, now)))
@@ -246,12 +246,16 @@ def trace_parts(store: Path) -> dict[str, Any]:
         "trace as of the middle": _median_ms(lambda: read.trace(TARGET, middle, f"@{middle}")),
         "  find the color's positions (index SQL)": _median_ms(lambda: read.db.query(sql, (stream, now))),
         "  load its events (event store)": _median_ms(lambda: list(ledger.events.get(UUID(stream), lte=len(history)))),
-        "  party names (all parties)": _median_ms(read.party_names),
+        "  party names as of now (as the trace asks)": _median_ms(lambda: read.party_names(now)),
         "  fold into the document (build_trace)": _median_ms(lambda: build_trace(events, names, None, now)),
         "balances of the color": _median_ms(lambda: read.balances(None, color=TARGET)),
         "balances of the color as of the middle": _median_ms(lambda: read.balances(middle, color=TARGET)),
         "plan": plan,
     }
+    # What if ledger_transactions had an index on (stream, version)? (added and dropped here)
+    read.db.execute("CREATE INDEX bench_what_if_by_stream ON ledger_transactions (stream, version)")
+    result["  what-if: that SQL with an index (stream, version)"] = _median_ms(lambda: read.db.query(sql, (stream, now)))
+    read.db.execute("DROP INDEX bench_what_if_by_stream")
     document = read.trace(TARGET, now, None)
     assert document["conservation"]["ok"] and len(document["spends"]) > 100
     ledger.close()
@@ -262,11 +266,11 @@ def bench_traces(directory: Path, big_events: int) -> None:
     small = trace_parts(build_store(directory, f"trace-{SMALL_STORE_EVENTS}", lambda: trace_store_records(SMALL_STORE_EVENTS)))
     big = trace_parts(build_store(directory, f"trace-{big_events}", lambda: trace_store_records(big_events)))
     print(f"(b) trace of {TARGET} ({small['color events']:,} events of its own), median of {TRACE_REPEATS}, ms")
-    print(f"  {'':42s} {small['events']:>12,} ev {big['events']:>12,} ev {'ratio':>8s}")
+    print(f"  {'':50s} {small['events']:>12,} ev {big['events']:>12,} ev {'ratio':>8s}")
     for key in small:
         if key in ("events", "color events", "plan"):
             continue
-        print(f"  {key:42s} {small[key]:>15.2f} {big[key]:>15.2f} {big[key] / small[key]:>7.1f}×")
+        print(f"  {key:50s} {small[key]:>15.2f} {big[key]:>15.2f} {big[key] / small[key]:>7.1f}×")
     print(f"  store grew {big['events'] / small['events']:.0f}×; the color's history did not "
           f"({small['color events']} vs {big['color events']} events)")
     print(f"  plan of the index SQL: {big['plan']}")

@@ -11,7 +11,6 @@ instances expected, the flags raised, true and false positives, recall and preci
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import time
@@ -28,7 +27,6 @@ from ledger import render
 from ledger.cli_base import EXIT_OK, Context, UsageProblem, format_choice
 
 _RATE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-_WRITE_BUFFER_BYTES = 1 << 20
 
 
 @click.command()
@@ -79,35 +77,17 @@ def _config(pilots: tuple[str, ...], seed: int, transactions: int, misuse_rate: 
 
 
 def _generate(config: Any, out: Path, fmt: str, progress: str) -> int:
-    import orjson
-
     from simulations.evaluate import truth_path
-    from simulations.generator import Generator
+    from simulations.generator import write
 
     truth_file = truth_path(out)
     if not out.parent.is_dir():
         raise UsageProblem(f"directory {out.parent} does not exist")
     if out.exists() or truth_file.exists():
         click.echo(f"overwriting {out} and {truth_file.name}", err=True)
-    generator = Generator(config)
     started = time.perf_counter()
-    temporary = out.with_name(out.name + ".partial")
-    try:
-        with ExitStack() as stack:
-            tick = _bar(stack, progress, "simulating", config.transactions)
-            with temporary.open("wb", buffering=_WRITE_BUFFER_BYTES) as stream:
-                write, dumps = stream.write, orjson.dumps
-                for n, record in enumerate(generator.records(), 1):
-                    write(dumps(record) + b"\n")
-                    if tick is not None and n % 2_000 == 0:
-                        tick(generator.summary.money_moving)
-            if tick is not None:
-                tick(generator.summary.money_moving)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, out)
-    truth_file.write_bytes(orjson.dumps(generator.truth_document(), option=orjson.OPT_INDENT_2) + b"\n")
+    with ExitStack() as stack:
+        generator = write(config, out, _bar(stack, progress, "simulating", config.transactions))
     _print_generation(generator.summary, out, truth_file, time.perf_counter() - started, fmt)
     return EXIT_OK
 
@@ -146,10 +126,11 @@ def _evaluate(path: Path, fmt: str, progress: str) -> int:
     document = result.document()
     rows = [[r["rule"], r["expected"], r["raised"], r["true_positives"], r["false_positives"],
              r["recall"] or "—", r["precision"] or "—"] for r in document["rules"]]
-    title = (f"{path}: {document['lines']} lines, {document['applied']} applied, {document['blocked']} blocked, "
-             f"{document['flags']} flags")
-    render.print_table(title, ["rule", "expected", "raised", "TP", "FP", "recall", "precision"], rows,
+    render.print_table(f"rules on {path.name}", ["rule", "expected", "raised", "TP", "FP", "recall", "precision"], rows,
                        right=["expected", "raised", "TP", "FP", "recall", "precision"])
+    click.echo(f"{document['lines']} lines: {document['applied']} applied, {document['blocked']} blocked; "
+               f"{document['flags']} flags; {sum(r['expected'] for r in document['rules'])} expected detections, "
+               f"{len(document['missed'])} missed")
     for miss in document["missed"]:
         click.echo(f"missed: {miss['rule']} {miss['scheme']} in {miss['project']} ({miss['instance']})", err=True)
     return EXIT_OK

@@ -222,7 +222,7 @@ class Verifier:
             rebuilt = ProjectionRunner(scratch, projections, read._read_log)
             rebuilt.catch_up(until=reached)
             for projection in projections:
-                for table in projection.tables:
+                for table in projection.compared_tables or projection.tables:
                     finding = _compare_table(read.db, scratch, table, projection.name, reached)
                     if finding:
                         return [finding]

@@ -46,6 +46,13 @@ class Projection:
     name = ""
     version: int | str = 1
     tables: tuple[str, ...] = ()
+    compared_tables: tuple[str, ...] | None = None  # what `verify` compares with a rebuild (None: all tables)
+
+    def attach(self, read_log: Any) -> None:
+        """The runner hands every projection the log (most need only the events it applies)."""
+
+    def flush(self, db: ViewDatabase) -> None:
+        """Called by the runner at the end of a catch-up, in a transaction of its own."""
 
     def fresh(self) -> Projection:
         """A new, empty instance configured like this one (to rebuild elsewhere)."""

@@ -25,6 +25,8 @@ class ProjectionRunner:
         self.db = db
         self.projections = {p.name: p for p in projections}
         self.read_log = read_log
+        for projection in projections:
+            projection.attach(read_log)
         self._set_up()
 
     def _set_up(self) -> None:
@@ -68,6 +70,9 @@ class ProjectionRunner:
             start = batch[-1][0]
             if on_progress is not None:
                 on_progress(start, last_position)
+        with self.db.transaction():
+            for projection in self.projections.values():
+                projection.flush(self.db)
         return start
 
     def _apply_chunk(self, batch: Sequence[tuple[int, e.LedgerEvent]]) -> None:

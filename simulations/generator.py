@@ -6,10 +6,12 @@ Sources are merged with a heap keyed by (business time, creation-before-steps, s
   starts never decrease with the index). Popping it plans the project (`PLANNERS`), maybe injects
   a misuse scheme, and pushes the project's first step and the next project's creation entry;
 - per active project, its next step. Popping it writes the step (amounts resolved now, see
-  `simulations.plan`) and pushes the following one.
+  `simulations.realize`) and pushes the following one.
 
-Memory therefore holds the projects that have started and not finished (their remaining steps),
-the Benford counts per payer, and the truth entries — never the records already written. Each
+A planned project is compiled and its steps spilled to a temporary file in blocks of
+`BLOCK_STEPS`; it keeps in memory only its current block and what its color did so far (balances
+per holder, contracts paid and accepted). Memory therefore follows the projects in progress, plus
+the Benford counts per payer and the truth entries — never the records written or to come. Each
 project draws from its own random streams (plan, payments, scheme), seeded by (seed, pilot, index),
 so the output never depends on iteration order or on PYTHONHASHSEED; the heap's ties are broken by
 numbers, never by hashing.
@@ -19,6 +21,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
+import pickle
+import tempfile
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,10 +32,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from simulations.amounts import BenfordBook
 from simulations.pilots import PLANNERS
 from simulations.pilots.common import finalize, season_day
-from simulations.plan import MONEY_TYPES, Plan, Realizer, Truth, render
+from simulations.plan import MONEY_TYPES, Plan, Truth, render
+from simulations.realize import Realizer, Step, compile_steps, epoch
 from simulations.prices import reference_records
 from simulations.schemes import BY_NAME, for_pilot
 from simulations.world import FISCAL_YEAR, GENERATOR, SimulationConfig, World, tz_of
@@ -38,6 +47,7 @@ REGISTRATION_DAYS = (date(FISCAL_YEAR, 1, 6), 14)  # first day, number of days
 PRICES_DAY = date(FISCAL_YEAR, 1, 21)
 EVALUATE_AS_OF = f"{FISCAL_YEAR + 1}-12-31T23:59:59+05:00"  # every window of the fiscal year has closed
 _CREATE, _STEP = 0, 1
+BLOCK_STEPS = 4  # compiled steps per spilled block: what an active project keeps in memory
 
 
 class SchemeDoesNotApply(ValueError):
@@ -56,23 +66,58 @@ class Summary:
     instances: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _Spill:
+    """A temporary file holding the compiled steps of active projects, block by block."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="tenge-ledger-simulate-")
+        self._fd = self._file.fileno()
+        self._end = 0
+
+    def put(self, blobs: list[bytes]) -> array:
+        """Append blobs; their (offset, length) pairs."""
+        places = array("q")
+        for blob in blobs:
+            places.extend((self._end, len(blob)))
+            self._end += len(blob)
+        data = b"".join(blobs)
+        written = 0
+        while written < len(data):
+            written += os.pwrite(self._fd, data[written:], self._end - len(data) + written)
+        return places
+
+    def get(self, offset: int, length: int) -> bytes:
+        blob = os.pread(self._fd, length, offset)
+        assert len(blob) == length, "the spill file lost data"
+        return blob
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class _Project:
-    """A project being written: its steps in order and the realizer tracking its color."""
+    """A project being written: its compiled steps, spilled in blocks, and the realizer following its
+    color. Only the current block is in memory (`BLOCK_STEPS` steps)."""
 
-    def __init__(self, plan: Plan, book: BenfordBook) -> None:
-        self.steps = plan.sorted_steps()
-        self.position = 0
-        self.realizer = Realizer(plan, book)
+    def __init__(self, plan: Plan, book: BenfordBook, spill: _Spill) -> None:
+        steps, referenced = compile_steps(plan)
+        self.spill = spill
+        self.places = spill.put([pickle.dumps(steps[i:i + BLOCK_STEPS], protocol=pickle.HIGHEST_PROTOCOL)
+                                 for i in range(0, len(steps), BLOCK_STEPS)])
+        self.block = 0
+        self.current: list[Step] = []
+        self.realizer = Realizer(plan, book, referenced)
 
-    def next_step(self) -> dict[str, Any] | None:
-        if self.position == len(self.steps):
-            return None
-        step = self.steps[self.position]
-        self.steps[self.position] = None  # type: ignore[call-overload]  # written: let it go
-        self.position += 1
-        return step
+    def next_step(self) -> Step | None:
+        if not self.current:
+            if 2 * self.block == len(self.places):
+                return None
+            offset, length = self.places[2 * self.block], self.places[2 * self.block + 1]
+            self.current = pickle.loads(self.spill.get(offset, length))[::-1]
+            self.block += 1
+        return self.current.pop()
 
-    def realize(self, step: dict[str, Any]) -> dict[str, Any] | None:
+    def realize(self, step: Step) -> bytes | None:
         return self.realizer.realize(step)
 
 
@@ -82,11 +127,15 @@ class _Preamble:
     def __init__(self, steps: Iterator[dict[str, Any]]) -> None:
         self.steps = steps
 
-    def next_step(self) -> dict[str, Any] | None:
-        return next(self.steps, None)
+    def next_step(self) -> Step | None:
+        step = next(self.steps, None)
+        if step is None:
+            return None
+        line = orjson.dumps(render(step, None))  # written at once, never held
+        return Step(epoch(step["at"]), step["type"], step["id"], None, None, None, None, None, None, False, line)
 
-    def realize(self, step: dict[str, Any]) -> dict[str, Any]:
-        return render(step, None)
+    def realize(self, step: Step) -> bytes:
+        return step.template
 
 
 class Generator:
@@ -108,8 +157,16 @@ class Generator:
             forced[pilot, index] = name
         self._forced = forced
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        """The world's interchange records, in business-time order."""
+    def lines(self) -> Iterator[bytes]:
+        """The world's interchange lines (JSON, without newline), in business-time order."""
+        spill = _Spill()
+        try:
+            yield from self._merge(spill)
+        finally:
+            spill.close()
+        self._finish()
+
+    def _merge(self, spill: _Spill) -> Iterator[bytes]:
         heap: list[tuple[Any, ...]] = []
         self._push(heap, _Preamble(self._preamble()), 0)
         for rank, pilot in enumerate(self.config.pilots):
@@ -118,28 +175,32 @@ class Generator:
             _, kind, source_id, _, payload = heapq.heappop(heap)
             if kind == _CREATE:
                 rank, pilot, index = payload
-                self._push(heap, _Project(self._plan(pilot, index), self.book), 1 + rank * 10_000_000 + index)
+                self._push(heap, _Project(self._plan(pilot, index), self.book, spill), 1 + rank * 10_000_000 + index)
                 self._push_creation(heap, rank, pilot, index + 1)
                 continue
             source, step = payload
-            record = source.realize(step)
+            line = source.realize(step)
             self._push(heap, source, source_id)
-            if record is not None:
-                self._count(record)
-                yield record
-        self._finish()
+            if line is not None:
+                self._count(step)
+                yield line
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The world's records as objects (for small worlds and tests)."""
+        for line in self.lines():
+            yield orjson.loads(line)
 
     # --- the heap ---------------------------------------------------------------------------
 
     def _push(self, heap: list[tuple[Any, ...]], source: Any, source_id: int) -> None:
         step = source.next_step()
         if step is not None:
-            heapq.heappush(heap, (step["at"], _STEP, source_id, next(self._sequence), (source, step)))
+            heapq.heappush(heap, (step.at, _STEP, source_id, next(self._sequence), (source, step)))
 
     def _push_creation(self, heap: list[tuple[Any, ...]], rank: int, pilot: str, index: int) -> None:
         count = self.world.projects[pilot]
         if index < count:
-            start = datetime.combine(season_day(pilot, index, count), time(0), tzinfo=timezone.utc)
+            start = epoch(datetime.combine(season_day(pilot, index, count), time(0), tzinfo=timezone.utc))
             heapq.heappush(heap, (start, _CREATE, rank, next(self._sequence), (rank, pilot, index)))
 
     # --- projects -----------------------------------------------------------------------------
@@ -197,14 +258,14 @@ class Generator:
 
     # --- counting and truth -------------------------------------------------------------------
 
-    def _count(self, record: dict[str, Any]) -> None:
+    def _count(self, step: Step) -> None:
         summary = self.summary
         summary.lines += 1
-        summary.by_type[record["type"]] += 1
-        if record["type"] in MONEY_TYPES:
+        summary.by_type[step.type] += 1
+        if step.type in MONEY_TYPES:
             summary.money_moving += 1
-        if record["id"] in self._wanted:
-            self._written.add(record["id"])
+        if step.id in self._wanted:
+            self._written.add(step.id)
 
     def _finish(self) -> None:
         instances = []
@@ -237,3 +298,28 @@ def decimal_text(value: Any) -> str:
     """A Fraction with a terminating decimal expansion as a plain decimal string ("0.05")."""
     text = format((Decimal(value.numerator) / Decimal(value.denominator)).normalize(), "f")
     return text
+
+
+def write(config: SimulationConfig, out: Any, on_progress: Any = None) -> Generator:
+    """Write the world's file and `.truth.json` next to it (written to `.partial`, then renamed);
+    `on_progress(money_moving_records)` every 2 000 lines."""
+    from pathlib import Path
+
+    out = Path(out)
+    generator = Generator(config)
+    temporary = out.with_name(out.name + ".partial")
+    try:
+        with temporary.open("wb", buffering=1 << 20) as stream:
+            for n, line in enumerate(generator.lines(), 1):
+                stream.write(line + b"\n")
+                if on_progress is not None and n % 2_000 == 0:
+                    on_progress(generator.summary.money_moving)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, out)
+    truth = out.with_name(out.name + ".truth.json")
+    truth.write_bytes(orjson.dumps(generator.truth_document(), option=orjson.OPT_INDENT_2) + b"\n")
+    if on_progress is not None:
+        on_progress(generator.summary.money_moving)
+    return generator

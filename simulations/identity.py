@@ -79,7 +79,7 @@ def company_name(rng: random.Random, trade: str, form: str = "LLP") -> str:
 
 def tag_of(name: str) -> str:
     """Letters that stand for a company in its invoice numbers: 'KazDor Stroy LLP' -> 'KDS'."""
-    letters = [ch for word in name.replace("-", " ").split() if word != "LLP" for ch in word[:1] if ch.isalpha()]
+    letters = [ch for word in name.replace("-", " ").split() if word not in ("LLP", "JSC") for ch in word[:1] if ch.isalpha()]
     letters += [ch for ch in name if ch.isupper()][len(letters):]
     tag = "".join(letters[:3]).upper()
     return tag if len(tag) >= 2 else "INV"

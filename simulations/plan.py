@@ -8,17 +8,23 @@ A step's `amount` is either a fixed `int` of tiyn or an amount *rule* resolved w
 written, against what the project's earlier records actually did:
 
 - `Window(lo, hi)` — any amount in [lo, hi] (an advance, a subsidy);
-- `Due(lo_percent)` — what is due under the step's contract: accepted value, less the advances'
-  share, less what was already paid for acceptances; capped by the contract's remaining amount and
-  the payer's balance; for a contractor paying on, by 70 % of what it received less what it already
-  paid on (so S01's 80 % is never reached). The payment is between `lo_percent` % of that and all;
+- `Due(lo_percent, hi_percent)` — a share of what is due under the step's contract: accepted
+  value, less the advances' share, less what was already paid for acceptances; capped by the
+  contract's remaining amount and the payer's balance; for a contractor paying on, by 70 % of what
+  it received less what it already paid on (so S01's 80 % is never reached). A stage is often paid
+  in installments: `Due(10, 75)` for the first ones, `Due(60, 100)` for the last;
+- `UpTo(lo, hi)` — what brings the contract's payments to between lo and hi in total (a second
+  subsidy tranche);
 - `ShareOfBalance(lo_percent, hi_percent)` — a share of the payer's balance (spends);
 - `Rest()` — the whole balance (returns to the treasury);
 - `SameAs(step_id)` — the amount another step was written with (a duplicate), or a share of the
   balance if that much is no longer there.
 
-Windows are wide (lo ≤ 60 % of hi) so that `BenfordBook` can keep every payer's first digits on
-Benford's curve. A payment whose rule leaves nothing to pay (`hi` below `PAYMENT_MIN`) is not
+Windows are wide (lo ≤ 60 % of hi, and for most payments of a busy payer far wider) so that
+`BenfordBook` can keep every payer's first digits on Benford's curve: a payer whose amounts all lie
+within a narrow band (an administrator of similar projects, an operator subsidising one class of
+machines) can only be balanced when some of its windows span most of a decade — hence the
+installments and tranches of the planners. A payment whose rule leaves nothing to pay (`hi` below `PAYMENT_MIN`) is not
 written, and neither is the release of a reservation that was not. A step with `_blocked` set is an
 attempt the ledger must block: it is written as planned and changes nothing.
 """
@@ -57,6 +63,15 @@ class Window:
 @dataclass(frozen=True)
 class Due:
     lo_percent: int = 60
+    hi_percent: int = 100
+
+
+@dataclass(frozen=True)
+class UpTo:
+    """Whatever brings the contract's payments to between `lo` and `hi` in total."""
+
+    lo: int
+    hi: int
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,7 @@ class SameAs:
     step_id: str
 
 
-AmountRule = Window | Due | ShareOfBalance | Rest | SameAs
+AmountRule = Window | Due | UpTo | ShareOfBalance | Rest | SameAs
 
 
 @dataclass
@@ -215,8 +230,10 @@ def render(step: dict[str, Any], amount: Any) -> dict[str, Any]:
             continue
         if name == "at":
             value = value.isoformat()
-        elif name in ("amount", "price"):
-            value = format_kzt(amount if name == "amount" else value)
+        elif name == "amount":
+            value = amount if isinstance(amount, str) else format_kzt(amount)
+        elif name == "price":
+            value = format_kzt(value)
         elif name == "items":
             value = [{**item, "unit_price": format_kzt(item["unit_price"])} for item in value]
         elif isinstance(value, date):

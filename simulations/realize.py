@@ -21,7 +21,7 @@ import orjson
 from domain.money import format_kzt
 from simulations.amounts import BenfordBook
 from simulations.plan import (
-    PASS_ON_PERCENT, PAYMENT_MIN, AmountRule, Due, Plan, Rest, SameAs, ShareOfBalance, Window, render,
+    PASS_ON_PERCENT, PAYMENT_MIN, AmountRule, Due, Plan, Rest, SameAs, ShareOfBalance, UpTo, Window, render,
 )
 
 _MARK = "@@AMOUNT@@"
@@ -59,9 +59,7 @@ def compile_steps(plan: Plan) -> tuple[list[Step], set[str]]:
             referenced.add(amount.step_id)
         blocked = bool(step.get("_blocked"))
         computed = step["type"] in _COMPUTED and not blocked
-        line = orjson.dumps(render(step, 0) if computed else render(step, amount))
-        if computed:
-            line = line.replace(orjson.dumps(format_kzt(0)), _MARK_BYTES, 1) if "amount" in step else line
+        line = bytes(memoryview(orjson.dumps(render(step, _MARK if computed else amount))))  # exact size: orjson over-allocates
         payer = step.get("from") or step.get("administrator")
         compiled.append(Step(epoch(step["at"]), step["type"], step["id"], payer, step.get("to"), step.get("contract"),
                              step.get("kind"), step.get("reservation"), amount, blocked, line))
@@ -75,7 +73,8 @@ class Realizer:
         self.pilot = plan.pilot
         self.admin = plan.admin.party
         self.book = book
-        self.rng = plan.world.rng("emit", plan.pilot, plan.index)
+        self.rng_name = ("emit", plan.pilot, plan.index)
+        self.world = plan.world
         self.referenced = referenced
         self.balances: dict[str, int] = {}
         self.received: dict[str, int] = {}
@@ -187,7 +186,8 @@ class Realizer:
         if window is None:
             return None
         lo, hi = window
-        return self.book.choose(step.payer, max(1, min(lo, hi)), hi, self.rng, self.pilot)
+        rng = self.world.rng(*self.rng_name, step.id)  # one stream per payment: nothing kept between steps
+        return self.book.choose(step.payer, max(1, min(lo, hi)), hi, rng, self.pilot)
 
     def _window(self, rule: AmountRule, payer: str, contract: str | None, *, passes_on: bool) -> tuple[int, int] | None:
         balance = self.balances.get(payer, 0)
@@ -200,8 +200,11 @@ class Realizer:
         elif isinstance(rule, Due):
             assert record is not None, "Due needs a contract"
             amount, _, for_acceptance, advanced, accepted = record
-            hi = min(accepted * (amount - advanced) // amount - for_acceptance, room)
-            lo = hi * rule.lo_percent // 100
+            due = min(accepted * (amount - advanced) // amount - for_acceptance, room)
+            lo, hi = due * rule.lo_percent // 100, due * rule.hi_percent // 100
+        elif isinstance(rule, UpTo):
+            assert record is not None, "UpTo needs a contract"
+            lo, hi = rule.lo - record[1], min(rule.hi - record[1], room)
         elif isinstance(rule, ShareOfBalance):
             lo, hi = balance * rule.lo_percent // 100, min(balance * rule.hi_percent // 100, room)
         elif isinstance(rule, SameAs):

@@ -87,7 +87,7 @@ class SimulatedWorld:
         """Write the interchange file and its `.truth.json`, as `simulate --out` does."""
         with path.open("wb") as stream:
             for record in self.records:
-                stream.write(orjson.dumps(record) + b"\n")
+                stream.write(orjson.dumps(record) + b"\n")  # the same bytes as the generator's lines
         truth_path(path).write_bytes(orjson.dumps(self.truth, option=orjson.OPT_INDENT_2) + b"\n")
         return path
 

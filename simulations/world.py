@@ -17,10 +17,10 @@ function of (seed, role, index) and is registered in January, before any project
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from collections.abc import Iterator
+from datetime import date, timedelta, timezone
 from fractions import Fraction
-from functools import cached_property
 from math import ceil
 from typing import Any
 
@@ -31,7 +31,7 @@ from simulations.identity import (
 
 GENERATOR = "tenge-ledger-sim/1"
 FISCAL_YEAR = 2025
-MOVES_PER_PROJECT = {"ROAD": 35, "AGRO": 37, "LOCAL": 32}
+MOVES_PER_PROJECT = {"ROAD": 40, "AGRO": 53, "LOCAL": 40}
 TRANSACTIONS_MAX = 10_000_000
 
 
@@ -69,7 +69,6 @@ class Party:
     phone: str | None = None
     directors: tuple[str, ...] = ()
     officials: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def tag(self) -> str:
@@ -124,7 +123,7 @@ ROLES: dict[str, tuple[str | None, str, str, bool]] = {
 _TOWNS = ("Kosshy", "Stepnogorsk", "Shchuchinsk", "Atbasar", "Esil", "Derzhavinsk", "Makinsk", "Akkol", "Zhaksy",
           "Balkashino", "Ereymentau", "Saryagash", "Lenger", "Kentau", "Aksu", "Ekibastuz", "Ridder", "Zaisan")
 _PILOT_OF_ROLE_PREFIX = {"road": "ROAD", "agro": "AGRO", "local": "LOCAL"}
-PARTY_CACHE_MAX = 1 << 16
+PARTY_CACHE_MAX = 1 << 12
 _PEOPLE_RANGES = {"director": (0, 150_000), "official": (150_000, 10_000), "worker": (160_000, 90_000)}
 
 
@@ -189,7 +188,7 @@ class World:
             found = self._cache[key] = self._make_party(role, index)
         return found
 
-    def parties(self) -> Any:
+    def parties(self) -> Iterator[Party]:
         """Every party, role by role (the January registrations)."""
         for role, size in self.pools.items():
             for index in range(size):
@@ -234,9 +233,3 @@ class World:
         form = "LLP" if rng.randrange(5) else "JSC"
         return company_name(rng, trade, form)
 
-    def people_count(self) -> int:
-        return self.pools["worker"]
-
-
-def first_business_moment(day: date, tz: timezone) -> datetime:
-    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=tz)

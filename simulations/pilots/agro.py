@@ -21,13 +21,14 @@ from simulations.identity import vin_for
 from simulations.pilots.common import (
     LAST_SPEND_DAY, accept, allocate, contractor_spends, finalize, give_back, item, pay, season_day, sign, spend,
 )
-from simulations.plan import ContractPlan, Plan, ShareOfBalance, Window, workday
+from simulations.plan import ContractPlan, Plan, ShareOfBalance, UpTo, Window, workday
 from simulations.prices import AGRO_PROGRAMS, MACHINE_CLASSES, MODELS, Model
 from simulations.world import FISCAL_YEAR, Party, World
 
 MACHINES_PER_BATCH = (4, 12)
 VIN_STRIDE = 16  # machine k of project i has VIN serial 16·i + k; k ≥ 12 is left for schemes
-SUBSIDY_PERCENT = (33, 60)
+SUBSIDY_PERCENT = (33, 60)  # of the price, in all
+FIRST_TRANCHE_PERCENT = 30
 DEALER_SPENDS = ("taxes", "services")
 LAST_SIGNING = date(FISCAL_YEAR, 10, 15)
 LAST_DELIVERY = date(FISCAL_YEAR, 12, 18)  # a Thursday: the release follows by the 24th
@@ -81,8 +82,14 @@ def machine_lifecycle(plan: Plan, contract: ContractPlan, vin: str, sign_day: da
                       quantities=[{"code": contract.sign["items"][0]["code"], "quantity": "1"}])
     accepted["evidence_sha256"] = registration
     released = plan.at(plan.day(delivered, 1, 4))
-    pay(plan, contract, plan.at(reserve_day), Window(contract.amount * low // 100, contract.amount * high // 100),
+    price = contract.amount
+    # Two tranches: a first of 6–30 % of the price, then up to 33–60 % in all (wide windows keep the
+    # operator's amounts on Benford's curve although it subsidises machines of similar prices).
+    pay(plan, contract, plan.at(reserve_day), Window(price * 6 // 100, price * FIRST_TRANCHE_PERCENT // 100),
         kind="subsidy", release_at=released, release_evidence=registration)
+    second = plan.at(min(plan.day(reserve_day, 1, 10), delivered))
+    pay(plan, contract, second, UpTo(price * low // 100, price * high // 100), kind="subsidy",
+        release_at=plan.later(max(released, second), 30), release_evidence=registration)
     maker = plan.world.party("agro_maker", MODELS[contract.sign["items"][0]["code"]].maker)
     paid_maker = min(plan.day(released.date(), 2, 15), LAST_SPEND_DAY)
     spend(plan, contract.supplier, plan.at(paid_maker), "equipment", ShareOfBalance(45, 85), payee=maker,

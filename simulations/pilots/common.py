@@ -12,7 +12,7 @@ Honest habits every helper keeps (each one is a rule that stays silent):
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -135,6 +135,23 @@ def pay(plan: Plan, contract: ContractPlan, at: datetime, rule: Any, *, kind: st
     return release_at
 
 
+def pay_due(plan: Plan, contract: ContractPlan, first: datetime, *, release_days: tuple[int, int] | None = None) -> datetime:
+    """Pay what is due under `contract` after an acceptance, in 1–3 installments a few days apart —
+    reservations released `release_days` later, or transfers. The first installments take 10–75 %
+    of what is due, the last 60–100 % of the rest: wide windows let a busy payer's amounts follow
+    Benford's law (see `simulations.amounts`). Returns the moment of the last inflow."""
+    rng = plan.rng
+    roll = rng.randrange(100)
+    count = 1 if roll < 30 else 2 if roll < 75 else 3
+    at, last_inflow = first, first
+    for n in range(count):
+        rule = Due(60, 100) if n == count - 1 else Due(10, 75)
+        release_at = plan.at(plan.day(at.date(), *release_days)) if release_days else None
+        last_inflow = max(last_inflow, pay(plan, contract, at, rule, kind="progress", release_at=release_at))
+        at = plan.at(plan.day(at.date(), 1, 4))
+    return last_inflow
+
+
 def spend(plan: Plan, holder: Party, at: datetime, category: str, rule: Any, *, payee: Party | None = None,
           contract: str | None = None, assets: list[str] | None = None, issuer: Party | None = None) -> dict[str, Any]:
     return plan.add("spend", at, color=plan.color, from_=holder.party, amount=rule, category=category,
@@ -184,12 +201,10 @@ def works_contract(plan: Plan, contract: ContractPlan, sign_day: date, end_day: 
         if inflow is not None:
             contractor_spends(plan, contract.supplier, inflow.date(), day, spends, spend_count, (15, 40), payees)
         accept(plan, contract, value, plan.at(day), final=final, evidence=final and rng.randrange(3) > 0)
-        pay_day = plan.day(day, 2, 8)
         if rng.randrange(100) < reserve_share:
-            inflow = pay(plan, contract, plan.at(plan.day(day, 1, 2)), Due(), kind="progress",
-                         release_at=plan.at(plan.day(day, 4, 7)))
+            inflow = pay_due(plan, contract, plan.at(plan.day(day, 1, 2)), release_days=(3, 5))
         else:
-            inflow = pay(plan, contract, plan.at(pay_day), Due(), kind="progress")
+            inflow = pay_due(plan, contract, plan.at(plan.day(day, 2, 8)))
     contractor_spends(plan, contract.supplier, inflow.date(), inflow.date() + timedelta(days=40), spends,
                       spend_count, (20, 50), payees)
 
@@ -242,6 +257,3 @@ def pick(rng: random.Random, low_kzt: int, high_kzt: int) -> int:
     """A log-uniform amount between two KZT bounds, in tiyn."""
     return log_uniform(rng, low_kzt * KZT, high_kzt * KZT)
 
-
-def moment(day: date, tz: Any, hour: int = 9) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=tz)

@@ -26,7 +26,7 @@ from simulations.prices import reference
 from simulations.world import FISCAL_YEAR, World
 
 PROGRAM = 205
-LAST_FINAL = date(FISCAL_YEAR, 11, 20)
+LAST_FINAL = date(FISCAL_YEAR, 11, 5)  # the last payments follow within ~3 weeks, before L04 looks on 1 December
 PURPOSES = (
     ("PAVING", "m2", "paving of streets"), ("LIGHTING", "pcs", "street lighting"),
     ("SCHOOL-REPAIR", "m2", "repair of the school"), ("WATER-PIPE", "m", "water supply"),

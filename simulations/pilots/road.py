@@ -21,7 +21,7 @@ from typing import Any
 
 from simulations.amounts import KZT, between, in_band
 from simulations.pilots.common import (
-    accept, allocate, contractor_spends, finalize, give_back, item, items_total, near, out_of_band_items, pay,
+    accept, allocate, contractor_spends, finalize, give_back, item, items_total, near, out_of_band_items, pay, pay_due,
     season_day, sign, spread_days, stage_values,
 )
 from simulations.plan import ContractPlan, Due, Plan, Window, workday
@@ -29,7 +29,7 @@ from simulations.prices import asphalt_reference, reference
 from simulations.world import FISCAL_YEAR, Party, World
 
 PROGRAM = 41
-LAST_STAGE = date(FISCAL_YEAR, 11, 10)
+LAST_STAGE = date(FISCAL_YEAR, 11, 7)  # paid by ~25 November: L04 looks on 1 December
 GC_SPENDS = ("fuel", "machinery_rental", "wages", "materials", "taxes", "utilities")
 SUB_SPENDS = ("materials", "machinery_rental", "wages", "fuel")
 SUPPLIER_SPENDS = ("materials", "fuel", "taxes")
@@ -134,12 +134,12 @@ def _stages(plan: Plan, main: ContractPlan, subcontract: ContractPlan, supply: C
 
 
 def _pay_stage(plan: Plan, main: ContractPlan, accepted: dict[str, Any]) -> Any:
-    """The department pays what is due for a stage: a reservation released days later, or a transfer."""
-    rng = plan.rng
+    """The department pays what is due for a stage, in installments: reservations released days
+    later, or transfers. Returns the moment the contractor last received money."""
     day = accepted["at"].date()
-    if rng.randrange(2):
+    if plan.rng.randrange(2):
         at = plan.at(plan.day(day, 0, 2))
         if at <= accepted["at"]:
             at = plan.later(accepted["at"], 45)
-        return pay(plan, main, at, Due(), kind="progress", release_at=plan.at(plan.day(day, 3, 6)))
-    return pay(plan, main, plan.at(plan.day(day, 1, 4)), Due(), kind="progress")
+        return pay_due(plan, main, at, release_days=(2, 5))
+    return pay_due(plan, main, plan.at(plan.day(day, 1, 4)))

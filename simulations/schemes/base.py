@@ -24,11 +24,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from simulations.amounts import in_band
-from simulations.pilots.common import LAST_PAYMENT_DAY, items_total
+from simulations.pilots.common import items_total
 from simulations.plan import ContractPlan, Plan, Truth
 
 
@@ -101,6 +101,3 @@ def scale_accepts(contract: ContractPlan, old: int, new: int, after: datetime | 
         a["amount"] = a["amount"] * target // total
     later[-1]["amount"] += target - sum(a["amount"] for a in later)
 
-
-def fits_in_year(day: date) -> bool:
-    return day <= LAST_PAYMENT_DAY

@@ -69,10 +69,9 @@ def overspend(plan: Plan, rng: random.Random) -> Truth | None:
 
 
 def after_expiry(plan: Plan, rng: random.Random) -> Truth | None:
-    moves = [s for s in plan.steps if s["type"] in MONEY_TYPES and s["type"] != "return"]
-    last_move = max(s["at"].date() for s in moves)
-    last_admin = max(s["at"].date() for s in moves if s.get("from") == plan.admin.party)
-    expires = max(last_move, last_admin + timedelta(days=31)) + timedelta(days=1)
+    last_admin = max(s["at"].date() for s in plan.steps if s["type"] in MONEY_TYPES and s.get("from") == plan.admin.party
+                     and s["type"] != "return")
+    expires = max(plan.last_money_day(), last_admin + timedelta(days=31)) + timedelta(days=1)
     attempt = workday(expires + timedelta(days=rng.randint(1, 4)))
     if attempt > LAST_PAYMENT_DAY:
         return None
