@@ -27,7 +27,7 @@ def utc_text(moment: Any) -> str:
 
 class LogIndex(Projection):
     name = "index"
-    version = 2
+    version = 3
     tables = ("ledger_transactions", "ledger_colors", "ledger_parties", "ledger_party_names")
 
     def create(self, db: ViewDatabase) -> None:
@@ -38,6 +38,7 @@ class LogIndex(Projection):
         )
         db.execute("CREATE INDEX ledger_transactions_by_id ON ledger_transactions (transaction_id)")
         db.execute("CREATE INDEX ledger_transactions_by_color ON ledger_transactions (color, position)")
+        db.execute("CREATE INDEX ledger_transactions_by_stream ON ledger_transactions (stream, version)")
         db.execute("CREATE INDEX ledger_transactions_by_time ON ledger_transactions (at_utc)")
         db.execute(
             "CREATE TABLE ledger_colors (color TEXT PRIMARY KEY, stream TEXT NOT NULL, pilot TEXT NOT NULL, "
