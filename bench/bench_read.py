@@ -44,7 +44,7 @@ TARGET_TRANSACTIONS = 1_000
 FILLER_COLORS = 9
 CONTRACTORS = 20
 SMALL_STORE_EVENTS = 10_000
-TRACE_REPEATS = 15
+TRACE_REPEATS = 25
 
 
 # --- stores -------------------------------------------------------------------------------------
@@ -218,62 +218,59 @@ def bench_rebuild(store: Path, repeats: int) -> None:
 
 # --- (b) trace latency --------------------------------------------------------------------------------
 
-def _median_ms(fn: Callable[[], Any], repeats: int = TRACE_REPEATS) -> float:
-    fn()  # warm the caches once
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+class TraceStore:
+    """One trace store, opened and caught up, with the questions (b) times on it."""
+
+    def __init__(self, store: Path) -> None:
+        self.ledger = Ledger(f"sqlite:///{store}")
+        read = self.read = self.ledger.read_side()
+        now = self.events = read.catch_up()
+        stream = read.db.query("SELECT stream FROM ledger_colors WHERE color = ?", (TARGET,))[0][0]
+        history = read.color_events(TARGET, now)
+        self.color_events = len(history)
+        events = [ev for _, ev in history]
+        names = read.party_names(now)
+        middle = now // 2
+        sql = "SELECT version, position FROM ledger_transactions WHERE stream = ? AND position <= ? ORDER BY version"
+        self.plan = " / ".join(row[3] for row in read.db.query("EXPLAIN QUERY PLAN " + sql, (stream, now)))
+        self.questions: dict[str, Callable[[], Any]] = {
+            "trace now": lambda: read.trace(TARGET, now, None),
+            "trace as of the middle": lambda: read.trace(TARGET, middle, f"@{middle}"),
+            "  find the color's positions (index SQL)": lambda: read.db.query(sql, (stream, now)),
+            "  load its events (event store)": lambda: list(self.ledger.events.get(UUID(stream), lte=len(history))),
+            "  party names as of now (as the trace asks)": lambda: read.party_names(now),
+            "  fold into the document (build_trace)": lambda: build_trace(events, names, None, now),
+            "balances of the color": lambda: read.balances(None, color=TARGET),
+            "balances of the color as of the middle": lambda: read.balances(middle, color=TARGET),
+        }
+        document = read.trace(TARGET, now, None)
+        assert document["conservation"]["ok"] and len(document["spends"]) > 100
 
 
-def trace_parts(store: Path) -> dict[str, Any]:
-    ledger = Ledger(f"sqlite:///{store}")
-    read = ledger.read_side()
-    now = read.catch_up()
-    stream = read.db.query("SELECT stream FROM ledger_colors WHERE color = ?", (TARGET,))[0][0]
-    history = read.color_events(TARGET, now)
-    events = [ev for _, ev in history]
-    names = read.party_names(now)
-    middle = now // 2
-    sql = "SELECT version, position FROM ledger_transactions WHERE stream = ? AND position <= ? ORDER BY version"
-    plan = " / ".join(row[3] for row in read.db.query("EXPLAIN QUERY PLAN " + sql, (stream, now)))
-    result = {
-        "events": now,
-        "color events": len(history),
-        "trace now": _median_ms(lambda: read.trace(TARGET, now, None)),
-        "trace as of the middle": _median_ms(lambda: read.trace(TARGET, middle, f"@{middle}")),
-        "  find the color's positions (index SQL)": _median_ms(lambda: read.db.query(sql, (stream, now))),
-        "  load its events (event store)": _median_ms(lambda: list(ledger.events.get(UUID(stream), lte=len(history)))),
-        "  party names as of now (as the trace asks)": _median_ms(lambda: read.party_names(now)),
-        "  fold into the document (build_trace)": _median_ms(lambda: build_trace(events, names, None, now)),
-        "balances of the color": _median_ms(lambda: read.balances(None, color=TARGET)),
-        "balances of the color as of the middle": _median_ms(lambda: read.balances(middle, color=TARGET)),
-        "plan": plan,
-    }
-    # What if ledger_transactions had an index on (stream, version)? (added and dropped here)
-    read.db.execute("CREATE INDEX bench_what_if_by_stream ON ledger_transactions (stream, version)")
-    result["  what-if: that SQL with an index (stream, version)"] = _median_ms(lambda: read.db.query(sql, (stream, now)))
-    read.db.execute("DROP INDEX bench_what_if_by_stream")
-    document = read.trace(TARGET, now, None)
-    assert document["conservation"]["ok"] and len(document["spends"]) > 100
-    ledger.close()
-    return result
+def _timed_ms(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
 
 
 def bench_traces(directory: Path, big_events: int) -> None:
-    small = trace_parts(build_store(directory, f"trace-{SMALL_STORE_EVENTS}", lambda: trace_store_records(SMALL_STORE_EVENTS)))
-    big = trace_parts(build_store(directory, f"trace-{big_events}", lambda: trace_store_records(big_events)))
-    print(f"(b) trace of {TARGET} ({small['color events']:,} events of its own), median of {TRACE_REPEATS}, ms")
-    print(f"  {'':50s} {small['events']:>12,} ev {big['events']:>12,} ev {'ratio':>8s}")
-    for key in small:
-        if key in ("events", "color events", "plan"):
-            continue
-        print(f"  {key:50s} {small[key]:>15.2f} {big[key]:>15.2f} {big[key] / small[key]:>7.1f}×")
-    print(f"  store grew {big['events'] / small['events']:.0f}×; the color's history did not "
-          f"({small['color events']} vs {big['color events']} events)")
-    print(f"  plan of the index SQL: {big['plan']}")
+    small = TraceStore(build_store(directory, f"trace-{SMALL_STORE_EVENTS}", lambda: trace_store_records(SMALL_STORE_EVENTS)))
+    big = TraceStore(build_store(directory, f"trace-{big_events}", lambda: trace_store_records(big_events)))
+    print(f"(b) trace of {TARGET} ({small.color_events:,} events of its own), ms: median of {TRACE_REPEATS} "
+          "runs, the two stores taking turns (so both see the same machine)")
+    print(f"  {'':50s} {small.events:>12,} ev {big.events:>12,} ev {'ratio':>8s}")
+    for key, ask_small in small.questions.items():
+        ask_big = big.questions[key]
+        ask_small(), ask_big()  # warm the caches once
+        turns = [(_timed_ms(ask_small), _timed_ms(ask_big)) for _ in range(TRACE_REPEATS)]
+        small_ms = statistics.median(t[0] for t in turns)
+        big_ms = statistics.median(t[1] for t in turns)
+        print(f"  {key:50s} {small_ms:>15.2f} {big_ms:>15.2f} {big_ms / small_ms:>7.1f}×")
+    print(f"  store grew {big.events / small.events:.0f}×; the color's history did not "
+          f"({small.color_events} vs {big.color_events} events)")
+    print(f"  plan of the index SQL: {big.plan}")
+    small.ledger.close()
+    big.ledger.close()
 
 
 def main() -> None:

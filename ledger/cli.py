@@ -75,6 +75,7 @@ def cli(ctx: click.Context, store: str, rules_path: str | None, actor: str | Non
     Encryption at rest: set TENGE_LEDGER_KEY (base64 AES key, see `keygen --cipher`).
     """
     ctx.obj = Context(store, rules_path, actor, roles_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # --- import -------------------------------------------------------------------------------
@@ -202,13 +203,16 @@ for _name, (_type, _help, _flags) in COMMAND_FLAGS.items():
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> int:
-    """Build a realistic road-pilot scenario in a fresh store and show its balances and history."""
+    """Simulate a modest three-pilot year with a few misuse schemes into a fresh store, and tour it:
+    a road allocation's trace, balances, the flags explained, verify."""
     from ledger.demo import run_demo
+    from simulations.demo import TRACED, caught, write_demo_world
 
     obj: Context = ctx.obj
     source = ctx.parent.get_parameter_source("store") if ctx.parent else None
     store_given = source not in (None, click.core.ParameterSource.DEFAULT)
-    return run_demo(obj.store_url if store_given else DEMO_STORE_PATH, fresh_file=not store_given)
+    return run_demo(obj.store_url if store_given else DEMO_STORE_PATH, fresh_file=not store_given,
+                    write_world=write_demo_world, caught=caught, traced_scheme=TRACED)
 
 
 for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS:

@@ -51,6 +51,12 @@ class Context:
                 raise UsageProblem(str(problem)) from problem
         return self._ledger
 
+    def close(self) -> None:
+        """Release the store's connections (the CLI calls this when a command ends)."""
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
     def authorize(self, *actions: str) -> None:
         """Refuse (exit 2, nothing written) unless the actor's role allows every action."""
         try:

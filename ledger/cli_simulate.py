@@ -6,7 +6,9 @@
 
 The first writes `world.jsonl` and `world.jsonl.truth.json` (the same seed gives the same bytes);
 the second imports the file into a fresh temporary SQLite store and prints, per rule, the scheme
-instances expected, the flags raised, true and false positives, recall and precision.
+instances expected, the flags raised, true and false positives, recall and precision — the flags
+read as of the truth's `evaluate_as_of` (the end of the following year), so that windows closing
+after the year's last record (S01's share, L03, F10's 90 days, L01) are judged too.
 """
 
 from __future__ import annotations
@@ -126,7 +128,8 @@ def _evaluate(path: Path, fmt: str, progress: str) -> int:
     document = result.document()
     rows = [[r["rule"], r["expected"], r["raised"], r["true_positives"], r["false_positives"],
              r["recall"] or "—", r["precision"] or "—"] for r in document["rules"]]
-    render.print_table(f"rules on {path.name}", ["rule", "expected", "raised", "TP", "FP", "recall", "precision"], rows,
+    render.print_table(f"rules on {path.name}, flags as of {document['as_of']}",
+                       ["rule", "expected", "raised", "TP", "FP", "recall", "precision"], rows,
                        right=["expected", "raised", "TP", "FP", "recall", "precision"])
     click.echo(f"{document['lines']} lines: {document['applied']} applied, {document['blocked']} blocked; "
                f"{document['flags']} flags; {sum(r['expected'] for r in document['rules'])} expected detections, "

@@ -78,7 +78,7 @@ class ReadSide:
         """The color's events recorded up to `position`, with their positions, in order."""
         rows = self.db.query("SELECT stream FROM ledger_colors WHERE color = ? AND position <= ?", (color, position))
         if not rows:
-            raise UnknownColor(f"color {color} was never allocated" + (f" as of @{position}" if position else ""))
+            raise UnknownColor(f"color {color} was never allocated")
         stream = rows[0][0]
         positions = self.db.query(
             "SELECT version, position FROM ledger_transactions WHERE stream = ? AND position <= ? ORDER BY version",

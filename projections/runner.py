@@ -35,6 +35,8 @@ class ProjectionRunner:
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} "
                 "(name TEXT PRIMARY KEY, version TEXT NOT NULL, position BIGINT NOT NULL)"
             )
+            if self.db.kind == "postgresql":  # stores made before versions became text
+                self.db.execute(f"ALTER TABLE {POSITIONS_TABLE} ALTER COLUMN version TYPE TEXT")
             known = {name: version for name, version, _ in self._rows()}
             for projection in self.projections.values():
                 if known.get(projection.name) != str(projection.version):

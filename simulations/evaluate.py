@@ -18,7 +18,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -66,9 +66,10 @@ class Evaluation:
     rules: list[RuleScore]
     flags: list[dict[str, Any]] = field(repr=False, default_factory=list)
     missed: list[dict[str, Any]] = field(default_factory=list)  # (instance, rule) not detected
+    as_of: str | None = None  # the business time the flags were read as of
 
     def document(self) -> dict[str, Any]:
-        return {"file": self.file, "lines": self.lines, "applied": self.counts["applied"],
+        return {"file": self.file, "lines": self.lines, "as_of": self.as_of, "applied": self.counts["applied"],
                 "blocked": self.counts["blocked"], "duplicate": self.counts["duplicate"],
                 "conflict": self.counts["conflict"], "flags": len(self.flags),
                 "rules": [score.document() for score in self.rules], "missed": self.missed}
@@ -90,7 +91,7 @@ def evaluate(path: Path, *, on_batch: ProgressCallback | None = None, batch_size
         now = read.catch_up()
         as_of = truth["evaluate_as_of"]
         flags = read.flags(read.resolve_as_of(as_of, now), now, as_of)
-    return score(str(path), total, summary.counts, truth["instances"], flags)
+    return replace(score(str(path), total, summary.counts, truth["instances"], flags), as_of=as_of)
 
 
 def import_file(ledger: Ledger, path: Path, on_batch: ProgressCallback | None = None) -> tuple[ImportSummary, int]:

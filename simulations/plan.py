@@ -18,7 +18,13 @@ written, against what the project's earlier records actually did:
 - `ShareOfBalance(lo_percent, hi_percent)` — a share of the payer's balance (spends);
 - `Rest()` — the whole balance (returns to the treasury);
 - `SameAs(step_id)` — the amount another step was written with (a duplicate), or a share of the
-  balance if that much is no longer there.
+  balance if that much is no longer there;
+- `Onward(lo_percent, hi_percent)` — a share of the payer's balance passed on under the step's
+  contract, *not* held to the 70 % of `Due` (a pass-through shell, S01's subcontracting): capped by
+  the contract's remaining amount and, unless it is an advance, by what was accepted and not yet
+  paid (so F11 stays silent);
+- `Round(lo, hi)` — a multiple of 100 000 KZT in [lo, hi] that the payer's balance allows (F12's
+  round amounts); not written when none fits.
 
 Windows are wide (lo ≤ 60 % of hi, and for most payments of a busy payer far wider) so that
 `BenfordBook` can keep every payer's first digits on Benford's curve: a payer whose amounts all lie
@@ -49,7 +55,7 @@ PAYMENT_TYPES = frozenset({"transfer", "reserve", "spend"})
 YEAR_END = date(FISCAL_YEAR, 12, 31)
 _LETTERS = {"allocate": "A", "sign_contract": "K", "amend_contract": "M", "accept": "C", "transfer": "T",
             "reserve": "R", "release": "L", "void": "V", "spend": "S", "return": "X", "freeze": "F",
-            "unfreeze": "U", "update_party": "P"}
+            "unfreeze": "U", "update_party": "P", "register_party": "N"}
 
 
 # --- amount rules ---------------------------------------------------------------------------
@@ -90,7 +96,21 @@ class SameAs:
     step_id: str
 
 
-AmountRule = Window | Due | UpTo | ShareOfBalance | Rest | SameAs
+@dataclass(frozen=True)
+class Onward:
+    lo_percent: int
+    hi_percent: int
+
+
+@dataclass(frozen=True)
+class Round:
+    lo: int
+    hi: int
+
+
+ROUND_UNIT = 100_000 * KZT  # F12's round amounts: multiples of this
+
+AmountRule = Window | Due | UpTo | ShareOfBalance | Rest | SameAs | Onward | Round
 
 
 @dataclass
@@ -151,6 +171,7 @@ class Plan:
         self.contracts: dict[str, ContractPlan] = {}
         self._n = 0
         self._invoices = 0
+        self.scheme_parties = 0  # parties a misuse scheme registered in this project (`schemes.base.scheme_party`)
 
     # --- building -----------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ import orjson
 from domain.money import format_kzt
 from simulations.amounts import BenfordBook
 from simulations.plan import (
-    PASS_ON_PERCENT, PAYMENT_MIN, AmountRule, Due, Plan, Rest, SameAs, ShareOfBalance, UpTo, Window, render,
+    PASS_ON_PERCENT, PAYMENT_MIN, ROUND_UNIT, AmountRule, Due, Onward, Plan, Rest, Round, SameAs, ShareOfBalance, UpTo,
+    Window, render,
 )
 
 _MARK = "@@AMOUNT@@"
@@ -182,12 +183,41 @@ class Realizer:
         if isinstance(step.amount, int):
             self.book.record(step.payer, step.amount)
             return step.amount
-        window = self._window(step.amount, step.payer, step.contract, passes_on=step.type != "spend")
+        rng = self.world.rng(*self.rng_name, step.id)  # one stream per payment: nothing kept between steps
+        if isinstance(step.amount, Round):
+            return self._round(step, rng)
+        if isinstance(step.amount, Onward):
+            window = self._onward(step.amount, step.payer, step.contract, step.kind)
+        else:
+            window = self._window(step.amount, step.payer, step.contract, passes_on=step.type != "spend")
         if window is None:
             return None
         lo, hi = window
-        rng = self.world.rng(*self.rng_name, step.id)  # one stream per payment: nothing kept between steps
         return self.book.choose(step.payer, max(1, min(lo, hi)), hi, rng, self.pilot)
+
+    def _onward(self, rule: Onward, payer: str, contract: str | None, kind: str | None) -> tuple[int, int] | None:
+        """A share of the payer's balance, held only to the contract (not to the 70 % of `Due`)."""
+        balance = self.balances.get(payer, 0)
+        record = self.contracts[contract] if contract else None
+        room = min(balance, record[0] - record[1]) if record else balance
+        if record is not None and kind != "advance":
+            room = min(room, record[4] - record[2])  # never more than accepted (F11)
+        lo, hi = balance * rule.lo_percent // 100, min(balance * rule.hi_percent // 100, room)
+        return (lo, hi) if hi >= PAYMENT_MIN else None
+
+    def _round(self, step: Step, rng: Any) -> int | None:
+        """A multiple of `ROUND_UNIT` in the rule's window that the balance allows, or None."""
+        rule = step.amount
+        balance = self.balances.get(step.payer, 0)
+        record = self.contracts.get(step.contract) if step.contract else None
+        room = min(balance, record[0] - record[1]) if record else balance
+        first = -(-rule.lo // ROUND_UNIT)
+        last = min(rule.hi, room) // ROUND_UNIT
+        if last < first:
+            return None
+        amount = ROUND_UNIT * rng.randint(first, last)
+        self.book.record(step.payer, amount)
+        return amount
 
     def _window(self, rule: AmountRule, payer: str, contract: str | None, *, passes_on: bool) -> tuple[int, int] | None:
         balance = self.balances.get(payer, 0)

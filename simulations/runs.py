@@ -16,6 +16,7 @@ Everything runs on a `memory://` ledger; `write(path)` gives the files `simulate
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -81,7 +82,8 @@ class SimulatedWorld:
         """Score the flags against the truth (see `simulations.evaluate`)."""
         flags = self.flags()
         counts = Counter(outcome.status for outcome in self.outcomes)
-        return score("<memory>", len(self.records), counts, self.truth["instances"], flags)
+        return replace(score("<memory>", len(self.records), counts, self.truth["instances"], flags),
+                       as_of=self.truth["evaluate_as_of"])
 
     def write(self, path: Path) -> Path:
         """Write the interchange file and its `.truth.json`, as `simulate --out` does."""
@@ -93,13 +95,16 @@ class SimulatedWorld:
 
 
 def project_for_scheme(pilot: str, scheme: str, *, seed: int = 0, transactions: int = 500,
-                       pilots: tuple[str, ...] | None = None) -> int | None:
-    """The first project of `pilot` (in a world of these parameters) that `scheme` can be injected into."""
+                       pilots: tuple[str, ...] | None = None, exclude: Collection[int] = ()) -> int | None:
+    """The first project of `pilot` (in a world of these parameters, other than those in `exclude`)
+    that `scheme` can be injected into."""
     found = BY_NAME[scheme]
     if pilot not in found.pilots:
         return None
     world = World(SimulationConfig(pilots=pilots or (pilot,), seed=seed, transactions=transactions))
     for index in range(world.projects[pilot]):
+        if index in exclude:
+            continue
         plan = PLANNERS[pilot](world, index)
         if found.inject(plan, world.rng("scheme", pilot, index, scheme)) is not None:
             return index

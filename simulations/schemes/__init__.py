@@ -6,11 +6,12 @@ involved) goes to `FILE.truth.json`. Names start with the rule code they target.
 
 from __future__ import annotations
 
-from simulations.schemes import assets, blocked, flows, prices, projects
+from simulations.schemes import assets, blocked, flows, parties, passing, payments, prices, projects
 from simulations.schemes.base import Scheme
 
 SCHEMES: tuple[Scheme, ...] = (
-    *blocked.SCHEMES, *flows.SCHEMES, *prices.SCHEMES, *assets.SCHEMES, *projects.SCHEMES,
+    *blocked.SCHEMES, *flows.SCHEMES, *prices.SCHEMES, *assets.SCHEMES, *projects.SCHEMES, *passing.SCHEMES,
+    *payments.SCHEMES, *parties.SCHEMES,
 )
 BY_NAME: dict[str, Scheme] = {scheme.name: scheme for scheme in SCHEMES}
 assert len(BY_NAME) == len(SCHEMES), "scheme names are unique"

@@ -2,16 +2,20 @@
 
 - `A01-same-vin-twice`: a second contract in the batch for a machine already sold under it — the
   same VIN, model and price, another farmer as beneficiary — carried out and paid like any other.
+- `A03-dealer-kickback`: hours after the subsidy reaches it, the dealer pays the machine's
+  beneficiary farmer 17–30 % of what it received for "services" (A03: ≥ 5 % of the price within
+  180 days of signing; the subsidy is 33–60 % of the price).
 """
 
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from simulations.pilots.agro import machine_contract
-from simulations.plan import Plan, Truth
+from simulations.plan import Plan, ShareOfBalance, Truth
 from simulations.prices import MODELS
-from simulations.schemes.base import Scheme, grow_allocation, of_role, truth
+from simulations.schemes.base import Scheme, grow_allocation, inflows_under, of_role, truth
 
 
 def same_vin_twice(plan: Plan, rng: random.Random) -> Truth | None:
@@ -29,7 +33,23 @@ def same_vin_twice(plan: Plan, rng: random.Random) -> Truth | None:
                  note=f"VIN {vin} in two contracts")
 
 
+def dealer_kickback(plan: Plan, rng: random.Random) -> Truth | None:
+    contract = rng.choice(of_role(plan, "machine"))
+    inflows = inflows_under(plan, contract)
+    if not inflows:
+        return None
+    received = max(at for at, _ in inflows)
+    kickback = plan.add("spend", received + timedelta(minutes=rng.randint(60, 20 * 60)), color=plan.color,
+                        from_=contract.supplier.party, amount=ShareOfBalance(17, 30), category="services",
+                        payee=contract.sign["beneficiary"], invoice=plan.invoice(contract.supplier))
+    return truth(plan, "A03-dealer-kickback", transactions=[kickback["id"]],
+                 parties=[contract.supplier.party, contract.sign["beneficiary"]], contracts=[contract.contract],
+                 note="the dealer pays the beneficiary farmer part of the subsidy")
+
+
 SCHEMES = (
     Scheme("A01-same-vin-twice", ("A01",), frozenset({"AGRO"}), same_vin_twice,
            "one machine (VIN) subsidised under two contracts"),
+    Scheme("A03-dealer-kickback", ("A03",), frozenset({"AGRO"}), dealer_kickback,
+           "the dealer pays the beneficiary farmer part of the subsidy"),
 )

@@ -1,18 +1,23 @@
-"""R01, R03, R04 — prices and quantities above what the references and the geometry justify.
+"""R01–R04 — prices and quantities above what the references and the geometry justify.
 
 - `R01-overpriced-item`: a contract with an item at 1.35–1.7 × its reference — in LOCAL an extra
   contract of the akimat with a contractor it has not used this year; in ROAD an extra bitumen
   supply the general contractor buys from a second supplier.
 - `R03-asphalt-overbilling`: the general contract bills 15–35 % more asphalt tonnes than the
   road's length × width × thickness × 2.35 t/m³ needs (and is paid for them).
+- `R02-costly-road`: the general contract bills so much more earthworks that the road costs
+  1.55–1.9 × the `ROAD-KM` reference per km (asphalt and prices stay as the references say).
 - `R04-machine-above-catalog`: a machine priced 1.12–1.28 × its catalog price (below R01's 1.30).
 """
 
 from __future__ import annotations
 
 import random
+from decimal import Decimal
+from fractions import Fraction
+from math import ceil
 
-from simulations.amounts import F01_BANDS, log_uniform
+from simulations.amounts import F01_BANDS, KZT, log_uniform
 from simulations.pilots.common import (
     final_day_for, item, near, quantity_for, sign, works_contract,
 )
@@ -76,6 +81,22 @@ def asphalt_overbilling(plan: Plan, rng: random.Random) -> Truth | None:
                  note=f"{asphalt['quantity']} t of asphalt billed for the geometry {main.sign['road']}")
 
 
+def costly_road(plan: Plan, rng: random.Random) -> Truth | None:
+    [main] = of_role(plan, "main")
+    items = [dict(i) for i in main.sign["items"]]
+    length = Fraction(Decimal(main.sign["road"]["length_km"]))
+    target = length * reference("ROAD-KM") * rng.randint(155, 190) / 100
+    earthworks = next(i for i in items if i["code"] == "EARTHWORKS")
+    missing = target - main.amount
+    if missing > 0:
+        earthworks["quantity"] = str(int(earthworks["quantity"]) + ceil(missing / earthworks["unit_price"]))
+    reprice(plan, main, items)
+    assert main.amount >= length * reference("ROAD-KM") * 3 / 2
+    return truth(plan, "R02-costly-road", transactions=[main.sign["id"]], parties=[main.supplier.party],
+                 contracts=[main.contract],
+                 note=f"{main.amount // KZT // int(length * 1000) * 1000} KZT per km of {main.sign['road']['length_km']} km")
+
+
 def machine_above_catalog(plan: Plan, rng: random.Random) -> Truth | None:
     contract = rng.choice(of_role(plan, "machine"))
     items = [dict(i) for i in contract.sign["items"]]
@@ -94,6 +115,8 @@ SCHEMES = (
            "an item priced 1.35–1.7 × its reference"),
     Scheme("R03-asphalt-overbilling", ("R03",), frozenset({"ROAD"}), asphalt_overbilling,
            "15–35 % more asphalt billed than the road's geometry needs"),
+    Scheme("R02-costly-road", ("R02",), frozenset({"ROAD"}), costly_road,
+           "a road costing 1.55–1.9 × the reference per km"),
     Scheme("R04-machine-above-catalog", ("R04",), frozenset({"AGRO"}), machine_above_catalog,
            "a machine priced 1.12–1.28 × its catalog price"),
 )

@@ -84,13 +84,30 @@ def test_demo_runs_in_a_fresh_directory_and_twice_gives_the_same_output(tmp_path
     first = demo()
     assert first.returncode == 0, first.stderr.decode()
     text = first.stdout.decode()
-    assert "Balances" in text
+    for section in ("Where one road allocation went", "conservation ok", "Money by pilot", "holders with a balance",
+                    "Flags as of 2026-12-31", "verify: ok", "--format html"):
+        assert section in text, section
     assert "KZT" in text
+    assert " NO " not in text, "every injected scheme is caught"
+    assert max(len(line) for line in text.splitlines()) <= 160, "piped, the tour is 160 columns wide"
     assert (tmp_path / "tenge-ledger-demo.sqlite").exists(), "the demo store is in the working directory"
 
     second = demo()
     assert second.returncode == 0, second.stderr.decode()
     assert second.stdout == first.stdout
+
+
+def test_demo_refuses_a_store_that_holds_events(tmp_path):
+    url = sqlite_url(tmp_path / "busy.sqlite")
+    s, _ = road_world()
+    path = tmp_path / "world.jsonl"
+    write_jsonl(path, s.records, {})
+    assert run_process("--store", url, "import", path, "--progress", "none", cwd=tmp_path).returncode == 0
+
+    done = run_process("--store", url, "demo", cwd=tmp_path)
+
+    assert done.returncode == 2
+    assert "needs an empty store" in done.stderr.decode()
 
 
 # --- kill -9 in the middle of an import, then resume ------------------------------------------

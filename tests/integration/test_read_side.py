@@ -286,7 +286,7 @@ def test_as_of_answers_what_a_store_of_the_first_k_lines_answers_now(capsys, tmp
         assert without_echo(by_position) == without_echo(stopped), f"as of @{k}"
         assert without_echo(by_time) == without_echo(stopped), f"as of line {k}'s business time"
         if k < 5:
-            assert stopped["trace", n["road"]] == (1, f"error: color {n['road']} was never allocated as of @{k}\n")
+            assert stopped["trace", n["road"]] == (1, f"error: color {n['road']} was never allocated\n")
 
 
 def test_as_of_before_any_event_and_beyond_the_end(capsys, shared_store_url: str, tmp_path: Path) -> None:

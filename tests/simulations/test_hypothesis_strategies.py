@@ -39,3 +39,13 @@ def test_schemes_filter_by_pilot(scheme: Scheme) -> None:
 def test_worlds_with_misuse_inject_schemes(world: SimulatedWorld) -> None:
     assert world.truth["instances"]
     assert world.truth["misuse_rate"] == "1"
+
+
+@settings(max_examples=30, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(worlds_with_scheme(schemes(), transactions=st.integers(300, 900)))
+def test_any_scheme_in_any_drawn_world_is_caught_by_its_rules_alone(world: SimulatedWorld) -> None:
+    [instance] = world.truth["instances"]
+    result = world.evaluate()
+    assert result.missed == []
+    assert [(f["rule"], f["explanation"]) for f in result.flags if f["rule"] not in instance["rules"]] == []
