@@ -143,13 +143,13 @@ class Allocation(Aggregate):
         if cmd.amount_tiyn < contract.paid_tiyn:
             return Rejection(
                 "amendment_below_paid",
-                f"new amount {_kzt(cmd.amount_tiyn)} KZT is below {_kzt(contract.paid_tiyn)} KZT "
+                f"new amount {format_kzt(cmd.amount_tiyn)} KZT is below {format_kzt(contract.paid_tiyn)} KZT "
                 f"already paid under {cmd.contract}",
             )
         if cmd.amount_tiyn < contract.accepted_tiyn:
             return Rejection(
                 "acceptance_exceeds_contract",
-                f"new amount {_kzt(cmd.amount_tiyn)} KZT is below {_kzt(contract.accepted_tiyn)} KZT "
+                f"new amount {format_kzt(cmd.amount_tiyn)} KZT is below {format_kzt(contract.accepted_tiyn)} KZT "
                 f"already accepted under {cmd.contract}",
             )
         return self._event(
@@ -164,9 +164,9 @@ class Allocation(Aggregate):
         if contract.accepted_tiyn + cmd.amount_tiyn > contract.amount_tiyn:
             return Rejection(
                 "acceptance_exceeds_contract",
-                f"accepting {_kzt(cmd.amount_tiyn)} KZT would bring accepted value to "
-                f"{_kzt(contract.accepted_tiyn + cmd.amount_tiyn)} KZT, above the contract's "
-                f"{_kzt(contract.amount_tiyn)} KZT",
+                f"accepting {format_kzt(cmd.amount_tiyn)} KZT would bring accepted value to "
+                f"{format_kzt(contract.accepted_tiyn + cmd.amount_tiyn)} KZT, above the contract's "
+                f"{format_kzt(contract.amount_tiyn)} KZT",
             )
         return self._event(
             e.DeliveryAccepted, cmd, contract=cmd.contract, amount_tiyn=cmd.amount_tiyn,
@@ -187,9 +187,9 @@ class Allocation(Aggregate):
         if contract.paid_tiyn + cmd.amount_tiyn > contract.amount_tiyn:
             return Rejection(
                 "contract_amount_exceeded",
-                f"paying {_kzt(cmd.amount_tiyn)} KZT under {contract.contract} would bring payments to "
-                f"{_kzt(contract.paid_tiyn + cmd.amount_tiyn)} KZT, above its amount "
-                f"{_kzt(contract.amount_tiyn)} KZT",
+                f"paying {format_kzt(cmd.amount_tiyn)} KZT under {contract.contract} would bring payments to "
+                f"{format_kzt(contract.paid_tiyn + cmd.amount_tiyn)} KZT, above its amount "
+                f"{format_kzt(contract.amount_tiyn)} KZT",
             )
         sources = cmd.sources if isinstance(cmd, c.Transfer) else None
         consumed = take_lots(self.lots.get(cmd.payer, {}), cmd.amount_tiyn, sources, cmd.payer)
@@ -234,9 +234,9 @@ class Allocation(Aggregate):
         if released_tiyn > contract.accepted_tiyn:
             return Rejection(
                 "acceptance_does_not_cover_release",
-                f"releasing {_kzt(reservation.amount_tiyn)} KZT would bring releases under "
-                f"{contract.contract} to {_kzt(released_tiyn)} KZT, above the "
-                f"{_kzt(contract.accepted_tiyn)} KZT accepted",
+                f"releasing {format_kzt(reservation.amount_tiyn)} KZT would bring releases under "
+                f"{contract.contract} to {format_kzt(released_tiyn)} KZT, above the "
+                f"{format_kzt(contract.accepted_tiyn)} KZT accepted",
             )
         if self.pilot in PILOTS_NEEDING_FINAL_EVIDENCE and not contract.final_with_evidence:
             return Rejection(
@@ -247,7 +247,7 @@ class Allocation(Aggregate):
 
     def _decide_spend(self, cmd: c.Spend, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
         if cmd.category == "cash_withdrawal":
-            return Rejection("cash_withdrawal_is_forbidden", f"{cmd.holder} tried to withdraw {_kzt(cmd.amount_tiyn)} KZT as cash")
+            return Rejection("cash_withdrawal_is_forbidden", f"{cmd.holder} tried to withdraw {format_kzt(cmd.amount_tiyn)} KZT as cash")
         if cmd.category not in ALLOWED_SPEND_CATEGORIES[self.pilot]:
             return Rejection(
                 "category_not_allowed_in_pilot",
@@ -483,8 +483,6 @@ def _split_color(color: str) -> list[str]:
     return parts
 
 
-def _kzt(amount_tiyn: int) -> str:
-    return format_kzt(amount_tiyn)
 
 
 _DECISIONS = {

@@ -24,7 +24,7 @@ def take_lots(
     if balance_tiyn < amount_tiyn:
         return Rejection(
             "balance_would_go_negative",
-            f"{holder} holds {_kzt(balance_tiyn)} KZT of the color, less than {_kzt(amount_tiyn)} KZT",
+            f"{holder} holds {format_kzt(balance_tiyn)} KZT of the color, less than {format_kzt(amount_tiyn)} KZT",
         )
     if sources is None:
         return _first_in_first_out(open_lots, amount_tiyn)
@@ -58,10 +58,8 @@ def _named(
         if remaining_tiyn < taken_tiyn:
             return Rejection(
                 "lot_would_go_negative",
-                f"lot {lot} of {holder} holds {_kzt(remaining_tiyn)} KZT, less than {_kzt(taken_tiyn)} KZT",
+                f"lot {lot} of {holder} holds {format_kzt(remaining_tiyn)} KZT, less than {format_kzt(taken_tiyn)} KZT",
             )
     return tuple(wanted.items())
 
 
-def _kzt(amount_tiyn: int) -> str:
-    return format_kzt(amount_tiyn)
