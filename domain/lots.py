@@ -61,5 +61,3 @@ def _named(
                 f"lot {lot} of {holder} holds {format_kzt(remaining_tiyn)} KZT, less than {format_kzt(taken_tiyn)} KZT",
             )
     return tuple(wanted.items())
-
-
