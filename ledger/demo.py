@@ -194,6 +194,9 @@ class Tour:
     def next_steps(self, color: str) -> None:
         store = f"--store {self.where} " if self.where != "tenge-ledger.sqlite" else ""
         self.section("Next")
+        if self.where.startswith("memory://"):
+            self.console.print("(This store lived in memory; `tenge-ledger demo` keeps one in tenge-ledger-demo.sqlite.)")
+            store = "--store tenge-ledger-demo.sqlite "
         for line in (f"tenge-ledger {store}trace {color} --format html --out trace.html   # the flow as a page",
                      f"tenge-ledger {store}flags --as-of {self.truth['evaluate_as_of']}",
                      "tenge-ledger simulate road agro local --seed 7 --transactions 20000 --misuse-rate 0.05 --out w.jsonl",

@@ -1,7 +1,8 @@
 """Streaming generation of a simulated world: records in business-time order, and its ground truth.
 
 Sources are merged with a heap keyed by (business time, creation-before-steps, source, sequence):
-- the preamble: every party registered in January, then the reference prices;
+- the preamble: every party registered in January, then the reference prices (parties of misuse
+  schemes are registered later, as steps of their project);
 - per pilot, a *creation* entry for its next project, keyed by the project's start day (project
   starts never decrease with the index). Popping it plans the project (`PLANNERS`), maybe injects
   a misuse scheme, and pushes the project's first step and the next project's creation entry;

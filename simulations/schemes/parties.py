@@ -30,11 +30,11 @@ from simulations.identity import REGIONS
 from simulations.pilots.common import items_total
 from simulations.plan import ContractPlan, Plan, Truth
 from simulations.prices import MACHINE_CLASSES
-from simulations.world import Party
 from simulations.schemes.base import (
     P01_AMOUNT, Scheme, extra_machine, extra_sign_day, extra_target, extra_works, morning, new_company_date, of_role,
     register_before, replace_admin, replace_supplier, scheme_party, subcontract, truth, works_items,
 )
+from simulations.world import Party
 
 ALL = frozenset({"ROAD", "AGRO", "LOCAL"})
 
@@ -58,30 +58,31 @@ def new_company(plan: Plan, rng: random.Random) -> Truth | None:
         if plan.program != 113:
             return None  # only combines cost 50 M KZT or more
         day = plan.day(plan.start, 5, 45, rng)
-        dealer = scheme_party(plan, rng, "dealer", "Agro Service", register_before(plan, plan.at(day, rng), rng),
-                              registered_on=new_company_date(rng, day))
-        contract = extra_machine(plan, rng, dealer, model=rng.choice(MACHINE_CLASSES[113]), day=day)
+        company = scheme_party(plan, rng, "dealer", "Agro Service", register_before(plan, plan.at(day, rng), rng),
+                               registered_on=new_company_date(rng, day))
+        contract = extra_machine(plan, rng, company, model=rng.choice(MACHINE_CLASSES[113]), day=day)
     elif plan.pilot == "ROAD":
         sign_day = extra_sign_day(plan, rng)
-        dealer = scheme_party(plan, rng, "contractor", "Stroy Group", register_before(plan, plan.at(sign_day, rng), rng),
-                              registered_on=new_company_date(rng, sign_day))
+        registered = register_before(plan, plan.at(sign_day, rng), rng)
+        company = scheme_party(plan, rng, "contractor", "Stroy Group", registered,
+                               registered_on=new_company_date(rng, sign_day))
         items = works_items(plan, rng, log_uniform(rng, 55_000_000 * KZT, 160_000_000 * KZT))
         while items_total(items) < P01_AMOUNT:
             items[0]["quantity"] = str(int(items[0]["quantity"]) + 1)
-        contract = extra_works(plan, rng, plan.admin, dealer, items, sign_day)
+        contract = extra_works(plan, rng, plan.admin, company, items, sign_day)
     else:  # a contract of the akimat's own of 50 M KZT or more goes to the new company (C01 sees no change)
         options = [c for c in of_role(plan, "local") if c.amount >= P01_AMOUNT]
         if not options:
             return None
         contract = rng.choice(options)
         signed = contract.sign["at"]
-        dealer = scheme_party(plan, rng, "contractor", "Stroy Group", register_before(plan, signed, rng),
-                              registered_on=new_company_date(rng, signed.date()))
-        replace_supplier(plan, contract, dealer)
+        company = scheme_party(plan, rng, "contractor", "Stroy Group", register_before(plan, signed, rng),
+                               registered_on=new_company_date(rng, signed.date()))
+        replace_supplier(plan, contract, company)
     assert contract.amount >= P01_AMOUNT
-    return truth(plan, "P01-new-company", transactions=[contract.sign["id"]], parties=[dealer.party],
+    return truth(plan, "P01-new-company", transactions=[contract.sign["id"]], parties=[company.party],
                  contracts=[contract.contract],
-                 note=f"{dealer.party}, registered on {dealer.registered_on}, gets {contract.contract}")
+                 note=f"{company.party}, registered on {company.registered_on}, gets {contract.contract}")
 
 
 def _respelled_address(address: str) -> str:
