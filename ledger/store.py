@@ -217,15 +217,6 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 found.update((row[0], (bytes(row[1]), row[2])) for row in c.fetchall())
         return found
 
-    def keys_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
-        assert "%" not in prefix and "_" not in prefix.rstrip(":")
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT key, stream FROM {self.keys_table} WHERE key >= ? AND key < ? ORDER BY key",
-                (prefix, prefix + "\U0010ffff"),
-            )
-            return [(row[0], row[1]) for row in c.fetchall()]
-
 
 class LedgerSQLiteFactory(SQLiteFactory):
     application_recorder_class = LedgerSQLiteRecorder
@@ -327,14 +318,6 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(statement, (list(keys),))
             return {row["key"]: (bytes(row["digest"]), row["stream"]) for row in curs.fetchall()}
 
-    def keys_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
-        statement = SQL("SELECT key, stream FROM {} WHERE key >= %s AND key < %s ORDER BY key").format(
-            self._keys_relation
-        )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (prefix, prefix + "\uffff"))
-            return [(row["key"], row["stream"]) for row in curs.fetchall()]
-
 
 class LedgerPostgresFactory(PostgresFactory):
     application_recorder_class = LedgerPostgresRecorder
@@ -383,10 +366,6 @@ class MemoryRecorder(POPOApplicationRecorder):
     def lookup_keys(self, keys: Sequence[str]) -> dict[str, tuple[bytes, str]]:
         with self._database_lock:
             return {key: self._keys[key] for key in keys if key in self._keys}
-
-    def keys_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
-        with self._database_lock:
-            return sorted((key, stream) for key, (_, stream) in self._keys.items() if key.startswith(prefix))
 
 
 class MemoryFactory(POPOFactory):
