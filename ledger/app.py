@@ -90,9 +90,11 @@ class Ledger(Application):
     name = "Ledger"
 
     def __init__(self, store: str | StoreConfig = "memory://", *, batch_size: int = BATCH_SIZE_DEFAULT,
-                 cipher_key: str | None = None, actor: str = "") -> None:
+                 cipher_key: str | None = None, actor: str = "", sealed_ok: bool = False) -> None:
         """`cipher_key` (base64 AES key, `TENGE_LEDGER_KEY`) encrypts event payloads at rest;
-        `actor` is recorded on every event this instance writes."""
+        `actor` is recorded on every event this instance writes. `sealed_ok` opens an encrypted
+        store without its key for what needs no key (checking the chain, tree and checkpoints):
+        `sealed` is then True and nothing may be decoded or written."""
         assert 0 < batch_size <= 100_000
         self.store = store if isinstance(store, StoreConfig) else parse_store_url(store)
         self.batch_size = batch_size
@@ -100,6 +102,8 @@ class Ledger(Application):
         self._cache: dict[UUID, Aggregate] = {}
         self._read_side: ReadSide | None = None
         self.encryption = Encryption(cipher_key) if cipher_key else None
+        self.sealed_ok = sealed_ok
+        self.sealed = False
         super().__init__(env={**self.store.env, **(self.encryption.env() if self.encryption else {})})
         self._check_encryption()
 
@@ -114,6 +118,9 @@ class Ledger(Application):
                 raise StoreError("this store was created without encryption; TENGE_LEDGER_KEY cannot be added to it")
             self.save(_Batch([]), keys=[(CIPHER_MARKER, self.encryption.check_value, "")])
         elif self.encryption is None:
+            if self.sealed_ok:
+                self.sealed = True
+                return
             raise StoreError("this store is encrypted: set TENGE_LEDGER_KEY to its key")
         elif marker[0] != self.encryption.check_value:
             raise StoreError("TENGE_LEDGER_KEY is not the key of this store")
@@ -166,6 +173,7 @@ class Ledger(Application):
     def execute_batch(self, commands: Sequence[c.Command]) -> list[Outcome]:
         """Apply `commands` in one transaction: all of them, or none on failure."""
         assert 0 < len(commands) <= 100_000
+        assert not self.sealed, "an encrypted store opened without its key is read-only"
         if len(self._cache) >= CACHE_AGGREGATES_MAX:
             self._cache.clear()  # between batches only: a batch's aggregates hold its unsaved events
         for attempt in range(BATCH_ATTEMPTS_MAX):

@@ -41,12 +41,14 @@ class Context:
         self.roles_path = roles_path
         self._ledger: Ledger | None = None
 
-    def ledger(self, batch_size: int | None = None) -> Ledger:
+    def ledger(self, batch_size: int | None = None, sealed_ok: bool = False) -> Ledger:
+        """The store's ledger; `sealed_ok`: an encrypted store may be opened without its key (verify)."""
         if self._ledger is None:
             config = store_config(self.store_url)
             cipher_key = os.environ.get("TENGE_LEDGER_KEY") or None
             try:
-                self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key, actor=self.actor)
+                self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key,
+                                      actor=self.actor, sealed_ok=sealed_ok)
             except StoreError as problem:
                 raise UsageProblem(str(problem)) from problem
         return self._ledger

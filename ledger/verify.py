@@ -31,7 +31,7 @@ from ledger.checkpoints import Checkpoint
 from ledger.integrity import GENESIS, chain_hash, encode_leaf
 from ledger.merkle import MemoryLevels, leaf_hash, root
 from ledger.merkle_log import NODES_TABLE
-from ledger.views import SQLiteViewDatabase
+from ledger.views import SQLiteViewDatabase, open_view_database
 from projections.runner import ProjectionRunner
 
 CHUNK_EVENTS = 5_000
@@ -58,11 +58,22 @@ class Verifier:
         self.on_progress = on_progress or (lambda phase, done, total: None)
         self.last_position = ledger.position()
         self.unreadable: dict[int, str] = {}  # position -> why the stored row cannot be read
+        # read-only access to the Merkle nodes and checkpoints, without setting projections up
+        self.views = ledger.read_side().db if ledger.store.kind == "memory" else open_view_database(ledger.store)
 
     def run(self) -> list[Finding]:
         """Every check; the findings sorted by position (empty when the store is intact)."""
+        try:
+            return self._run()
+        finally:
+            if self.ledger.store.kind != "memory":
+                self.views.close()
+
+    def _run(self) -> list[Finding]:
         findings, leaves = self.check_chain()
         findings += self.check_merkle(leaves)
+        if self.ledger.sealed:  # without the key only the stored bytes can be checked
+            return sorted(findings, key=lambda finding: finding.position)
         findings += self.check_domain()
         if not findings:  # projections of bad events cannot be rebuilt meaningfully
             findings += self.check_projections()
@@ -144,7 +155,7 @@ class Verifier:
     def check_merkle(self, leaves: list[tuple[int, bytes]]) -> list[Finding]:
         findings: list[Finding] = []
         tree = MemoryLevels([leaf for _, leaf in leaves])
-        db = self.ledger.read_side().db
+        db = self.views
         stored = db.query(f"SELECT level, idx, hash FROM {NODES_TABLE} ORDER BY level, idx") if _has_table(db, NODES_TABLE) else []
         for level, index, value in stored:
             level, index = int(level), int(index)
@@ -164,7 +175,7 @@ class Verifier:
 
     def _check_checkpoint(self, checkpoint: Checkpoint, tree: MemoryLevels, leaves: list[tuple[int, bytes]]) -> list[Finding]:
         last = leaves[checkpoint.tree_size - 1][0] if 0 < checkpoint.tree_size <= len(leaves) else self.last_position
-        public = self.public_key or _public_key(self.ledger.read_side().db, checkpoint)
+        public = self.public_key or _public_key(self.views, checkpoint)
         try:
             if public is None:
                 raise InvalidSignature

@@ -140,12 +140,28 @@ def test_without_the_key_the_store_is_refused_clearly(encrypted, tmp_path):
     path = copy_store(encrypted["store"], tmp_path / "nokey.sqlite")
     before = path.read_bytes()
     for argv in (["balance", "--format", "json"], ["history", encrypted["world"].n["ROAD"], "--format", "json"],
-                 ["verify", "--format", "json"], ["import", encrypted["directory"] / "world.jsonl"]):
+                 ["import", encrypted["directory"] / "world.jsonl"]):
         run = cli("--store", path, *argv)
         assert run.code == 2, (argv, run.code, run.err[-500:])
         assert "this store is encrypted: set TENGE_LEDGER_KEY" in run.err, (argv, run.err)
         assert "Traceback" not in run.err
     assert path.read_bytes() == before, "nothing was written"
+
+
+def test_without_the_key_verify_checks_what_needs_no_key(encrypted, tmp_path):
+    """An auditor without the key still checks the chain, the tree and the checkpoints."""
+    path = copy_store(encrypted["store"], tmp_path / "sealed.sqlite")
+    before = path.read_bytes()
+    run = cli("--store", path, "verify", "--format", "json")
+    assert run.code == 0, run.err[-500:]
+    assert run.json()["sealed"] is True and run.json()["findings"] == []
+    assert path.read_bytes() == before, "nothing was written"
+    state = rows(path, "SELECT state FROM stored_events WHERE rowid = 5")[0][0]
+    with sql(path) as conn:
+        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = 5", (bytes([state[0] ^ 1]) + bytes(state[1:]),))
+    run = cli("--store", path, "verify", "--format", "json")
+    assert run.code == 3
+    assert run.json()["findings"][0]["position"] == 5
 
 
 @pytest.mark.parametrize("key, message", [
