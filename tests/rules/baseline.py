@@ -194,3 +194,26 @@ class Baseline:
 
 def codes(flags: list[dict[str, Any]]) -> list[str]:
     return sorted({flag["rule"] for flag in flags})
+
+
+def chunked_flags(commands: list[Command], splits: list[int], store: str, *, rules: Any = None,
+                  as_of: str | None = None) -> list[dict[str, Any]]:
+    """The flags of `commands` applied in chunks cut at `splits`, each chunk by a fresh `Ledger` on
+    the same `store` (as separate processes would: the rule engine's state is saved after each
+    chunk's catch-up and restored before the next). Every command must apply."""
+    bounds = [0, *sorted(splits), len(commands)]
+    for start, end in zip(bounds, bounds[1:]):
+        ledger = Ledger(store)
+        try:
+            outcomes = ledger.execute(commands[start:end])
+            assert all(o.status == "applied" for o in outcomes), [o for o in outcomes if o.status != "applied"]
+            ledger.read_side(rules).catch_up()
+        finally:
+            ledger.close()
+    ledger = Ledger(store)
+    try:
+        read = ledger.read_side(rules)
+        now = read.catch_up()
+        return read.flags(read.resolve_as_of(as_of, now), now, as_of)
+    finally:
+        ledger.close()

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from ledger.app import Ledger
 from projections.rules.config import RulesConfig, load_config
-from tests.rules.baseline import Baseline, day
+from tests.rules.baseline import Baseline, chunked_flags, day
 from tests.support import at, party_id
 
 VIN2 = "JH4KA8260MC000111"
@@ -31,28 +30,13 @@ def config(tmp_path: Path, text: str) -> RulesConfig:
     return load_config(path)
 
 
-def chunked_flags(world: Baseline, tmp_path: Path, cut_before: tuple[str, ...] = (), as_of: str | None = None,
-                  rules: RulesConfig | None = None) -> list[dict[str, Any]]:
-    """The world's flags when its commands are applied in chunks, each by a fresh process (a new
-    `Ledger` on the same SQLite file: the engine state is saved and restored between chunks)."""
+def chunked_run(world: Baseline, tmp_path: Path, cut_before: tuple[str, ...] = (), as_of: str | None = None,
+                rules: RulesConfig | None = None) -> list[dict[str, Any]]:
+    """The world's flags with chunks cut at the middle and before each record named in `cut_before`."""
     commands = world.commands()
     ids = [command.id for command in commands]
     cuts = sorted({len(commands) // 2, *(ids.index(record) for record in cut_before)})
-    store = f"sqlite:///{tmp_path / 'chunked.sqlite'}"
-    start = 0
-    for cut in [*cuts, len(commands)]:
-        ledger = Ledger(store)
-        assert all(o.status == "applied" for o in ledger.execute(commands[start:cut]))
-        ledger.read_side(rules).catch_up()
-        ledger.close()
-        start = cut
-    ledger = Ledger(store)
-    try:
-        read = ledger.read_side(rules)
-        now = read.catch_up()
-        return read.flags(read.resolve_as_of(as_of, now), now, as_of)
-    finally:
-        ledger.close()
+    return chunked_flags(commands, cuts, f"sqlite:///{tmp_path / 'chunked.sqlite'}", rules=rules, as_of=as_of)
 
 
 def agro_color_2() -> str:
@@ -167,7 +151,7 @@ def test_a01_incremental_equals_one_run(tmp_path: Path) -> None:
     second_agro_contract(world, world.n["VIN1"])
     expected = world.flags()
     assert mine(expected, "A01")
-    assert chunked_flags(world, tmp_path, cut_before=("K-AGRO-2",)) == expected
+    assert chunked_run(world, tmp_path, cut_before=("K-AGRO-2",)) == expected
 
 
 # --- A03 Dealer kickback ----------------------------------------------------------------------
@@ -286,7 +270,7 @@ def test_a03_incremental_equals_one_run(tmp_path: Path) -> None:
     kickback(world, "957500.00", id="S-KICK-2", date="2025-06-01")
     expected = world.flags()
     assert mine(expected, "A03")
-    assert chunked_flags(world, tmp_path, cut_before=("S-KICK-2",)) == expected
+    assert chunked_run(world, tmp_path, cut_before=("S-KICK-2",)) == expected
 
 
 # --- L01 Ghost project ------------------------------------------------------------------------
@@ -405,7 +389,7 @@ def test_l01_incremental_equals_one_run(tmp_path: Path) -> None:
               registered_on="2010-01-01", address="Astana, Kenesary st. 40", phone="+7 7172 777 888")
     expected = world.flags()
     assert mine(expected, "L01")
-    assert chunked_flags(world, tmp_path, cut_before=("T-LOCAL-2", "P-LATE")) == expected
+    assert chunked_run(world, tmp_path, cut_before=("T-LOCAL-2", "P-LATE")) == expected
 
 
 # --- L02 Implausibly fast works ---------------------------------------------------------------
@@ -490,7 +474,7 @@ def test_l02_incremental_equals_one_run(tmp_path: Path) -> None:
     fast_final(world, "2025-05-10")
     expected = world.flags()
     assert mine(expected, "L02")
-    assert chunked_flags(world, tmp_path, cut_before=("AC-LOCAL-1",)) == expected
+    assert chunked_run(world, tmp_path, cut_before=("AC-LOCAL-1",)) == expected
 
 
 # --- L03 Year-end rush ------------------------------------------------------------------------
@@ -619,7 +603,7 @@ def test_l03_incremental_equals_one_run(tmp_path: Path) -> None:
               registered_on="2010-01-01", address="Astana, Kenesary st. 40", phone="+7 7172 777 888")
     expected = world.flags()
     assert mine(expected, "L03")
-    assert chunked_flags(world, tmp_path, cut_before=("R-LOCAL-YE", "T-LOCAL-YE", "P-NEWYEAR")) == expected
+    assert chunked_run(world, tmp_path, cut_before=("R-LOCAL-YE", "T-LOCAL-YE", "P-NEWYEAR")) == expected
 
 
 # --- L04 Idle funds ---------------------------------------------------------------------------
@@ -715,4 +699,4 @@ def test_l04_incremental_equals_one_run(tmp_path: Path, as_of: str | None) -> No
               registered_on="2010-01-01", address="Astana, Kenesary st. 40", phone="+7 7172 777 888")
     expected = world.flags(as_of=as_of)
     assert mine(expected, "L04")
-    assert chunked_flags(world, tmp_path, cut_before=("T-LOCAL-1", "P-DEC"), as_of=as_of) == expected
+    assert chunked_run(world, tmp_path, cut_before=("T-LOCAL-1", "P-DEC"), as_of=as_of) == expected

@@ -18,10 +18,8 @@ from typing import Any, Callable
 
 import pytest
 
-from domain.commands import Command
-from ledger.app import Ledger
 from projections.rules.config import load_config
-from tests.rules.baseline import Baseline, day
+from tests.rules.baseline import Baseline, chunked_flags, day
 
 MINE = ("H01", "H03", "S01", "R01", "R02", "R03", "R04")
 CLEAN_ADVANCE = "330000000.00"
@@ -76,21 +74,6 @@ def local_items(paving_price: str, paving_quantity: str = "3000") -> tuple[list[
 
 def amend(w: Baseline, id: str, date: str, contract: str, amount: str, **fields: Any) -> None:
     w.add("amend_contract", id, date, contract=contract, amount=amount, **fields)
-
-
-def chunked_flags(commands: list[Command], splits: list[int], store: str) -> list[dict[str, Any]]:
-    """Flags of the commands run in chunks, each by a new ledger process on the same store
-    (so the rule engine's state is saved and restored between chunks)."""
-    bounds = [0, *splits, len(commands)]
-    documents: list[dict[str, Any]] = []
-    for lo, hi in zip(bounds, bounds[1:]):
-        ledger = Ledger(store)
-        ledger.execute(commands[lo:hi])
-        read = ledger.read_side()
-        now = read.catch_up()
-        documents = read.flags(now, now, None)
-        ledger.close()
-    return documents
 
 
 def config(tmp_path: Path, text: str) -> Any:

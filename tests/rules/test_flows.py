@@ -18,7 +18,7 @@ from domain.identifiers import PILOTS
 from ledger.app import Ledger
 from projections.rules import flows
 from projections.rules.config import RulesConfig, load_config
-from tests.rules.baseline import Baseline, day
+from tests.rules.baseline import Baseline, chunked_flags, day
 from tests.support import at, color_id, party_id
 
 MODULE = ("F01", "F03", "F04", "F05", "F07", "F09")
@@ -80,25 +80,6 @@ def memory_chunked_flags(world: Baseline, split: int) -> list[dict[str, Any]]:
     ledger.execute(commands[split:])
     now = read.catch_up()
     return read.flags(now, now, None)
-
-
-def reopened_chunked_flags(world: Baseline, tmp_path: Path, splits: list[int]) -> list[dict[str, Any]]:
-    """The same, each chunk in a freshly opened ledger on one SQLite file, so the rule engine's
-    state is saved after every chunk and restored before the next."""
-    commands = world.commands()
-    url = f"sqlite:///{tmp_path / 'chunked.sqlite'}"
-    bounds = [0, *splits, len(commands)]
-    for start, end in zip(bounds, bounds[1:]):
-        ledger = Ledger(url)
-        ledger.execute(commands[start:end])
-        ledger.read_side().catch_up()
-        ledger.close()
-    ledger = Ledger(url)
-    read = ledger.read_side()
-    now = read.catch_up()
-    flags = read.flags(now, now, None)
-    ledger.close()
-    return flags
 
 
 def test_module_lists_its_rules_in_catalog_order_for_every_pilot() -> None:
@@ -703,4 +684,4 @@ def test_incremental_flags_equal_one_run(name: str, tmp_path: Path) -> None:
     assert mine(memory_chunked_flags(world, count // 2)) == whole
     assert mine(memory_chunked_flags(world, count - 1)) == whole
     # and with the engine's state saved and restored between chunks, cut at several places
-    assert mine(reopened_chunked_flags(world, tmp_path, [count // 3, count // 2, count - 2, count - 1])) == whole
+    assert mine(chunked_flags(world.commands(), [count // 3, count // 2, count - 2, count - 1], f"sqlite:///{tmp_path / 'chunked.sqlite'}")) == whole

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from ledger.app import Ledger
 from projections.rules.config import load_config
 from projections.rules.payments import BENFORD_EXPECTED, benford_mad, first_digit
-from tests.rules.baseline import Baseline, day
+from tests.rules.baseline import Baseline, chunked_flags, day
 from tests.support import at
 
 FAMILY = ("F10", "F11", "F12")
@@ -46,26 +45,6 @@ def config(tmp_path: Path, text: str) -> Any:
     return load_config(path)
 
 
-def chunked_flags(world: Baseline, tmp_path: Path, splits: list[int]) -> list[dict[str, Any]]:
-    """The world's flags when its commands arrive in chunks, each in a fresh process-like Ledger
-    (so the rule engine's state is saved after each chunk and restored before the next)."""
-    commands = world.commands()
-    url = f"sqlite:///{tmp_path / 'chunked.sqlite'}"
-    bounds = [0, *splits, len(commands)]
-    for start, end in zip(bounds, bounds[1:]):
-        ledger = Ledger(url)
-        ledger.execute(commands[start:end])
-        ledger.read_side().catch_up()
-        ledger.close()
-    ledger = Ledger(url)
-    read = ledger.read_side()
-    now = read.catch_up()
-    try:
-        return read.flags(now, now, None)
-    finally:
-        ledger.close()
-
-
 def assert_incremental_equals_one_run(world: Baseline, tmp_path: Path, code: str) -> None:
     one_run = world.flags()
     assert [f for f in one_run if f["rule"] == code], f"the world must raise {code}"
@@ -73,7 +52,7 @@ def assert_incremental_equals_one_run(world: Baseline, tmp_path: Path, code: str
     for splits in ([total // 2], [total // 3, 2 * total // 3], [1, total - 1]):
         tmp = tmp_path / "-".join(map(str, splits))
         tmp.mkdir()
-        assert chunked_flags(world, tmp, splits) == one_run
+        assert chunked_flags(world.commands(), splits, f"sqlite:///{tmp / 'chunked.sqlite'}") == one_run
 
 
 def at_time(date_text: str, time: str) -> str:
