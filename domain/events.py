@@ -105,10 +105,9 @@ class DeliveryAccepted(ColorEvent):
 
 
 @dataclass(frozen=True)
-class FundsTransferred(ColorEvent):
-    """Money moved from payer to payee; the payee gets a new lot named `command_id`."""
+class _Payment(ColorEvent):
+    """Money leaving the payer under a contract, taking the lots in `consumed`."""
 
-    TOPIC: ClassVar[str] = "tenge:FundsTransferred"
     payer: str
     payee: str
     amount_tiyn: int
@@ -119,17 +118,17 @@ class FundsTransferred(ColorEvent):
 
 
 @dataclass(frozen=True)
-class FundsReserved(ColorEvent):
+class FundsTransferred(_Payment):
+    """Money moved from payer to payee; the payee gets a new lot named `command_id`."""
+
+    TOPIC: ClassVar[str] = "tenge:FundsTransferred"
+
+
+@dataclass(frozen=True)
+class FundsReserved(_Payment):
     """Money left the payer into a reservation named `command_id`, awaiting release or void."""
 
     TOPIC: ClassVar[str] = "tenge:FundsReserved"
-    payer: str
-    payee: str
-    amount_tiyn: int
-    contract: str
-    invoice: str | None
-    kind: str | None
-    consumed: Consumed
 
 
 @dataclass(frozen=True)
