@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bench import workload
 from bench.bench_import import _import
 from ledger.app import Ledger
-from ledger.audit import Audit
-from ledger.store import LedgerSQLiteRecorder
-from ledger.verify import Verifier
+from ledger.integrity.audit import Audit
+from ledger.store.recorders import LedgerSQLiteRecorder
+from ledger.integrity.verify import Verifier
 
 
 def _timed(fn, *args):

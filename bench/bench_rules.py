@@ -17,7 +17,7 @@ from pathlib import Path
 from bench import workload
 from bench.bench_import import _import
 from ledger.app import Ledger
-from ledger.views import SQLiteViewDatabase
+from ledger.store.views import SQLiteViewDatabase
 from projections.flags import Flags
 from projections.rules.catalog import all_rules
 from projections.rules.config import default_config

@@ -23,14 +23,14 @@ from domain import events as e
 from domain.aggregate import Aggregate, Attempt
 from domain.allocation import Allocation
 from domain.errors import LedgerError, StoreError
-from ledger.encryption import CIPHER_MARKER, Encryption
+from ledger.store.cipher import CIPHER_MARKER, Encryption
 from domain.party import Party, ReferencePrice
 from domain.policy import Rejection
 from ledger.interchange import command_digest, command_to_record
 from ledger.read import ReadSide
 from projections.rules.config import RulesConfig
-from ledger.store import StoreConfig, parse_store_url
-from ledger.transcoder import MsgpackTranscoder
+from ledger.store.url import StoreConfig, parse_store_url
+from ledger.store.transcoder import MsgpackTranscoder
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://tenge-ledger/streams")
 BATCH_SIZE_DEFAULT = 1_000

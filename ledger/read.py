@@ -20,7 +20,7 @@ from projections.index import LogIndex, party_names_as_of, utc_text
 from projections.runner import OnProgress, ProjectionRunner
 from projections.trace import build_trace
 from ledger.interchange import parse_business_time
-from ledger.views import open_view_database
+from ledger.store.views import open_view_database
 
 
 class UnknownColor(LedgerError):

@@ -23,7 +23,7 @@ from e2e_support import (
     tiyn,
     write_jsonl,
 )
-from tests.support import Script, road_world
+from tests.support import road_world
 
 # Blank lines, a whitespace-only line and a trailing blank: line numbers count them all.
 BLANKS = {0: [""], 3: [""], 8: ["   \t"], 12: ["", ""], 20: [""]}

@@ -23,7 +23,7 @@ from e2e_support import (
     tiyn,
     write_jsonl,
 )
-from tests.support import Script, color_id, road_world
+from tests.support import color_id, road_world
 
 
 def test_dash_reads_standard_input(capsys, tmp_path):

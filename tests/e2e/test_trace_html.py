@@ -21,7 +21,7 @@ import pytest
 
 from e2e_support import cli, sqlite_url
 from ledger.app import Ledger
-from ledger.trace_html import LABEL_CHARS, MAX_NODES_PER_COLUMN, render_trace_html
+from ledger.render.trace_html import LABEL_CHARS, MAX_NODES_PER_COLUMN, render_trace_html
 from tests.support import Script, road_world
 
 EVIL_NAME = 'Evil <script>alert("owned")</script> & Sons "LLP" ' + "with a name far too long to fit a label " * 2

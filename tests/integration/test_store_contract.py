@@ -140,7 +140,7 @@ def lookup_keys(ledger: Ledger, names: Sequence[str]) -> dict[str, tuple[bytes, 
 
 def assert_verified(ledger: Ledger) -> None:
     """`tenge-ledger verify` finds nothing: hash chain, Merkle log, domain replay, projections (SPEC §7)."""
-    from ledger.verify import Verifier
+    from ledger.integrity.verify import Verifier
 
     findings = Verifier(ledger).run()
     assert findings == [], [str(finding) for finding in findings]

@@ -19,7 +19,7 @@ from uuid import uuid5
 import pytest
 
 from ledger.app import NAMESPACE
-from ledger.encryption import new_key
+from ledger.store.cipher import new_key
 from tests.integrity.integrity_support import clean_environment, cli, copy_store, events, position_of, rows, sql, verify
 from tests.rules.baseline import Baseline
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.merkle import (
+from ledger.integrity.merkle import (
     MemoryLevels,
     ProofError,
     consistency_proof,

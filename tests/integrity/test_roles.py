@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ledger.roles import ROLE_ACTIONS
-from ledger.transcoder import MsgpackTranscoder
+from ledger.store.transcoder import MsgpackTranscoder
 from tests.integrity.integrity_support import clean_environment, cli, copy_store, events, rows, write_jsonl
 from tests.support import Script, color_id, party_id
 

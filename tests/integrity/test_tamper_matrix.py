@@ -34,10 +34,10 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.checkpoints import b64, key_id, load_private_key, sign_checkpoint, write_key_pair
-from ledger.integrity import chain_rows
-from ledger.merkle import MemoryLevels, root
-from ledger.transcoder import MsgpackTranscoder
+from ledger.integrity.checkpoints import b64, key_id, load_private_key, sign_checkpoint, write_key_pair
+from ledger.store.chain import chain_rows
+from ledger.integrity.merkle import MemoryLevels, root
+from ledger.store.transcoder import MsgpackTranscoder
 from tests.integrity.integrity_support import (
     AuditedStore,
     build_audited_store,

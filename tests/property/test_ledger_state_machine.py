@@ -39,7 +39,7 @@ from domain.commands import SPEND_CATEGORIES
 from domain.policy import ALLOWED_SPEND_CATEGORIES
 from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, Ledger, Outcome
 from ledger.interchange import parse_record
-from ledger.verify import Verifier
+from ledger.integrity.verify import Verifier
 from simulations.strategies import (
     DAY0,
     RecordBuilder,

@@ -41,7 +41,7 @@ from domain import events as e
 from domain.policy import ALLOWED_SPEND_CATEGORIES
 from ledger.app import Ledger
 from ledger.read import ReadSide, UnknownColor
-from ledger.store import parse_store_url
+from ledger.store.url import parse_store_url
 from projections.base import Projection, ViewDatabase
 from projections.runner import POSITIONS_TABLE, ProjectionRunner
 from simulations.strategies import World, command_lists, sha256_of, to_commands, worlds

@@ -1,7 +1,16 @@
-"""The import arrows of DESIGN.md hold: domain imports nothing of ours (and of eventsourcing only its
-domain module), projections only domain, ledger domain and projections, simulations all three.
-The CLI modules (`ledger/cli*.py`) are the composition root: they may also reach `simulations`
-for `tenge-ledger simulate`."""
+"""The import arrows of DESIGN.md hold, package by package.
+
+Layers (a module belongs to the deepest listed package that contains it):
+- `domain` imports nothing of ours (and of eventsourcing only its domain module);
+- `projections` imports `domain`;
+- the core, `ledger` and `ledger.store`, imports `domain` and `projections` (never a face, never
+  the integrity layer);
+- `ledger.integrity` imports `domain`, the core;
+- the faces, `ledger.cli`, `ledger.render` (and `ledger.http` when it comes), import the core,
+  `ledger.integrity`, `projections`, and each other; only `ledger.cli` (the composition root)
+  imports `simulations`;
+- `simulations` imports `domain`, the core and `projections`.
+"""
 
 from __future__ import annotations
 
@@ -12,44 +21,108 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"domain", "ledger", "projections", "simulations"}
-ALLOWED = {
+CORE = ("ledger", "ledger.store")
+FACES = ("ledger.cli", "ledger.render", "ledger.http", "ledger.__main__")
+ALLOWED: dict[str, set[str]] = {
     "domain": {"domain"},
     "projections": {"domain", "projections"},
-    "ledger": {"domain", "projections", "ledger"},
-    "simulations": {"domain", "projections", "ledger", "simulations"},
+    "ledger": {"domain", "projections", *CORE},
+    "ledger.store": {"domain", "projections", *CORE},
+    "ledger.integrity": {"domain", "projections", *CORE, "ledger.integrity"},
+    "ledger.cli": {"domain", "projections", *CORE, "ledger.integrity", *FACES, "simulations"},
+    "ledger.render": {"domain", "projections", *CORE, "ledger.integrity", *FACES},
+    "ledger.http": {"domain", "projections", *CORE, "ledger.integrity", *FACES},
+    "ledger.__main__": {"ledger.cli"},
+    "simulations": {"domain", "projections", *CORE, "simulations"},
 }
+OURS = {"domain", "ledger", "projections", "simulations"}
+
+
+def layer_of(module: str) -> str:
+    """The layer a dotted module name belongs to: its longest prefix that names a layer."""
+    parts = module.split(".")
+    for length in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:length])
+        if prefix in ALLOWED:
+            return prefix
+    return parts[0]
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(ROOT).with_suffix("")
+    parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+    return ".".join(parts)
 
 
 def imports(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module) for every import in the file; relative imports resolved."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.lineno, node.module))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            # `from ledger import cli` imports the package ledger.cli
+            found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
     return found
 
 
-@pytest.mark.parametrize("package", sorted(ALLOWED))
-def test_a_package_imports_only_what_its_layer_may(package: str) -> None:
+def forbidden_arrows(paths: list[Path]) -> list[str]:
     wrong = []
-    for path in sorted((ROOT / package).rglob("*.py")):
+    for path in paths:
+        source_layer = layer_of(module_name(path))
         for line, module in imports(path):
-            top = module.split(".")[0]
-            composition_root = package == "ledger" and path.name.startswith("cli") and top == "simulations"
-            if top in OURS and top not in ALLOWED[package] and not composition_root:
-                wrong.append(f"{path.relative_to(ROOT)}:{line}: imports {module}")
-    assert wrong == []
+            if module.split(".")[0] not in OURS:
+                continue
+            target = layer_of(module)
+            if target not in ALLOWED[source_layer]:
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {source_layer} imports {module} ({target})")
+    return wrong
+
+
+def sources(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", ["domain", "projections", "ledger", "simulations"])
+def test_a_package_imports_only_what_its_layer_may(package: str) -> None:
+    assert forbidden_arrows(sources(package)) == []
+
+
+def test_the_layering_test_catches_a_forbidden_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deliberately added arrow (the core importing a face) is found, with file, line and target."""
+    fake_root = tmp_path
+    (fake_root / "ledger" / "render").mkdir(parents=True)
+    (fake_root / "ledger" / "store").mkdir()
+    core = fake_root / "ledger" / "app.py"
+    core.write_text("from domain.money import format_kzt\nfrom ledger.render.text import dump_json\n", encoding="utf-8")
+    store = fake_root / "ledger" / "store" / "chain.py"
+    store.write_text("from ledger.integrity.merkle import leaf_hash\n", encoding="utf-8")
+    rules = fake_root / "projections.py"
+    rules.write_text("from ledger.read import ReadSide\n", encoding="utf-8")
+    face = fake_root / "ledger" / "render" / "text.py"
+    face.write_text("from ledger.integrity.document import event_document\nfrom simulations import demo\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", fake_root)
+    assert forbidden_arrows([core, store, rules, face]) == [
+        "ledger/app.py:2: ledger imports ledger.render.text.dump_json (ledger.render)",
+        "ledger/store/chain.py:1: ledger.store imports ledger.integrity.merkle.leaf_hash (ledger.integrity)",
+        "projections.py:1: projections imports ledger.read.ReadSide (ledger)",
+        "ledger/render/text.py:2: ledger.render imports simulations.demo (simulations)",
+    ]
 
 
 def test_the_domain_uses_only_the_standard_library_and_eventsourcing_domain() -> None:
     wrong = []
-    for path in sorted((ROOT / "domain").rglob("*.py")):
+    for path in sources("domain"):
         for line, module in imports(path):
             top = module.split(".")[0]
-            if top in OURS or top in sys.stdlib_module_names or module == "eventsourcing.domain":
+            if top in OURS or top in sys.stdlib_module_names or module.startswith("eventsourcing.domain"):
                 continue
             wrong.append(f"{path.relative_to(ROOT)}:{line}: imports {module}")
     assert wrong == []
@@ -58,7 +131,7 @@ def test_the_domain_uses_only_the_standard_library_and_eventsourcing_domain() ->
 def test_the_domain_reads_no_clock_and_draws_no_randomness() -> None:
     """No wall clock and no randomness in domain/ (DESIGN.md: two clocks; deterministic)."""
     wrong = []
-    for path in sorted((ROOT / "domain").rglob("*.py")):
+    for path in sources("domain"):
         text = path.read_text(encoding="utf-8")
         for needle in ("datetime.now", "date.today", "time.time(", "import random", "from random", "uuid4("):
             if needle in text:

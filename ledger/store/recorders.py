@@ -1,8 +1,5 @@
-"""Where events live: the store URL (SPEC §5 `--store`) and the recorders behind it.
-
-Persistence is chosen by configuration, not code: `memory://`, a SQLite file (plain path or
-`sqlite:///PATH`, the embedded default) or `postgresql://user[:password]@host[:port]/db[?schema=S]`.
-Each maps to eventsourcing's own persistence module (POPO, SQLite, PostgreSQL) with one addition:
+"""The recorders behind a store URL: eventsourcing's own persistence modules (POPO, SQLite,
+PostgreSQL) with one addition:
 a *keys* table written in the same transaction as the events. A key is a name that must be unique
 in the whole ledger — `command:<id>` (with the command's content digest, for idempotency, SPEC §2.3)
 and `contract:<id>`, `color:<color>`, `party:<id>` (the stream that owns the name). Because a key
@@ -12,11 +9,8 @@ and a second writer claiming the same key fails the whole transaction.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -27,84 +21,13 @@ from eventsourcing.utils import retry
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 from psycopg.sql import SQL, Identifier
 
-from domain.errors import LedgerError
-from ledger.integrity import ChainRow, chain_rows
+from ledger.store.chain import ChainRow, chain_rows
 
-DEFAULT_STORE_URL = "sqlite:///tenge-ledger.sqlite"
 CHAIN_TABLE = "ledger_chain"
 LOOKUP_CHUNK_MAX = 500
 
 # (key, digest or b"", stream id as text)
 KeyRow = tuple[str, bytes, str]
-
-
-class StoreUrlError(LedgerError):
-    """The --store URL is not one of the accepted shapes."""
-
-
-@dataclass(frozen=True)
-class StoreConfig:
-    url: str
-    kind: str  # "memory" | "sqlite" | "postgresql"
-    env: dict[str, str]
-
-    @property
-    def sqlite_path(self) -> str | None:
-        return self.env.get("SQLITE_DBNAME") if self.kind == "sqlite" else None
-
-
-def parse_store_url(url: str) -> StoreConfig:
-    """The eventsourcing environment for a `--store` URL (SPEC §5)."""
-    if not url or not url.strip():
-        raise StoreUrlError("the store URL is empty")
-    if url == "memory://":
-        return StoreConfig(url, "memory", {"PERSISTENCE_MODULE": _topic(MemoryFactory)})
-    if url.startswith(("postgresql://", "postgres://")):
-        return StoreConfig(url, "postgresql", _postgres_env(url))
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
-    elif "://" in url:
-        raise StoreUrlError(
-            f"unsupported store URL {url!r}: use a file path, sqlite:///PATH, memory:// "
-            "or postgresql://user@host:port/db"
-        )
-    else:
-        path = url
-    if not path:
-        raise StoreUrlError(f"store URL {url!r} names no file")
-    if path == ":memory:":
-        raise StoreUrlError("use memory:// for an in-memory store")
-    env = {
-        "PERSISTENCE_MODULE": _topic(LedgerSQLiteFactory),
-        "SQLITE_DBNAME": os.path.abspath(path),
-        "SQLITE_LOCK_TIMEOUT": "30",
-    }
-    return StoreConfig(url, "sqlite", env)
-
-
-def _postgres_env(url: str) -> dict[str, str]:
-    parts = urlsplit(url)
-    database = parts.path.lstrip("/")
-    if not parts.hostname or not database:
-        raise StoreUrlError(f"PostgreSQL URL {url!r} needs a host and a database: postgresql://user@host:port/db")
-    query = parse_qs(parts.query)
-    env = {
-        "PERSISTENCE_MODULE": _topic(LedgerPostgresFactory),
-        "POSTGRES_DBNAME": unquote(database),
-        "POSTGRES_HOST": parts.hostname,
-        "POSTGRES_PORT": str(parts.port or 5432),
-        "POSTGRES_USER": unquote(parts.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        "POSTGRES_LOCK_TIMEOUT": "30",
-        "POSTGRES_CONNECT_TIMEOUT": "10",
-    }
-    if "schema" in query:
-        env["POSTGRES_SCHEMA"] = query["schema"][0]
-    return env
-
-
-def _topic(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 def _expected(kwargs: dict[str, Any]) -> dict[UUID, int]:

@@ -10,13 +10,13 @@ from typing import Any
 import click
 
 from domain.errors import InvalidValue, LedgerError
-from ledger import render
+from ledger.render import text as render
 from domain.errors import StoreError
 from ledger.app import BATCH_SIZE_DEFAULT, Ledger
 from ledger.roles import NotAllowed, load_roles
 from ledger.read import ReadSide
 from projections.rules.config import RulesConfigError, load_config
-from ledger.store import StoreConfig, parse_store_url
+from ledger.store.url import StoreConfig, parse_store_url
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE, EXIT_TAMPERED, EXIT_INTERNAL = 0, 1, 2, 3, 70
 

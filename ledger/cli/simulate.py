@@ -25,8 +25,8 @@ from typing import Any
 
 import click
 
-from ledger import render
-from ledger.cli_base import EXIT_OK, Context, UsageProblem, format_choice
+from ledger.render import text as render
+from ledger.cli.base import EXIT_OK, Context, UsageProblem, format_choice
 
 _RATE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 

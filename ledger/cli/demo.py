@@ -34,9 +34,9 @@ from rich.table import Table
 from domain.money import format_kzt
 from ledger.app import Ledger
 from ledger.importer import Source, apply, validate
-from ledger.store import parse_store_url
-from ledger.trace_view import render_trace_tree
-from ledger.verify import Verifier
+from ledger.store.url import parse_store_url
+from ledger.render.trace_tree import render_trace_tree
+from ledger.integrity.verify import Verifier
 
 WorldWriter = Callable[[Path], tuple[Path, dict[str, Any]]]
 Scorer = Callable[[dict[str, Any], list[dict[str, Any]]], tuple[list[bool], int]]

@@ -10,9 +10,9 @@ from typing import Any
 import click
 import orjson
 
-from ledger import render
-from ledger.audit import Audit, NotProvable
-from ledger.checkpoints import (
+from ledger.render import text as render
+from ledger.integrity.audit import Audit, NotProvable
+from ledger.integrity.checkpoints import (
     DEFAULT_KEY_PATH,
     KeyFileError,
     ProofFailed,
@@ -22,9 +22,9 @@ from ledger.checkpoints import (
     verify_inclusion_document,
     write_key_pair,
 )
-from ledger.encryption import new_key
-from ledger.cli_base import EXIT_OK, EXIT_TAMPERED, Context, UsageProblem, format_choice
-from ledger.verify import Verifier
+from ledger.store.cipher import new_key
+from ledger.cli.base import EXIT_OK, EXIT_TAMPERED, Context, UsageProblem, format_choice
+from ledger.integrity.verify import Verifier
 
 KEY_OPTION_HELP = "the Ed25519 signing key (env TENGE_LEDGER_SIGNING_KEY)"
 

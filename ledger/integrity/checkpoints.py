@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from domain.errors import LedgerError
-from ledger import merkle
+from ledger.integrity import merkle
 
 ORIGIN = "tenge-ledger"
 CHECKPOINTS_TABLE = "ledger_checkpoints"
@@ -152,7 +152,7 @@ def verify_checkpoint(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bytes
 
 def verify_inclusion_document(document: dict[str, Any], public: Ed25519PublicKey) -> dict[str, Any]:
     """Check an inclusion proof document; returns what it proves, or raises ProofFailed."""
-    from ledger.integrity import decode_leaf
+    from ledger.store.chain import decode_leaf
 
     checkpoint = checkpoint_from(document.get("checkpoint"))
     root = verify_checkpoint(checkpoint, public)
@@ -184,8 +184,8 @@ def _check_payload(document: dict[str, Any], stream: Any, version: int, topic: s
     import orjson
     from eventsourcing.persistence import Mapper, StoredEvent
 
-    from ledger.render import event_document, plain
-    from ledger.transcoder import MsgpackTranscoder
+    from ledger.integrity.document import event_document, plain
+    from ledger.store.transcoder import MsgpackTranscoder
 
     try:
         event = Mapper(MsgpackTranscoder()).to_domain_event(StoredEvent(stream, version, topic, state))

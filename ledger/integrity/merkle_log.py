@@ -10,8 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from ledger import merkle
-from ledger.integrity import ChainRow
+from ledger.integrity import merkle
+from ledger.store.chain import ChainRow
 
 NODES_TABLE = "ledger_merkle_nodes"
 CHUNK_LEAVES = 5_000

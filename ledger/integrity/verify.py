@@ -27,11 +27,11 @@ from domain import events as e
 from domain.aggregate import Aggregate, Attempt
 from domain.allocation import Allocation
 from domain.party import Party, ReferencePrice
-from ledger.checkpoints import Checkpoint
-from ledger.integrity import GENESIS, chain_hash, encode_leaf
-from ledger.merkle import MemoryLevels, leaf_hash, root
-from ledger.merkle_log import NODES_TABLE
-from ledger.views import SQLiteViewDatabase, open_view_database
+from ledger.integrity.checkpoints import Checkpoint
+from ledger.store.chain import GENESIS, chain_hash, encode_leaf
+from ledger.integrity.merkle import MemoryLevels, leaf_hash, root
+from ledger.integrity.merkle_log import NODES_TABLE
+from ledger.store.views import SQLiteViewDatabase, open_view_database
 from projections.runner import ProjectionRunner
 
 CHUNK_EVENTS = 5_000

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.tree import Tree
 
 from domain.money import format_kzt
-from ledger.trace_html import render_trace_html
+from ledger.render.trace_html import render_trace_html
 
 __all__ = ["render_trace_html", "render_trace_tree"]
 

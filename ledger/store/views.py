@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ledger.store import StoreConfig
+from ledger.store.url import StoreConfig
 
 Row = tuple[Any, ...]
 

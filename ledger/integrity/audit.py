@@ -9,12 +9,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.errors import LedgerError
-from ledger.checkpoints import CHECKPOINTS_TABLE, Checkpoint, b64, sign_checkpoint
+from ledger.integrity.checkpoints import CHECKPOINTS_TABLE, Checkpoint, b64, sign_checkpoint
+
+from ledger.integrity.merkle import leaf_hash
+from ledger.integrity.merkle_log import MerkleLog
+from ledger.store.chain import encode_leaf
 
 KEYS_TABLE = "ledger_signing_keys"
-from ledger.integrity import encode_leaf
-from ledger.merkle import leaf_hash
-from ledger.merkle_log import MerkleLog
 
 
 class NotProvable(LedgerError):
@@ -79,7 +80,7 @@ class Audit:
             raise NotProvable(f"no checkpoint covers transaction {transaction} yet: run `tenge-ledger checkpoint` first")
         checkpoint = covering[-1]
         event = self.ledger.mapper.to_domain_event(notification)
-        from ledger.render import event_document
+        from ledger.integrity.document import event_document
 
         return {
             "kind": "inclusion", "transaction": transaction, "position": position, "leaf_index": index,

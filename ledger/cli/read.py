@@ -15,10 +15,11 @@ import click
 from domain.errors import InvalidValue
 from domain.identifiers import PILOTS, parse_color, parse_party_id
 from domain.money import format_kzt
-from ledger import render
-from ledger.cli_base import EXIT_BLOCKED, EXIT_OK, Context, UsageProblem, as_of_option, checked, format_choice, format_option
+from ledger.integrity.document import event_document
+from ledger.render import text as render
+from ledger.cli.base import EXIT_BLOCKED, EXIT_OK, Context, UsageProblem, as_of_option, checked, format_choice, format_option
 from ledger.read import ReadSide, UnknownColor
-from ledger.trace_view import render_trace_html, render_trace_tree
+from ledger.render.trace_tree import render_trace_html, render_trace_tree
 from projections.rules.catalog import CATALOG_ORDER
 from projections.rules.engine import SEVERITIES
 
@@ -94,7 +95,7 @@ def history(obj: Context, color: str, as_of: str | None, fmt: str | None) -> int
     except UnknownColor as unknown:
         click.echo(f"error: {unknown}", err=True)
         return EXIT_BLOCKED
-    documents = [{"position": p, **render.event_document(event)} for p, event in events]
+    documents = [{"position": p, **event_document(event)} for p, event in events]
     fmt = fmt or render.default_format()
     if fmt == "json":
         render.dump_json({"color": color, "as_of": as_of or f"@{position}", "position": position, "events": documents})

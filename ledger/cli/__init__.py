@@ -18,16 +18,16 @@ from typing import Any
 import click
 
 from domain.errors import LedgerError
-from ledger import render
+from ledger.render import text as render
 from ledger.app import BLOCKED, CONFLICT, Outcome
-from ledger.cli_base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Context, UsageProblem
-from ledger.cli_commands import COMMAND_FLAGS, Flag, build_record
-from ledger.cli_audit import AUDIT_COMMANDS
-from ledger.cli_read import READ_COMMANDS
-from ledger.cli_simulate import SIMULATE_COMMANDS
+from ledger.cli.base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Context, UsageProblem
+from ledger.cli.commands import COMMAND_FLAGS, Flag, build_record
+from ledger.cli.audit import AUDIT_COMMANDS
+from ledger.cli.read import READ_COMMANDS
+from ledger.cli.simulate import SIMULATE_COMMANDS
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
-from ledger.store import DEFAULT_STORE_URL
+from ledger.store.url import DEFAULT_STORE_URL
 
 DEMO_STORE_PATH = "tenge-ledger-demo.sqlite"
 
@@ -205,7 +205,7 @@ for _name, (_type, _help, _flags) in COMMAND_FLAGS.items():
 def demo(ctx: click.Context) -> int:
     """Simulate a modest three-pilot year with a few misuse schemes into a fresh store, and tour it:
     a road allocation's trace, balances, the flags explained, verify."""
-    from ledger.demo import run_demo
+    from ledger.cli.demo import run_demo
     from simulations.demo import TRACED, caught, write_demo_world
 
     obj: Context = ctx.obj
