@@ -13,7 +13,8 @@ Streams:
   attempts against it;
 - one per party: registration and updates;
 - one per reference price key (code, region);
-- one per command blocked before any stream could be named (e.g. an unknown color).
+- one per command blocked before any stream could be named (e.g. an unknown color);
+- one for the roles policy (`domain.roles`).
 """
 
 from __future__ import annotations
@@ -247,10 +248,24 @@ class ReferencePriceSet(LedgerEvent):
     description: str | None
 
 
+# --- roles-policy stream ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RolesPolicySet(LedgerEvent):
+    """The roles policy in force from now on (`actors`: actor name -> role), recorded by `actor`.
+
+    It replaces the whole previous policy; see `domain.roles`.
+    """
+
+    TOPIC: ClassVar[str] = "tenge:RolesPolicySet"
+    actors: dict[str, str]
+
+
 EVENT_CLASSES: tuple[type[LedgerEvent], ...] = (
     FundsAllocated, ContractSigned, ContractAmended, DeliveryAccepted, FundsTransferred,
     FundsReserved, ReservationReleased, ReservationVoided, FundsSpent, FundsReturned,
     ColorFrozen, ColorUnfrozen, CommandBlocked, PartyRegistered, PartyUpdated, ReferencePriceSet,
+    RolesPolicySet,
 )
 
 for _cls in EVENT_CLASSES:

@@ -6,17 +6,26 @@ batch's keys (command ids with their content digests, contract and color names; 
 `ledger.store`). A batch is all or nothing; a stale aggregate or a key claimed by another writer
 fails the save with `IntegrityError`, and the batch is re-run from fresh state. Events are saved
 in command order, so the store's position order is the order commands were applied.
+
+Roles are enforced here, not in a face: every batch, every read-side question and every policy
+change is checked against the roles policy recorded in the ledger (`domain.roles`), or the
+bootstrap policy the face passes when none is recorded. A refusal raises `NotAllowed` before
+anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Transcoder
+import orjson
 
 from domain import commands as c
 from domain import events as e
@@ -26,8 +35,10 @@ from domain.errors import LedgerError, StoreError
 from ledger.store.cipher import CIPHER_MARKER, Encryption
 from domain.party import Party, ReferencePrice
 from domain.policy import Rejection
+from domain.roles import ROLES_STREAM, SET_ROLES, RolesPolicy, policy_problem
 from ledger.interchange import command_digest, command_to_record
 from ledger.read import ReadSide
+from ledger.roles import EVERYONE, InvalidRoles, Policy, check_actor
 from projections.rules.config import RulesConfig
 from ledger.store.url import StoreConfig, parse_store_url
 from ledger.store.transcoder import MsgpackTranscoder
@@ -89,15 +100,19 @@ class Ledger(Application):
     name = "Ledger"
 
     def __init__(self, store: str | StoreConfig = "memory://", *, batch_size: int = BATCH_SIZE_DEFAULT,
-                 cipher_key: str | None = None, actor: str = "", sealed_ok: bool = False) -> None:
+                 cipher_key: str | None = None, actor: str = "", sealed_ok: bool = False,
+                 roles: Policy = EVERYONE) -> None:
         """`cipher_key` (base64 AES key, `TENGE_LEDGER_KEY`) encrypts event payloads at rest;
-        `actor` is recorded on every event this instance writes. `sealed_ok` opens an encrypted
-        store without its key for what needs no key (checking the chain, tree and checkpoints):
-        `sealed` is then True and nothing may be decoded or written."""
+        `actor` is who acts through this instance: checked against the roles policy and recorded
+        on every event it writes ("" names nobody: allowed only while no policy is in force).
+        `roles` is the bootstrap policy, in force only while the store has none recorded.
+        `sealed_ok` opens an encrypted store without its key for what needs no key (checking the
+        chain, tree and checkpoints): `sealed` is then True and nothing may be decoded or written."""
         assert 0 < batch_size <= 100_000
         self.store = store if isinstance(store, StoreConfig) else parse_store_url(store)
         self.batch_size = batch_size
-        self.actor = actor
+        self.actor = check_actor(actor) if actor else ""
+        self.bootstrap_roles = roles
         self._cache: dict[UUID, Aggregate] = {}
         self._read_side: ReadSide | None = None
         self.encryption = Encryption(cipher_key) if cipher_key else None
@@ -144,6 +159,60 @@ class Ledger(Application):
             assert rules is None or rules == self._read_side.flags_projection.config, "one rules config per ledger"
         return self._read_side
 
+    # --- roles ------------------------------------------------------------------------------
+
+    def roles_policy(self) -> RolesPolicy | None:
+        """The policy recorded in the store (None if none is, or the store is sealed: encrypted
+        and opened without its key, when the policy cannot be read)."""
+        if self.sealed:
+            return None
+        aggregate = self._fresh(RolesPolicy, ROLES_STREAM)
+        assert isinstance(aggregate, RolesPolicy)
+        return aggregate if aggregate.actors is not None else None
+
+    def policy(self) -> tuple[Policy, int]:
+        """The policy in force and the roles stream's version it was read at (0: none recorded)."""
+        recorded = self.roles_policy()
+        if recorded is None:
+            return self.bootstrap_roles, 0
+        assert recorded.actors is not None
+        source = f"the ledger's roles policy (recorded by {recorded.set_by or 'nobody named'} at {recorded.set_at})"
+        return Policy(recorded.actors, source), recorded.version
+
+    def authorize(self, *actions: str) -> int:
+        """Raise `NotAllowed` unless the actor may do every action; the policy version checked."""
+        policy, version = self.policy()
+        for action in sorted(set(actions)):
+            policy.check(self.actor, action)
+        return version
+
+    def set_roles(self, actors: Mapping[str, str], command_id: str, at: datetime) -> bool:
+        """Record `actors` (name -> role) as the roles policy; False if it is the policy already.
+
+        Needs the admin role under the policy in force (anyone while none is, as ever). A policy
+        naming no admin is refused (`InvalidRoles`): nobody could ever change it again. Writes one
+        `RolesPolicySet` event on the roles stream, with its actor, and the transaction's key.
+        """
+        assert not self.sealed, "an encrypted store opened without its key is read-only"
+        assert at.tzinfo is not None, "business time has an offset"
+        self.authorize(SET_ROLES)
+        problem = policy_problem(actors)
+        if problem is not None:
+            raise InvalidRoles(f"the roles policy {problem}; nothing was written")
+        current = self._fresh(RolesPolicy, ROLES_STREAM)
+        assert isinstance(current, RolesPolicy)
+        if current.actors == dict(actors):
+            return False
+        event = current.record(actors, command_id, at, self.actor)
+        record = {"type": SET_ROLES, "id": command_id, "at": at.isoformat(), "actors": event.actors}
+        digest = hashlib.sha256(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).digest()
+        try:
+            self.save(_Batch([event]), keys=[(self.stored_key("command:" + command_id), digest, str(ROLES_STREAM))])
+        except IntegrityError as clash:
+            raise BatchFailed(f"the roles policy changed meanwhile, or transaction {command_id} exists; "
+                              "nothing was written: look again with `roles show`") from clash
+        return True
+
     def close(self) -> None:
         if self._read_side is not None:
             self._read_side.close()
@@ -156,8 +225,13 @@ class Ledger(Application):
     # --- writing ----------------------------------------------------------------------------
 
     def execute(self, commands: Iterable[c.Command]) -> list[Outcome]:
-        """Apply commands in order, batch by batch; one outcome per command."""
+        """Apply commands in order, batch by batch; one outcome per command.
+
+        Every command's type is checked against the roles policy first: if the actor may not
+        do one of them, `NotAllowed` is raised and nothing is written."""
         self._cache.clear()  # see others' writes since the last call
+        commands = list(commands)
+        self.authorize(*(command.TYPE for command in commands))
         outcomes: list[Outcome] = []
         batch: list[c.Command] = []
         for command in commands:
@@ -170,14 +244,17 @@ class Ledger(Application):
         return outcomes
 
     def execute_batch(self, commands: Sequence[c.Command]) -> list[Outcome]:
-        """Apply `commands` in one transaction: all of them, or none on failure."""
+        """Apply `commands` in one transaction: all of them, or none on failure (or on a refusal:
+        `NotAllowed` when the roles policy does not let the actor do one of them)."""
         assert 0 < len(commands) <= 100_000
         assert not self.sealed, "an encrypted store opened without its key is read-only"
         if len(self._cache) >= CACHE_AGGREGATES_MAX:
             self._cache.clear()  # between batches only: a batch's aggregates hold its unsaved events
+        actions = {command.TYPE for command in commands}
         for attempt in range(BATCH_ATTEMPTS_MAX):
+            policy_version = self.authorize(*actions)
             try:
-                return _BatchRun(self, commands).run()
+                return _BatchRun(self, commands, policy_version).run()
             except IntegrityError:
                 self._cache.clear()  # somebody else wrote: decide again from fresh state
             except BaseException:
@@ -208,10 +285,8 @@ class Ledger(Application):
         return aggregate if aggregate.registered else None
 
     def colors(self) -> list[str]:
-        """Every allocated color, in order (from the read side's index)."""
-        read = self.read_side()
-        read.catch_up()
-        return [row[0] for row in read.db.query("SELECT color FROM ledger_colors ORDER BY color")]
+        """Every allocated color, in order (the read side's answer)."""
+        return self.read_side().colors()
 
     def history(self, color: str) -> list[e.LedgerEvent]:
         return list(self.events.get(color_stream(color)))
@@ -229,13 +304,16 @@ class Ledger(Application):
 class _BatchRun:
     """One attempt at one batch: decide every command, then save once."""
 
-    def __init__(self, ledger: Ledger, commands: Sequence[c.Command]) -> None:
+    def __init__(self, ledger: Ledger, commands: Sequence[c.Command], policy_version: int) -> None:
+        """`policy_version`: the roles stream's version the batch was authorized at; the save
+        fails (and the batch is checked again) if the policy changed since."""
         self.ledger = ledger
         self.commands = commands
         self.events: list[e.LedgerEvent] = []
         self.touched: dict[UUID, Aggregate] = {}
         self.keys: dict[str, tuple[bytes, str]] = {}  # new in this batch
-        self.read_versions: dict[UUID, int] = {}  # streams decisions relied on without writing them
+        # streams decisions relied on without writing them
+        self.read_versions: dict[UUID, int] = {ROLES_STREAM: policy_version}
         self.absent_keys: set[str] = set()  # names decisions found unknown
         wanted = sorted(self._keys_to_look_up())
         stored = {ledger.stored_key(name): name for name in wanted}
@@ -352,3 +430,23 @@ class _BatchRun:
         assert isinstance(aggregate, Party)
         self.read_versions.setdefault(aggregate.id, aggregate.version)
         return (aggregate.kind, aggregate.status) if aggregate.registered else None
+
+
+def authorize_without_ledger(store: StoreConfig, actor: str, bootstrap: Policy, *actions: str,
+                             cipher_key: str | None = None) -> None:
+    """The roles check for a command that writes no store (keygen), without creating one.
+
+    A store that does not exist yet (a missing SQLite file, `memory://`) has no policy recorded,
+    so the bootstrap policy decides; otherwise the store's policy does, as for every command.
+    """
+    check_actor(actor)
+    path = store.sqlite_path
+    if store.kind == "memory" or (path is not None and not Path(path).exists()):
+        for action in sorted(set(actions)):
+            bootstrap.check(actor, action)
+        return
+    ledger = Ledger(store, cipher_key=cipher_key, actor=actor, sealed_ok=True, roles=bootstrap)
+    try:
+        ledger.authorize(*actions)
+    finally:
+        ledger.close()

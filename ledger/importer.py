@@ -47,6 +47,7 @@ class ImportSummary:
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
     problems: list[str] = field(default_factory=list)  # blocked / conflict lines, for stderr
+    command_types: set[str] = field(default_factory=set)  # what the input asks to do (roles)
 
     @property
     def exit_code(self) -> int:
@@ -95,6 +96,7 @@ def validate(sources: list[Source]) -> tuple[ImportSummary, int, list[tuple[Sour
                             summary.errors.append(format_error(source.name, parsed.line, error))
                     continue
                 assert parsed.command is not None
+                summary.command_types.add(parsed.command.TYPE)
                 if kept is not None:
                     kept.append((source, parsed.line, parsed.command))
                     if len(kept) > KEEP_PARSED_LINES_MAX:
@@ -102,7 +104,8 @@ def validate(sources: list[Source]) -> tuple[ImportSummary, int, list[tuple[Sour
     return summary, total, kept
 
 
-def _reparse(sources: list[Source]) -> Iterator[tuple[Source, int, Command]]:
+def parsed_commands(sources: list[Source]) -> Iterator[tuple[Source, int, Command]]:
+    """Every (source, line, command) of validated inputs, parsed again (for inputs too large to keep)."""
     for source in sources:
         with source.path.open("rb") as stream:
             for parsed in read_lines(stream, source.name):
@@ -119,9 +122,13 @@ def apply(
     report: IO[bytes] | None = None,
     on_batch: ProgressCallback | None = None,
 ) -> None:
-    """Apply validated inputs in order, batch by batch, reporting each line's outcome."""
+    """Apply validated inputs in order, batch by batch, reporting each line's outcome.
+
+    The actor must be allowed every command type of the input (`summary.command_types`) by the
+    ledger's roles policy; otherwise `NotAllowed` is raised before anything is written."""
     assert summary.error_count == 0, "nothing is applied from malformed input"
-    lines = iter(kept) if kept is not None else _reparse(sources)
+    ledger.authorize(*summary.command_types)
+    lines = iter(kept) if kept is not None else parsed_commands(sources)
     with_file = len(sources) > 1
     done = 0
     while True:

@@ -1,6 +1,8 @@
 """The auditors' read side: projections kept beside the events, and the questions they answer.
 
-Every query first catches up (applies events recorded since the last query). `--as-of` takes a
+Every query first catches up (applies events recorded since the last query). The SQL lives in the
+projection that owns each table; this module asks those projections, never a table. Every question
+is checked against the ledger's roles policy (`read`; `rebuild` for a rebuild) before it is answered. `--as-of` takes a
 store position `@N` or a business time T; a time means the position of the last event whose
 business time is at or before T — "the ledger as it stood when it had recorded everything up to T".
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from domain import events as e
 from domain.errors import InvalidValue, LedgerError
@@ -16,6 +19,8 @@ from projections.balances import Balances, balances_as_of
 from projections.base import Projection
 from projections.flags import Flags, stored_flags
 from projections.rules.config import RulesConfig, default_config
+from domain.roles import READ
+from projections import index
 from projections.index import LogIndex, party_names_as_of, utc_text
 from projections.runner import OnProgress, ProjectionRunner
 from projections.trace import build_trace
@@ -45,18 +50,25 @@ class ReadSide:
         to_event = self.ledger.mapper.to_domain_event
         return [(n.id, to_event(n)) for n in notifications]
 
+    def _authorize(self, action: str = READ) -> None:
+        """Refuse (`ledger.roles.NotAllowed`) unless the ledger's actor may do `action`."""
+        self.ledger.authorize(action)
+
     def catch_up(self, on_progress: OnProgress | None = None) -> int:
+        self._authorize()
         last = self.ledger.position()
         self.runner.catch_up(until=last, last_position=last, on_progress=on_progress)
         return last
 
     def rebuild(self, names: Sequence[str] | None = None, on_progress: OnProgress | None = None) -> None:
+        self._authorize("rebuild")
         self.runner.rebuild(names, on_progress=on_progress, last_position=self.ledger.position())
 
     # --- as-of ------------------------------------------------------------------------------
 
     def resolve_as_of(self, text: str | None, now: int) -> int:
         """The store position an `--as-of` value stands for (`now` when absent)."""
+        self._authorize()
         if text is None:
             return now
         if text.startswith("@"):
@@ -65,39 +77,44 @@ class ReadSide:
                 raise InvalidValue(f"--as-of @N needs a store position like @1200, got {text!r}")
             return min(int(digits), now)
         moment = parse_business_time(text)
-        rows = self.db.query("SELECT MAX(position) FROM ledger_transactions WHERE at_utc <= ? AND position <= ?",
-                             (utc_text(moment), now))
-        return int(rows[0][0] or 0)
+        return index.position_at_time(self.db, utc_text(moment), now)
 
     # --- questions --------------------------------------------------------------------------
 
     def balances(self, position: int | None, color: str | None = None, party: str | None = None) -> list[tuple[str, str, int]]:
+        self._authorize()
         return balances_as_of(self.db, position, color, party)
 
     def color_events(self, color: str, position: int) -> list[tuple[int, e.LedgerEvent]]:
         """The color's events recorded up to `position`, with their positions, in order."""
-        rows = self.db.query("SELECT stream FROM ledger_colors WHERE color = ? AND position <= ?", (color, position))
-        if not rows:
+        self._authorize()
+        stream = index.color_stream(self.db, color, position)
+        if stream is None:
             raise UnknownColor(f"color {color} was never allocated")
-        stream = rows[0][0]
-        positions = self.db.query(
-            "SELECT version, position FROM ledger_transactions WHERE stream = ? AND position <= ? ORDER BY version",
-            (stream, position),
-        )
+        positions = index.stream_positions(self.db, stream, position)
         if not positions:
             return []
-        last_version = int(positions[-1][0])
+        last_version = positions[-1][0]
         assert len(positions) == last_version, "a stream's versions are consecutive"
-        from uuid import UUID
-
         events = list(self.ledger.events.get(UUID(stream), lte=last_version))
         assert len(events) == last_version
-        return [(int(p), ev) for (_, p), ev in zip(positions, events, strict=True)]
+        return [(p, ev) for (_, p), ev in zip(positions, events, strict=True)]
+
+    def colors(self) -> list[str]:
+        """Every allocated color, in order (caught up first)."""
+        self.catch_up()
+        return index.all_colors(self.db)
+
+    def transaction_positions(self, transaction: str) -> list[int]:
+        """The store positions of a transaction's events (caught up first), in order."""
+        self.catch_up()
+        return index.transaction_positions(self.db, transaction)
 
     def party_names(self, position: int | None = None) -> dict[str, str]:
         """Party names now, or as they were at `position`."""
+        self._authorize()
         if position is None:
-            return {row[0]: row[1] for row in self.db.query("SELECT party, name FROM ledger_parties")}
+            return index.party_names_now(self.db)
         return party_names_as_of(self.db, position)
 
     def trace(self, color: str, position: int, as_of: str | None) -> dict[str, Any]:
@@ -106,6 +123,7 @@ class ReadSide:
 
     def flags(self, position: int, now: int, as_of: str | None) -> list[dict[str, Any]]:
         """Flag documents as of a position (`@N`) or a business time (windows evaluated at T)."""
+        self._authorize()
         if as_of is None or as_of.startswith("@"):
             return stored_flags(self.db, position=None if position == now else position)
         moment = parse_business_time(as_of)

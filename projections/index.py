@@ -104,3 +104,41 @@ def party_names_as_of(db: ViewDatabase, position: int) -> dict[str, str]:
         (position,),
     )
     return {row[0]: row[1] for row in rows}
+
+
+# --- the questions this projection answers (the only SQL on its tables outside `apply`) --------
+
+def position_at_time(db: ViewDatabase, at_utc: str, until: int) -> int:
+    """The last store position at or before `until` whose business time is at or before `at_utc`
+    (0 if none)."""
+    rows = db.query("SELECT MAX(position) FROM ledger_transactions WHERE at_utc <= ? AND position <= ?", (at_utc, until))
+    return int(rows[0][0] or 0)
+
+
+def color_stream(db: ViewDatabase, color: str, position: int) -> str | None:
+    """The stream id (text) of `color` if it was allocated at or before `position`."""
+    rows = db.query("SELECT stream FROM ledger_colors WHERE color = ? AND position <= ?", (color, position))
+    return str(rows[0][0]) if rows else None
+
+
+def stream_positions(db: ViewDatabase, stream: str, position: int) -> list[tuple[int, int]]:
+    """(version, position) of a stream's events recorded up to `position`, in version order."""
+    rows = db.query("SELECT version, position FROM ledger_transactions WHERE stream = ? AND position <= ? ORDER BY version",
+                    (stream, position))
+    return [(int(version), int(at)) for version, at in rows]
+
+
+def transaction_positions(db: ViewDatabase, transaction: str) -> list[int]:
+    """The positions of a transaction's events, in order (one unless the id was reused)."""
+    rows = db.query("SELECT position FROM ledger_transactions WHERE transaction_id = ? ORDER BY position", (transaction,))
+    return [int(row[0]) for row in rows]
+
+
+def all_colors(db: ViewDatabase) -> list[str]:
+    """Every allocated color, in order."""
+    return [str(row[0]) for row in db.query("SELECT color FROM ledger_colors ORDER BY color")]
+
+
+def party_names_now(db: ViewDatabase) -> dict[str, str]:
+    """Every party's current name."""
+    return {row[0]: row[1] for row in db.query("SELECT party, name FROM ledger_parties")}

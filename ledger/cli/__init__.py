@@ -2,7 +2,8 @@
 
 `main(argv) -> int` runs one command and returns its exit code, so tests call it directly:
 0 success (duplicates included), 1 some commands blocked, 2 malformed input or usage (nothing
-written), 3 verification failed, 70 internal error.
+written), 3 verification failed, 77 not permitted by the roles policy (nothing written), 70 internal
+error.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ import click
 from domain.errors import LedgerError
 from ledger.render import text as render
 from ledger.app import BLOCKED, CONFLICT, Outcome
-from ledger.cli.base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Context, UsageProblem
+from ledger.cli.base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_NOT_PERMITTED, EXIT_OK, EXIT_USAGE, Context, UsageProblem
 from ledger.cli.commands import COMMAND_FLAGS, Flag, build_record
 from ledger.cli.audit import AUDIT_COMMANDS
 from ledger.cli.read import READ_COMMANDS
+from ledger.cli.roles import roles
 from ledger.cli.simulate import SIMULATE_COMMANDS
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
+from ledger.roles import NotAllowed
 from ledger.store.url import DEFAULT_STORE_URL
 
 DEMO_STORE_PATH = "tenge-ledger-demo.sqlite"
@@ -44,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return EXIT_USAGE
+    except NotAllowed as refused:
+        click.echo(f"error: {refused}", err=True)
+        return EXIT_NOT_PERMITTED
     except LedgerError as problem:
         click.echo(f"error: {problem}", err=True)
         return EXIT_USAGE
@@ -66,7 +72,8 @@ def run() -> None:
               help="TOML file of anomaly-rule thresholds per pilot (env TENGE_LEDGER_RULES); default RULES.md")
 @click.option("--actor", envvar="TENGE_LEDGER_ACTOR", help="who is acting, recorded on every event (env TENGE_LEDGER_ACTOR; default: the login name)")
 @click.option("--roles", "roles_path", envvar="TENGE_LEDGER_ROLES", type=click.Path(dir_okay=False),
-              help="TOML file giving each actor a role: operator, auditor or admin (env TENGE_LEDGER_ROLES); without it, everyone may do everything")
+              help="TOML file giving each actor a role: operator, auditor or admin (env TENGE_LEDGER_ROLES): "
+                   "the policy `roles set` records; until the store has one recorded, also the policy enforced")
 @click.version_option(package_name="tenge-ledger")
 @click.pass_context
 def cli(ctx: click.Context, store: str, rules_path: str | None, actor: str | None, roles_path: str | None) -> None:
@@ -98,22 +105,12 @@ def import_command(obj: Context, files: tuple[str, ...], report_path: str | None
             hidden = summary.error_count - len(summary.errors)
             click.echo(f"{summary.error_count} problem(s) in the input{f' ({hidden} not shown)' if hidden > 0 else ''}; nothing was written", err=True)
             return EXIT_USAGE
-        obj.authorize(*_command_types(kept, sources))
         ledger = obj.ledger(batch_size)
         report = stack.enter_context(open(report_path, "wb")) if report_path else None
         on_batch = _progress(stack, progress, total)
         apply(ledger, sources, total, kept, summary, report, on_batch)
     _print_import_summary(summary, total)
     return summary.exit_code
-
-
-def _command_types(kept: Any, sources: Any) -> set[str]:
-    """The command types an import holds (from the parsed lines, or read again if not kept)."""
-    if kept is not None:
-        return {command.TYPE for _, _, command in kept}
-    from ledger.importer import _reparse
-
-    return {command.TYPE for _, _, command in _reparse(sources)}
 
 
 def _progress(stack: ExitStack, mode: str, total: int) -> Any:
@@ -152,7 +149,6 @@ def _make_command(cli_name: str, command_type: str, help_text: str, flags: tuple
         command_id = given.pop("command_id") or f"cli-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
         at = given.pop("at") or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         fmt = given.pop("fmt") or render.default_format()
-        obj.authorize(command_type)
         record = build_record(command_type, flags, given, command_id, at)
         try:
             command = parse_record(record)
@@ -215,5 +211,5 @@ def demo(ctx: click.Context) -> int:
                     write_world=write_demo_world, caught=caught, traced_scheme=TRACED)
 
 
-for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS:
+for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + [roles]:
     cli.add_command(_command)

@@ -12,13 +12,14 @@ import click
 from domain.errors import InvalidValue, LedgerError
 from ledger.render import text as render
 from domain.errors import StoreError
-from ledger.app import BATCH_SIZE_DEFAULT, Ledger
-from ledger.roles import NotAllowed, load_roles
+from ledger.app import BATCH_SIZE_DEFAULT, Ledger, authorize_without_ledger
+from ledger.roles import Policy, load_roles
 from ledger.read import ReadSide
 from projections.rules.config import RulesConfigError, load_config
 from ledger.store.url import StoreConfig, parse_store_url
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE, EXIT_TAMPERED, EXIT_INTERNAL = 0, 1, 2, 3, 70
+EXIT_NOT_PERMITTED = 77  # SPEC §5: not permitted by the ledger's roles policy, nothing written
 
 
 class UsageProblem(click.ClickException):
@@ -31,7 +32,11 @@ class UsageProblem(click.ClickException):
 
 
 class Context:
-    """What every subcommand shares: the store, opened on first use."""
+    """What every subcommand shares: the store, opened on first use, and who is acting.
+
+    The CLI only says who acts (`--actor`, default the login name) and which bootstrap policy
+    `--roles` names; the application (`Ledger`, the read side) decides what they may do.
+    """
 
     def __init__(self, store_url: str, rules_path: str | None = None, actor: str | None = None,
                  roles_path: str | None = None) -> None:
@@ -46,9 +51,10 @@ class Context:
         if self._ledger is None:
             config = store_config(self.store_url)
             cipher_key = os.environ.get("TENGE_LEDGER_KEY") or None
+            roles = self.bootstrap_roles()
             try:
                 self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key,
-                                      actor=self.actor, sealed_ok=sealed_ok)
+                                      actor=self.actor, sealed_ok=sealed_ok, roles=roles)
             except StoreError as problem:
                 raise UsageProblem(str(problem)) from problem
         return self._ledger
@@ -59,14 +65,14 @@ class Context:
             self._ledger.close()
             self._ledger = None
 
-    def authorize(self, *actions: str) -> None:
-        """Refuse (exit 2, nothing written) unless the actor's role allows every action."""
-        try:
-            roles = load_roles(self.roles_path)
-            for action in sorted(set(actions)):
-                roles.check(self.actor, action)
-        except NotAllowed as problem:
-            raise UsageProblem(str(problem)) from problem
+    def bootstrap_roles(self) -> Policy:
+        """The `--roles` file's policy: in force only while the store has none recorded."""
+        return load_roles(self.roles_path)
+
+    def authorize_without_ledger(self, *actions: str) -> None:
+        """For commands that write no store (keygen): the same check, without creating a store."""
+        authorize_without_ledger(store_config(self.store_url), self.actor, self.bootstrap_roles(), *actions,
+                                 cipher_key=os.environ.get("TENGE_LEDGER_KEY") or None)
 
     def read_side(self) -> ReadSide:
         """The ledger's projections, with the rule thresholds of `--rules` (default RULES.md)."""

@@ -142,7 +142,6 @@ def trace(obj: Context, color: str, as_of: str | None, fmt: str | None, out_path
 @click.pass_obj
 def rebuild(obj: Context, names: tuple[str, ...]) -> int:
     """Drop projections and rebuild them from the events."""
-    obj.authorize("rebuild")
     ledger = obj.ledger()
     read = obj.read_side()
     known = list(read.runner.projections)

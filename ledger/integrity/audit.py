@@ -26,6 +26,8 @@ class Audit:
     """The Merkle log and the checkpoints of one ledger, in its view database."""
 
     def __init__(self, ledger: Any) -> None:
+        """Refuses (`NotAllowed`) an actor who may not read under the ledger's roles policy."""
+        ledger.authorize("read")
         self.ledger = ledger
         self.read = ledger.read_side()
         self.db = self.read.db
@@ -49,7 +51,8 @@ class Audit:
         raise NotProvable(f"there is no checkpoint #{number}")
 
     def make_checkpoint(self, key: Ed25519PrivateKey, now: datetime | None = None) -> Checkpoint:
-        """Sign the current Merkle log and store the checkpoint."""
+        """Sign the current Merkle log and store the checkpoint (the auditor role's to do)."""
+        self.ledger.authorize("checkpoint")
         size = self.log.catch_up()
         moment = (now or datetime.now(timezone.utc)).replace(microsecond=0)
         with self.db.transaction():
@@ -65,11 +68,10 @@ class Audit:
 
     def inclusion(self, transaction: str) -> dict[str, Any]:
         """The inclusion proof document of a transaction's event, against the latest checkpoint."""
-        self.read.catch_up()
-        rows = self.db.query("SELECT position FROM ledger_transactions WHERE transaction_id = ? ORDER BY position", (transaction,))
-        if not rows:
+        positions = self.read.transaction_positions(transaction)
+        if not positions:
             raise NotProvable(f"no transaction {transaction} in the ledger")
-        position = int(rows[0][0])
+        position = positions[0]
         self.log.catch_up()
         [notification] = self.ledger.recorder.select_notifications(start=position, limit=1)
         assert notification.id == position

@@ -27,6 +27,7 @@ from domain import events as e
 from domain.aggregate import Aggregate, Attempt
 from domain.allocation import Allocation
 from domain.party import Party, ReferencePrice
+from domain.roles import RolesPolicy
 from ledger.integrity.checkpoints import Checkpoint
 from ledger.store.chain import GENESIS, chain_hash, encode_leaf
 from ledger.integrity.merkle import MemoryLevels, leaf_hash, root
@@ -52,7 +53,9 @@ class Verifier:
     def __init__(self, ledger: Any, on_progress: OnProgress | None = None,
                  public_key: Ed25519PublicKey | None = None) -> None:
         """`public_key`: the ledger's key as the auditor holds it; without it, the keys stored
-        beside the checkpoints are trusted (which a rewrite of the whole file could replace)."""
+        beside the checkpoints are trusted (which a rewrite of the whole file could replace).
+        Refuses (`NotAllowed`) an actor who may not read under the ledger's roles policy."""
+        ledger.authorize("read")
         self.ledger = ledger
         self.public_key = public_key
         self.on_progress = on_progress or (lambda phase, done, total: None)
@@ -247,6 +250,8 @@ def _aggregate_for(event: e.LedgerEvent) -> Aggregate:
         return Party(event.originator_id)
     if isinstance(event, e.ReferencePriceSet):
         return ReferencePrice(event.originator_id)
+    if isinstance(event, e.RolesPolicySet):
+        return RolesPolicy(event.originator_id)
     if isinstance(event, e.ColorEvent):
         return Allocation(event.originator_id)
     return Attempt(event.originator_id)

@@ -1,7 +1,10 @@
-"""Roles (issue "roles"): operators move money, auditors freeze and checkpoint, admins keep the
-registers and keys; everyone may read. A command outside the actor's role is refused with exit 2
-and nothing is written. Without a roles file the local user may do everything. Every event records
-its actor.
+"""Roles (issue 9 item 3, issue 10 item 6): operators move money, auditors freeze and checkpoint,
+admins keep the registers, keys and the roles policy; every role may read, an actor the policy does
+not name may do nothing. A command outside the actor's role is refused with exit 77 (SPEC §5) and
+nothing is written. The policy is recorded in the ledger (`roles set`) and enforced from then on
+whatever flags are given; before one is recorded, a `--roles` file is enforced, and without either
+the local user may do everything. Every event records its actor. The checks live in the
+application, so calling `Ledger` directly is refused the same way.
 """
 
 from __future__ import annotations
@@ -98,7 +101,8 @@ def snapshot(store: Path) -> Any:
 
 
 def refused(run: Any, actor: str) -> None:
-    assert run.code == 2, (run.code, run.out, run.err)
+    assert run.code == 77, (run.code, run.out, run.err)
+    assert len(run.err.strip().splitlines()) == 1, run.err
     assert f"actor {actor!r}" in run.err and "nothing was written" in run.err, run.err
     assert run.out == ""
 
@@ -155,15 +159,18 @@ def test_unknown_actor_is_refused(base, tmp_path, command):
     assert snapshot(store) == before
 
 
-def test_refused_command_does_not_even_create_a_store(base, tmp_path):
+def test_refused_command_on_a_new_store_records_nothing(base, tmp_path):
+    """The application decides (it opens the store to read its policy), so a refused command may
+    leave an empty new store behind, but never an event."""
     store = tmp_path / "never.sqlite"
     run = cli("--store", store, "--roles", base["roles"], "--actor", ACTORS["auditor"], "register-party",
               *WORLD.commands()["register-party"])
     refused(run, ACTORS["auditor"])
-    assert not store.exists()
+    assert not store.exists() or not events(store)
     run = cli("--store", store, "--roles", base["roles"], "--actor", ACTORS["operator"], "import",
               WORLD.script.write(tmp_path / "w.jsonl"))
-    assert run.code == 2 and not store.exists(), run.err
+    refused(run, ACTORS["operator"])
+    assert not store.exists() or not events(store)
 
 
 # --- the audit and key commands -----------------------------------------------------------------
@@ -204,19 +211,37 @@ def test_rebuild_is_for_admins(base, tmp_path):
     assert snapshot(store) == before
 
 
-@pytest.mark.parametrize("actor", [*ACTORS.values(), "mallory"])
-def test_everyone_may_read_and_audit(base, tmp_path, actor):
-    """Reading, verifying and proving need no role (roles.py: "Everyone may read"); an actor the
-    roles file does not know may read too."""
+def read_commands(tmp_path: Path) -> list[list[Any]]:
+    """Every command that only reads the store."""
+    return [["balance", "--format", "json"], ["history", WORLD.color, "--format", "json"],
+            ["trace", WORLD.color, "--format", "json"], ["flags", "--format", "json"],
+            ["checkpoint", "--list", "--format", "json"], ["verify", "--format", "json"],
+            ["proof", WORLD.script.records[-2]["id"], "--out", tmp_path / "p.json"],
+            ["consistency", "1", "1", "--out", tmp_path / "c.json"], ["roles", "show", "--format", "json"]]
+
+
+@pytest.mark.parametrize("actor", ACTORS.values())
+def test_every_role_may_read_and_audit(base, tmp_path, actor):
+    """Reading, verifying and proving are allowed to every role."""
     store = copy_store(base["store"], tmp_path / "store.sqlite")
     common = ["--store", store, "--roles", base["roles"], "--actor", actor]
-    for argv in (["balance", "--format", "json"], ["history", WORLD.color, "--format", "json"],
-                 ["trace", WORLD.color, "--format", "json"], ["flags", "--format", "json"],
-                 ["checkpoint", "--list", "--format", "json"], ["verify", "--format", "json"],
-                 ["proof", WORLD.script.records[-2]["id"], "--out", tmp_path / "p.json"]):
+    for argv in read_commands(tmp_path):
         run = cli(*common, *argv)
         assert run.code == 0, (argv, run.out, run.err)
     run = cli("--roles", base["roles"], "--actor", actor, "verify-proof", tmp_path / "p.json", "--public-key", f"{base['key']}.pub")
+    assert run.code == 0, run.err
+
+
+def test_an_actor_without_a_role_may_not_even_read(base, tmp_path):
+    """Under a policy, an actor it does not name may do nothing; a proof file needs no store, so
+    checking one is anybody's business."""
+    store = copy_store(base["store"], tmp_path / "store.sqlite")
+    assert cli("--store", store, "proof", WORLD.script.records[-2]["id"], "--out", tmp_path / "p.json").code == 0
+    for argv in read_commands(tmp_path):
+        run = cli("--store", store, "--roles", base["roles"], "--actor", "mallory", *argv)
+        refused(run, "mallory")
+        assert "reading refused" in run.err, run.err
+    run = cli("--roles", base["roles"], "--actor", "mallory", "verify-proof", tmp_path / "p.json", "--public-key", f"{base['key']}.pub")
     assert run.code == 0, run.err
 
 
