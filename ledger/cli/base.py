@@ -13,7 +13,7 @@ from domain.errors import InvalidValue, LedgerError
 from ledger.render import text as render
 from domain.errors import StoreError
 from ledger.app import BATCH_SIZE_DEFAULT, Ledger, authorize_without_ledger
-from ledger.roles import Policy, load_roles
+from ledger.roles import Policy, check_actor, load_roles
 from ledger.read import ReadSide
 from projections.rules.config import RulesConfigError, load_config
 from ledger.store.url import StoreConfig, parse_store_url
@@ -42,7 +42,7 @@ class Context:
                  roles_path: str | None = None) -> None:
         self.store_url = store_url
         self.rules_path = rules_path
-        self.actor = actor or getpass.getuser()
+        self.actor = actor if actor is not None else getpass.getuser()
         self.roles_path = roles_path
         self._ledger: Ledger | None = None
 
@@ -51,6 +51,7 @@ class Context:
         if self._ledger is None:
             config = store_config(self.store_url)
             cipher_key = os.environ.get("TENGE_LEDGER_KEY") or None
+            check_actor(self.actor)  # the CLI always names somebody: "" is malformed here (exit 2)
             roles = self.bootstrap_roles()
             try:
                 self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key,

@@ -373,3 +373,269 @@ def test_an_import_file_cannot_name_its_own_actor(tmp_path):
     assert run.code == 2 and "spoof.jsonl:1: actor: unknown field" in run.err, run.err
     assert "nothing was written" in run.err
     assert not store.exists() or not rows(store, "SELECT COUNT(*) FROM stored_events")[0][0]
+
+
+# --- the roles policy recorded in the ledger (issue 10 item 6) ------------------------------------
+
+OTHER_TOML = '[actors]\nroot-admin = "admin"\naigerim = "auditor"\n'
+NO_ADMIN_TOML = '[actors]\naigerim = "operator"\ndaniyar = "auditor"\n'
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store (SQLite, or PostgreSQL when TENGE_LEDGER_TEST_POSTGRES is set) holding the world,
+    imported with no policy in force."""
+    url = f"sqlite:///{tmp_path / 'world.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    imported = cli("--store", url, "--actor", "loader", "import", WORLD.script.write(tmp_path / "world.jsonl"))
+    assert imported.code == 0, imported.err
+    return url
+
+
+def stored(url: str) -> tuple[int, list[Any]]:
+    """The store's position and its roles-policy events, read through the application as nobody."""
+    from domain.roles import ROLES_STREAM
+    from ledger.app import Ledger
+
+    ledger = Ledger(url)
+    try:
+        return ledger.position(), list(ledger.events.get(ROLES_STREAM))
+    finally:
+        ledger.close()
+
+
+def test_the_stored_policy_governs_without_roles_flag(world_store, tmp_path):
+    url = world_store
+    policy = tmp_path / "roles.toml"
+    policy.write_text(ROLES_TOML)
+    recorded = cli("--store", url, "--actor", ACTORS["admin"], "roles", "set", policy)
+    assert recorded.code == 0, recorded.err
+    position, [event] = stored(url)
+    assert type(event).__name__ == "RolesPolicySet" and event.TOPIC == "tenge:RolesPolicySet"
+    assert event.actor == ACTORS["admin"] and event.actors == {a: r for r, a in ACTORS.items()}
+
+    generous = tmp_path / "generous.toml"
+    generous.write_text('[actors]\nmallory = "admin"\naigerim = "admin"\n')
+    refusals = [
+        (ACTORS["operator"], ["freeze", *WORLD.commands()["freeze"]]),
+        (ACTORS["auditor"], ["transfer", *WORLD.commands()["transfer"]]),
+        (ACTORS["auditor"], ["import", _file(tmp_path, "imp", ["transfer"])]),
+        ("mallory", ["balance", "--format", "json"]),
+        ("mallory", ["verify"]),
+        (ACTORS["operator"], ["rebuild"]),
+        (getpass.getuser(), ["register-party", *WORLD.commands()["register-party"]]),
+    ]
+    for actor, argv in refusals:
+        for roles_flag in ([], ["--roles", generous]):  # a --roles file cannot loosen a recorded policy
+            run = cli("--store", url, *roles_flag, "--actor", actor, *argv, *(["--at", AT] if argv[0] in WORLD.commands() else []))
+            refused(run, actor)
+            assert "the ledger's roles policy" in run.err or "needs the" in run.err, run.err
+            assert stored(url)[0] == position, (actor, argv)
+    without_actor = cli("--store", url, "register-party", *WORLD.commands()["register-party"])
+    if getpass.getuser() not in ACTORS.values():
+        refused(without_actor, getpass.getuser())
+    allowed = cli("--store", url, "--actor", ACTORS["operator"], "transfer", *WORLD.commands()["transfer"], "--at", AT)
+    assert allowed.code == 0, allowed.err
+    assert stored(url)[0] == position + 1
+    checked = cli("--store", url, "--actor", ACTORS["auditor"], "verify", "--format", "json")
+    assert checked.code == 0 and checked.json()["ok"], checked.out
+
+
+def test_changing_the_policy_is_an_event_with_its_actor_and_only_admins_may(world_store, tmp_path):
+    url = world_store
+    first, other, locked = tmp_path / "roles.toml", tmp_path / "other.toml", tmp_path / "no-admin.toml"
+    first.write_text(ROLES_TOML)
+    other.write_text(OTHER_TOML)
+    locked.write_text(NO_ADMIN_TOML)
+    assert cli("--store", url, "--actor", "first-user", "roles", "set", first).code == 0
+    position, _ = stored(url)
+    for actor in (ACTORS["operator"], ACTORS["auditor"], "mallory"):
+        run = cli("--store", url, "--actor", actor, "roles", "set", other)
+        refused(run, actor)
+        assert stored(url)[0] == position
+    lockout = cli("--store", url, "--actor", ACTORS["admin"], "roles", "set", locked)
+    assert lockout.code == 2 and "lock every admin out" in lockout.err and "nothing was written" in lockout.err, lockout.err
+    assert stored(url)[0] == position
+    again = cli("--store", url, "--actor", ACTORS["admin"], "roles", "set", first)
+    assert again.code == 0 and "already" in again.err and stored(url)[0] == position, again.err
+
+    changed = cli("--store", url, "--actor", ACTORS["admin"], "roles", "set", other)
+    assert changed.code == 0, changed.err
+    position_after, events_ = stored(url)
+    assert position_after == position + 1
+    assert [(ev.originator_version, ev.actor) for ev in events_] == [(1, "first-user"), (2, ACTORS["admin"])]
+    assert events_[-1].actors == {"root-admin": "admin", "aigerim": "auditor"}
+    shown = cli("--store", url, "--actor", "aigerim", "roles", "show", "--format", "json")
+    assert shown.code == 0, shown.err
+    assert shown.json() | {"set_at": None} == {"recorded": True, "actors": {"aigerim": "auditor", "root-admin": "admin"},
+                                               "set_by": ACTORS["admin"], "set_at": None, "version": 2}
+    # the new policy governs at once: aigerim is an auditor now, daniyar nobody
+    refused(cli("--store", url, "--actor", "aigerim", "transfer", *WORLD.commands()["transfer"], "--at", AT), "aigerim")
+    refused(cli("--store", url, "--actor", ACTORS["auditor"], "balance"), ACTORS["auditor"])
+    assert cli("--store", url, "--actor", "aigerim", "freeze", *WORLD.commands()["freeze"], "--at", AT).code == 0
+
+
+def test_bootstrap_roles_file_is_the_policy_to_record(base, tmp_path):
+    """Before a policy is recorded, --roles is enforced (recording needs its admin) and is what
+    `roles set` records when no FILE is given; a store with neither lets anyone record one."""
+    store = copy_store(base["store"], tmp_path / "store.sqlite")
+    shown = cli("--store", store, "roles", "show", "--format", "json")
+    assert shown.code == 0 and shown.json()["recorded"] is False, shown.out
+    before = snapshot(store)
+    refused(cli("--store", store, "--roles", base["roles"], "--actor", ACTORS["operator"], "roles", "set"), ACTORS["operator"])
+    assert snapshot(store) == before
+    missing = cli("--store", store, "--actor", ACTORS["admin"], "roles", "set")
+    assert missing.code == 2 and "give the roles file" in missing.err, missing.err
+    run = cli("--store", store, "--roles", base["roles"], "--actor", ACTORS["admin"], "roles", "set")
+    assert run.code == 0, run.err
+    assert stored(f"sqlite:///{store}")[1][0].actors == {a: r for r, a in ACTORS.items()}
+    table = cli("--store", store, "--actor", ACTORS["auditor"], "roles", "show", "--format", "table")
+    assert table.code == 0 and ACTORS["operator"] in table.out and "operator" in table.out, table.out
+
+
+def test_a_first_policy_without_an_admin_is_refused(base, tmp_path):
+    store = copy_store(base["store"], tmp_path / "store.sqlite")
+    locked = tmp_path / "no-admin.toml"
+    locked.write_text(NO_ADMIN_TOML)
+    before = snapshot(store)
+    run = cli("--store", store, "--actor", "anyone", "roles", "set", locked)
+    assert run.code == 2 and "names no admin" in run.err, run.err
+    assert snapshot(store) == before
+
+
+# --- actor names --------------------------------------------------------------------------------
+
+BAD_ACTORS = ["", "a\x00b", "evil\u202eadmin", "tab\there", "two words", "x" * 65, "quote'd", "new\nline", "zw\u200bsp"]
+
+
+@pytest.mark.parametrize("actor", BAD_ACTORS)
+def test_malformed_actor_names_are_refused(base, tmp_path, actor):
+    store = copy_store(base["store"], tmp_path / "store.sqlite")
+    before = snapshot(store)
+    for argv in (["transfer", *WORLD.commands()["transfer"], "--at", AT], ["balance"], ["import", _file(tmp_path, "a", ["transfer"])]):
+        run = cli("--store", store, "--actor", actor, *argv)
+        assert run.code == 2, (argv, run.code, run.err)
+        assert run.err.startswith("error: actor: ") and len(run.err.strip().splitlines()) == 1, run.err
+        assert snapshot(store) == before
+    fresh = tmp_path / "fresh.sqlite"
+    assert cli("--store", fresh, "--actor", actor, "transfer", *WORLD.commands()["transfer"]).code == 2
+    assert not fresh.exists()
+
+
+@pytest.mark.parametrize("actor", ["Айгерім", "a.b-c_d+e@treasury.kz", "x" * 64, "007"])
+def test_well_formed_actor_names_act(base, tmp_path, actor):
+    store = copy_store(base["store"], tmp_path / "store.sqlite")
+    assert cli("--store", store, "--actor", actor, "transfer", *WORLD.commands()["transfer"], "--at", AT).code == 0
+    assert TRANSCODER.decode(events(store)[-1][4])["actor"] == actor
+
+
+def test_a_roles_file_naming_a_malformed_actor_is_refused(base, tmp_path):
+    store = copy_store(base["store"], tmp_path / "store.sqlite")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[actors]\n"root\\u202eadmin" = "admin"\nroot = "admin"\n')
+    before = snapshot(store)
+    run = cli("--store", store, "--actor", "root", "roles", "set", bad)
+    assert run.code == 2 and str(bad) in run.err and "RIGHT-TO-LEFT OVERRIDE" in run.err, run.err
+    assert snapshot(store) == before
+
+
+# --- the application refuses, whatever the face ------------------------------------------------
+
+
+def _ledger(store: Path, actor: str = "") -> Any:
+    from ledger.app import Ledger
+
+    return Ledger(f"sqlite:///{store}", actor=actor)
+
+
+def test_the_application_refuses_when_called_directly(base, tmp_path):
+    from datetime import datetime, timezone
+
+    from domain.errors import InvalidValue
+    from ledger.roles import InvalidRoles, NotAllowed
+
+    store = copy_store(base["store"], tmp_path / "store.sqlite")
+    s = Script()
+    s.records = []
+    s.add("freeze", id="DIRECT-1", color=WORLD.color, reason="look")
+    s.transfer(WORLD.color, WORLD.admin, WORLD.contractor, "3.00", id="DIRECT-2", contract="C-1", kind="advance")
+    freeze, transfer = s.commands()
+    now = datetime(2025, 3, 5, 10, tzinfo=timezone.utc)
+
+    admin = _ledger(store, ACTORS["admin"])
+    try:
+        with pytest.raises(InvalidRoles, match="lock every admin out"):
+            admin.set_roles({"aigerim": "operator"}, "ROLES-0", now)
+        assert admin.set_roles({a: r for r, a in ACTORS.items()}, "ROLES-1", now) is True
+        assert admin.set_roles({a: r for r, a in ACTORS.items()}, "ROLES-2", now) is False
+        position = admin.position()
+    finally:
+        admin.close()
+    for actor, commands in ((ACTORS["operator"], [transfer, freeze]), (ACTORS["auditor"], [transfer]), ("", [freeze])):
+        ledger = _ledger(store, actor)
+        try:
+            with pytest.raises(NotAllowed, match="nothing was written"):
+                ledger.execute(commands)
+            with pytest.raises(NotAllowed):
+                ledger.execute_batch(commands)
+            with pytest.raises(NotAllowed):
+                ledger.set_roles({"x": "admin"}, "ROLES-3", now)
+            assert ledger.position() == position
+        finally:
+            ledger.close()
+    nobody = _ledger(store, "mallory")
+    try:
+        read = nobody.read_side()
+        for question in (lambda: read.balances(None), lambda: read.catch_up(), lambda: read.trace(WORLD.color, position, None),
+                         lambda: read.flags(position, position, None), lambda: read.party_names(), lambda: nobody.colors(),
+                         lambda: read.rebuild()):
+            with pytest.raises(NotAllowed, match="'mallory' has no role"):
+                question()
+    finally:
+        nobody.close()
+    operator = _ledger(store, ACTORS["operator"])
+    try:
+        assert [o.status for o in operator.execute([transfer])] == ["applied"]
+        assert WORLD.color in operator.colors()
+    finally:
+        operator.close()
+    with pytest.raises(InvalidValue, match="actor"):
+        _ledger(store, "bad\x00name")
+
+
+def test_a_batch_authorized_under_an_older_policy_is_not_saved(base, tmp_path):
+    """The policy version a batch was checked at is part of what its save relies on: a policy
+    recorded in between makes the save fail, so the batch is checked again."""
+    from datetime import datetime, timezone
+
+    from eventsourcing.persistence import IntegrityError
+
+    from ledger.app import _BatchRun
+
+    store = copy_store(base["store"], tmp_path / "store.sqlite")
+    s = Script()
+    s.records = []
+    s.transfer(WORLD.color, WORLD.admin, WORLD.contractor, "3.00", id="RACE-1", contract="C-1", kind="advance")
+    ledger = _ledger(store, ACTORS["admin"])
+    try:
+        ledger.set_roles({a: r for r, a in ACTORS.items()}, "ROLES-1", datetime(2025, 3, 5, tzinfo=timezone.utc))
+        position = ledger.position()
+        with pytest.raises(IntegrityError):
+            _BatchRun(ledger, s.commands(), 0).run()
+        assert ledger.position() == position
+    finally:
+        ledger.close()
+
+
+def test_an_encrypted_store_keeps_and_enforces_its_policy(tmp_path, monkeypatch):
+    from ledger.store.cipher import new_key
+
+    monkeypatch.setenv("TENGE_LEDGER_KEY", new_key())
+    store = tmp_path / "sealed.sqlite"
+    assert cli("--store", store, "import", WORLD.script.write(tmp_path / "w.jsonl")).code == 0
+    policy = tmp_path / "roles.toml"
+    policy.write_text(ROLES_TOML)
+    assert cli("--store", store, "--actor", ACTORS["admin"], "roles", "set", policy).code == 0
+    assert b"aigerim" not in store.read_bytes(), "the policy is encrypted like every event"
+    refused(cli("--store", store, "--actor", ACTORS["operator"], "freeze", *WORLD.commands()["freeze"]), ACTORS["operator"])
+    refused(cli("--store", store, "--actor", "mallory", "balance"), "mallory")
+    assert cli("--store", store, "--actor", ACTORS["auditor"], "freeze", *WORLD.commands()["freeze"], "--at", AT).code == 0
