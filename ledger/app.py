@@ -23,9 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Transcoder
-import orjson
 
 from domain import commands as c
 from domain import events as e

@@ -21,9 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.errors import InvalidValue, LedgerError
-from domain.roles import ACTIONS, READ, ROLE_ACTIONS, ROLES, actors_problem, parse_actor, roles_needed
+from domain.roles import (
+    ACTIONS,
+    READ,
+    ROLE_ACTIONS,
+    ROLES,
+    actors_problem,
+    parse_actor,
+    roles_needed,
+)
 
-__all__ = ["ACTIONS", "ROLE_ACTIONS", "NotAllowed", "InvalidRoles", "Policy", "load_roles", "parse_actor", "check_actor"]
+__all__ = ["ACTIONS", "ROLE_ACTIONS", "InvalidRoles", "NotAllowed", "Policy", "check_actor", "load_roles", "parse_actor"]
 
 
 class NotAllowed(LedgerError):

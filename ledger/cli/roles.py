@@ -9,7 +9,7 @@ there); a policy naming no admin is refused. `roles show` prints the policy in f
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 
@@ -34,7 +34,7 @@ def set_roles(obj: Context, roles_file: str | None, command_id: str | None) -> i
         raise UsageProblem("roles set: give the roles file (roles set FILE, or --roles FILE)")
     policy = load_roles(path)
     assert policy.actors is not None
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     command_id = command_id or f"roles-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     changed = obj.ledger().set_roles(policy.actors, command_id, now)
     if changed:
