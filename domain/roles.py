@@ -54,8 +54,9 @@ def parse_actor(name: str) -> str:
     for char in name:
         if char in ACTOR_PUNCTUATION or (char.isalnum() and unicodedata.category(char)[0] in "LN"):
             continue
+        described = " ".join(filter(None, (unicodedata.name(char, ""), f"(U+{ord(char):04X})")))
         raise InvalidValue(f"an actor name may hold only letters, digits and {''.join(sorted(ACTOR_PUNCTUATION))}; "
-                           f"got {name!r} with {unicodedata.name(char, f'U+{ord(char):04X}')} (U+{ord(char):04X})")
+                           f"got {name!r} with {described}")
     return name
 
 

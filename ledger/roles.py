@@ -26,6 +26,7 @@ from domain.roles import (
     READ,
     ROLE_ACTIONS,
     ROLES,
+    SET_ROLES,
     actors_problem,
     parse_actor,
     roles_needed,
@@ -62,7 +63,7 @@ class Policy:
         assert action in ACTIONS, action
         if self.actors is None:
             return
-        what = "reading" if action == READ else action.replace("_", "-")
+        what = {READ: "reading", SET_ROLES: "changing the roles policy"}.get(action, action.replace("_", "-"))
         role = self.actors.get(actor)
         if role is None:
             raise NotAllowed(f"actor {actor!r} has no role in {self.source}; {what} refused; nothing was written")

@@ -451,6 +451,7 @@ def test_changing_the_policy_is_an_event_with_its_actor_and_only_admins_may(worl
     for actor in (ACTORS["operator"], ACTORS["auditor"], "mallory"):
         run = cli("--store", url, "--actor", actor, "roles", "set", other)
         refused(run, actor)
+        assert ("changing the roles policy needs the admin role" if actor != "mallory" else "has no role") in run.err, run.err
         assert stored(url)[0] == position
     lockout = cli("--store", url, "--actor", ACTORS["admin"], "roles", "set", locked)
     assert lockout.code == 2 and "lock every admin out" in lockout.err and "nothing was written" in lockout.err, lockout.err
