@@ -20,7 +20,7 @@ from ledger.render import text as render
 from ledger.cli.base import EXIT_BLOCKED, EXIT_OK, Context, UsageProblem, as_of_option, checked, format_choice, format_option
 from ledger.read import ReadSide, UnknownColor
 from ledger.render.trace_tree import render_trace_html, render_trace_tree
-from projections.rules.catalog import CATALOG_ORDER
+from projections.rules.registry import CATALOG_ORDER
 from projections.rules.engine import SEVERITIES
 
 CATCH_UP_BAR_MIN_EVENTS = 20_000

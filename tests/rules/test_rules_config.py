@@ -17,7 +17,7 @@ import pytest
 
 from domain.identifiers import PILOTS
 from domain.money import parse_kzt
-from projections.rules.catalog import rule_classes
+from projections.rules.registry import rule_classes
 from projections.rules.config import DEFAULTS, PILOT_DEFAULTS, RulesConfig, RulesConfigError, default_config, load_config
 
 RULES_MD = Path(__file__).resolve().parents[3] / "shared" / "RULES.md"
