@@ -9,7 +9,7 @@ state: groups["admin|pilot|year"] = {count, total, values{supplier: tiyn}, contr
 with the largest value (ties: smallest id); only it, and the supplier just changed, can newly reach
 the share.
 - C01 groups contracts whose customer is the color's administrator by (administrator, pilot, fiscal
-  year of the signing date), at their current amounts, and re-evaluates on every signing and
+  year of the signing date in the ledger's time zone), at their current amounts, and re-evaluates on every signing and
   amendment; one flag per (administrator, pilot, year, supplier).
 
 Source: OCP R040, GTI.

@@ -7,10 +7,11 @@ How this module reads it:
 Payments are the payer's `transfer`s, `reserve`s and `spend`s (see the module docstring), in every
 color the payer pays from. Each payment is classified (large? round?) with the thresholds of its
 own pilot; the triggers are checked at each payment with the thresholds of that payment's pilot.
-Each trigger raises once per payer, at the payment from which its condition first holds: - round: ≥
-`payments_min_count` payments of ≥ `payment_min_kzt`, of which ≥ `round_share` are divisible by
-`round_kzt`; - Benford: ≥ `benford_payments_min_count` payments (any amount) whose first-digit MAD
-is strictly above `benford_mad`.
+Each trigger raises once per payer, at the payment from which its condition first holds:
+- round: ≥ `payments_min_count` payments of ≥ `payment_min_kzt`, of which ≥ `round_share` are
+  divisible by `round_kzt`;
+- Benford: ≥ `benford_payments_min_count` payments (any amount) whose first-digit MAD is strictly
+  above `benford_mad`.
 - F12 looks at everything a payer sends out of its colored money on its own instruction:
   `transfer`s, `reserve`s (counted once, when made; release and void change nothing) and `spend`s
   (the holder is the payer). Returns to the treasury are not payments.

@@ -6,14 +6,15 @@ year in the last 7 days of the fiscal year
 How this module reads it:
 L03: an administrator pays ≥ `ratio` × its mean weekly colored payments of the rest of the fiscal
 year in the last `last_days` days of it.
-- L03: per (administrator, pilot, calendar year of the local business date), the administrator's
+- L03: per (administrator, pilot, calendar year of the business date in the ledger's
+  time zone, SPEC §2.5), the administrator's
   colored payments are transfers and reservations it makes (at reservation time; a voided reservation
   is taken back out) and its spends. "Last days" are the last `last_days` dates of the year (25–31
   December by default), "rest" the dates before. Mean weekly payments of the rest = rest total × 7 /
   number of rest days (358 in 2025). The flag rises when the last-days total is > 0 and ≥ `ratio` ×
   that mean (so a year with nothing paid before the last week and something in it is flagged).
-  Evaluated at the start of 1 January of the next year, in the offset of the first payment of that
-  year; payments after that moment for a year already evaluated are ignored.
+  Evaluated at the start of 1 January of the next year in the ledger's time zone (an instant written
+  in another offset counts in the year it falls in there); payments after that moment for a year already evaluated are ignored.
 
 Source: LM.
 """

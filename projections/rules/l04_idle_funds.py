@@ -8,7 +8,7 @@ L04: ≥ `undisbursed_share` of an allocation still with its administrator `days
 before `expires_on`.
 - L04: undisbursed = the administrator's own balance of the color (allocated, less what it
   transferred, reserved — voids give back —, spent or returned). Evaluated at the start of the day
-  `days_before_expiry` before `expires_on` (in the allocation's offset); a color allocated after that
+  `days_before_expiry` before `expires_on` (in the ledger's time zone); a color allocated after that
   moment is not evaluated.
 
 Source: PBM expiry practice.

@@ -6,7 +6,8 @@ RULES.md: a supplier's first contract or first colored inflow comes < 365 days a
 How this module reads it:
 P01: a supplier's first contract or first colored inflow, large, soon after registration.
 - P01 looks at each supplier's very first contract as supplier and its very first colored inflow
-  (transfer or release), once each; one flag per supplier, raised by whichever qualifies first.
+  (transfer or release), once each; one flag per supplier, raised by whichever qualifies first. The age in days runs from
+  `registered_on` to the date of the contract or inflow in the ledger's time zone (SPEC §2.5).
 
 Source: GTI / DIGIWHIST NewCompany.
 """

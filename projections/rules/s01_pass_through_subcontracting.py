@@ -11,7 +11,8 @@ S01: a contractor pays on ≥ share of what it received, or a contract chain ≥
   everything a non-administrator holder got under the color (always under contracts where it is the
   supplier); "paid on" is everything it paid under contracts where it is the customer. A contract's
   depth is fixed when it is signed: 1 if the administrator is the customer, else 1 + the deepest
-  chain known to reach its customer.
+  chain known to reach its customer. The share paid on is judged once the color has expired: at the
+  first instant after `expires_on` in the ledger's time zone (SPEC §2.5).
 
 Source: OCP R071/R072.
 """
