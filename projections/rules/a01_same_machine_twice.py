@@ -21,9 +21,7 @@ from typing import Any
 
 from domain import events as e
 from projections.rules.engine import Rule, RuleContext
-from projections.rules.wording import (
-    kzt,
-)
+from projections.rules.wording import kzt
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,9 @@ class SameMachineTwice(Rule):
 
     code = "A01"
     title = "Same machine subsidised twice"
-    definition = 'one VIN appears in contracts or spends under more than one color or contract'
+    definition = (
+        "one VIN appears in contracts or spends under more than one color or contract"
+    )
     thresholds = Thresholds
     severity = "high"
     pilots = frozenset({"AGRO"})

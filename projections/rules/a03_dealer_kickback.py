@@ -24,17 +24,10 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from domain import events as e
-from projections.rules.common import (
-    related_parties,
-)
+from projections.rules.common import related_parties
 from projections.rules.engine import Rule, RuleContext, state_record
 from projections.rules.thresholds import fraction, whole
-from projections.rules.wording import (
-    decimal_text,
-    duration_days,
-    kzt,
-    percent,
-)
+from projections.rules.wording import decimal_text, duration_days, kzt, percent
 
 
 def _who(role: str, party: str, actual: list[str]) -> str:
@@ -60,7 +53,7 @@ class Kickback(NamedTuple):
 class Thresholds:
     """A03's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    share: Fraction = fraction('0.05')
+    share: Fraction = fraction("0.05")
     window_days: int = whole(180)
 
 
@@ -70,7 +63,10 @@ class DealerKickback(Rule):
 
     code = "A03"
     title = "Dealer kickback"
-    definition = "the dealer (or a party sharing its owner, director, address or phone) pays the contract's beneficiary farmer (or a party related to the farmer) ≥ 5 % of the machine price within 180 days"
+    definition = (
+        "the dealer (or a party sharing its owner, director, address or phone) pays the contract's "
+        "beneficiary farmer (or a party related to the farmer) ≥ 5 % of the machine price within 180 days"
+    )
     thresholds = Thresholds
     severity = "high"
     pilots = frozenset({"AGRO"})

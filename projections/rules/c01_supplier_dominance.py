@@ -22,17 +22,10 @@ from fractions import Fraction
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    local_date,
-)
+from projections.rules.common import local_date
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import fraction, whole
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    named,
-    percent,
-)
+from projections.rules.wording import decimal_text, kzt, named, percent
 
 
 def _add(group: dict[str, Any], supplier: str, delta: int) -> None:
@@ -51,7 +44,7 @@ def _add(group: dict[str, Any], supplier: str, delta: int) -> None:
 class Thresholds:
     """C01's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    share: Fraction = fraction('0.50')
+    share: Fraction = fraction("0.50")
     contracts_min_count: int = whole(10)
 
 
@@ -66,7 +59,10 @@ class SupplierDominance(Rule):
 
     code = "C01"
     title = "Supplier dominance"
-    definition = "one supplier takes ≥ 50 % of an administrator's contract value in a fiscal year; computed only where the administrator has > 9 contracts that year"
+    definition = (
+        "one supplier takes ≥ 50 % of an administrator's contract value in a fiscal year; computed only where"
+        " the administrator has > 9 contracts that year"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.ContractSigned, e.ContractAmended)

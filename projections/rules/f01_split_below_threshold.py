@@ -28,10 +28,7 @@ from typing import NamedTuple
 from domain import events as e
 from projections.rules.engine import Rule, RuleContext, state_record
 from projections.rules.thresholds import fraction, money, whole
-from projections.rules.wording import (
-    kzt,
-    named,
-)
+from projections.rules.wording import kzt, named
 
 
 @state_record
@@ -48,8 +45,8 @@ class Item(NamedTuple):
 class Thresholds:
     """F01's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    threshold_tiyn: int = money('196600000', AGRO='15728000')
-    delta: Fraction = fraction('0.10', AGRO='0.05')
+    threshold_tiyn: int = money("196600000", AGRO="15728000")
+    delta: Fraction = fraction("0.10", AGRO="0.05")
     count: int = whole(2)
 
 
@@ -66,7 +63,12 @@ class SplitBelowThreshold(Rule):
 
     code = "F01"
     title = "Split below threshold"
-    definition = 'a (payer, payee) pair — (customer, supplier) of contracts, (from, to) of transfers — has ≥ 2 contracts, or ≥ 2 transfers, in one fiscal year whose amount v lies in the band (1−δ)·T < v < T (open interval). ROAD and LOCAL buy works: T = 196 600 000 KZT, δ = 0.10; AGRO buys goods: T = 15 728 000 KZT, δ = 0.05 (config, set from procurement law)'
+    definition = (
+        "a (payer, payee) pair — (customer, supplier) of contracts, (from, to) of transfers — has ≥ 2 "
+        "contracts, or ≥ 2 transfers, in one fiscal year whose amount v lies in the band (1−δ)·T < v < T "
+        "(open interval). ROAD and LOCAL buy works: T = 196 600 000 KZT, δ = 0.10; AGRO buys goods: T = 15 "
+        "728 000 KZT, δ = 0.05 (config, set from procurement law)"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.ContractSigned, e.FundsTransferred)

@@ -24,19 +24,10 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from domain import events as e
-from projections.rules.common import (
-    at_least,
-    time_of,
-)
+from projections.rules.common import at_least, time_of
 from projections.rules.engine import Rule, RuleContext, state_record
 from projections.rules.thresholds import fraction, money, whole
-from projections.rules.wording import (
-    decimal_text,
-    duration_hours,
-    kzt,
-    named,
-    percent,
-)
+from projections.rules.wording import decimal_text, duration_hours, kzt, named, percent
 from projections.rules.world import World
 
 
@@ -60,9 +51,9 @@ class Out(NamedTuple):
 class Thresholds:
     """F03's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    share: Fraction = fraction('0.80')
+    share: Fraction = fraction("0.80")
     window_hours: int = whole(72)
-    inflow_min_tiyn: int = money('1000000')
+    inflow_min_tiyn: int = money("1000000")
 
 
 class RapidPassThrough(Rule):
@@ -77,7 +68,11 @@ class RapidPassThrough(Rule):
 
     code = "F03"
     title = "Rapid pass-through"
-    definition = 'a holder other than the treasury and administrators moves on ≥ 80 % of one colored inflow (inflow ≥ 1 000 000 KZT) by `transfer`/`reserve` to other holders within 72 h of receiving it (final spends do not count)'
+    definition = (
+        "a holder other than the treasury and administrators moves on ≥ 80 % of one colored inflow (inflow ≥ "
+        "1 000 000 KZT) by `transfer`/`reserve` to other holders within 72 h of receiving it (final spends do"
+        " not count)"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.FundsTransferred, e.FundsReserved, e.ReservationReleased)

@@ -26,19 +26,10 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from domain import events as e
-from projections.rules.common import (
-    at_least,
-    time_of,
-)
+from projections.rules.common import at_least, time_of
 from projections.rules.engine import Rule, RuleContext, state_record
 from projections.rules.thresholds import fraction, whole
-from projections.rules.wording import (
-    decimal_text,
-    duration_days,
-    kzt,
-    named,
-    percent,
-)
+from projections.rules.wording import decimal_text, duration_days, kzt, named, percent
 
 
 @state_record
@@ -80,7 +71,7 @@ class Thresholds:
 
     hops_max: int = whole(4)
     window_days: int = whole(90)
-    share_min: Fraction = fraction('0.02')
+    share_min: Fraction = fraction("0.02")
 
 
 class CircularFlow(Rule):
@@ -99,7 +90,11 @@ class CircularFlow(Rule):
 
     code = "F04"
     title = "Circular flow"
-    definition = 'colored money comes back, within ≤ 4 hops and ≤ 90 days, to a party that already held it in the same chain, or is spent to a payee that is an official of the paying administrator or owned/directed by one; returned amount ≥ 2 % of the first hop'
+    definition = (
+        "colored money comes back, within ≤ 4 hops and ≤ 90 days, to a party that already held it in the same"
+        " chain, or is spent to a payee that is an official of the paying administrator or owned/directed by "
+        "one; returned amount ≥ 2 % of the first hop"
+    )
     thresholds = Thresholds
     severity = "high"
     reads = (e.FundsAllocated, e.FundsTransferred, e.FundsReserved, e.ReservationReleased, e.ReservationVoided,

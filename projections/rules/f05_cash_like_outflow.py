@@ -25,18 +25,10 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from domain import events as e
-from projections.rules.common import (
-    above,
-    time_of,
-)
+from projections.rules.common import above, time_of
 from projections.rules.engine import Rule, RuleContext, state_record
 from projections.rules.thresholds import fraction, whole
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    named,
-    percent,
-)
+from projections.rules.wording import decimal_text, kzt, named, percent
 
 
 @state_record
@@ -54,7 +46,7 @@ class Thresholds:
     """F05's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
     window_days: int = whole(30)
-    share: Fraction = fraction('0.30')
+    share: Fraction = fraction("0.30")
 
 
 class CashLikeOutflow(Rule):
@@ -70,7 +62,10 @@ class CashLikeOutflow(Rule):
 
     code = "F05"
     title = "Cash-like outflow"
-    definition = "within 30 days after a colored inflow, spends to individuals (IIN payees) other than the holder's declared `wages` exceed 30 % of the holder's colored inflows"
+    definition = (
+        "within 30 days after a colored inflow, spends to individuals (IIN payees) other than the holder's "
+        "declared `wages` exceed 30 % of the holder's colored inflows"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.FundsAllocated, e.FundsTransferred, e.ReservationReleased, e.FundsSpent)

@@ -31,7 +31,9 @@ class BlockedAttempt(Rule):
 
     code = "F07"
     title = "Blocked attempt"
-    definition = 'every command the ledger blocked (SPEC §4), one flag each, with the broken rule in `evidence`'
+    definition = (
+        "every command the ledger blocked (SPEC §4), one flag each, with the broken rule in `evidence`"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.CommandBlocked,)

@@ -23,16 +23,10 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from domain import events as e
-from projections.rules.common import (
-    local_date,
-    time_of,
-)
+from projections.rules.common import local_date, time_of
 from projections.rules.engine import Rule, RuleContext, state_record
 from projections.rules.thresholds import whole
-from projections.rules.wording import (
-    kzt,
-    named,
-)
+from projections.rules.wording import kzt, named
 
 
 def normalize_invoice(invoice: str | None) -> str:
@@ -80,7 +74,11 @@ class DuplicateInvoice(Rule):
 
     code = "F09"
     title = "Duplicate invoice"
-    definition = 'two payments from one payer with the same invoice reference after upper-casing and removing everything but letters and digits; or same amount, same contract, ≤ 30 days apart, kind not `progress`'
+    definition = (
+        "two payments from one payer with the same invoice reference after upper-casing and removing "
+        "everything but letters and digits; or same amount, same contract, ≤ 30 days apart, kind not "
+        "`progress`"
+    )
     thresholds = Thresholds
     severity = "high"
     reads = (e.FundsTransferred, e.FundsReserved, e.FundsSpent, e.ReservationReleased, e.ReservationVoided)

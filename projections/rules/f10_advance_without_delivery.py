@@ -23,19 +23,10 @@ from fractions import Fraction
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    ADVANCE,
-    contract_parties,
-    local_date,
-    time_of,
-)
+from projections.rules.common import ADVANCE, contract_parties, local_date, time_of
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import fraction, whole
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    percent,
-)
+from projections.rules.wording import decimal_text, kzt, percent
 
 
 def _forget_reservation(state: dict[str, Any], event: e.ReservationReleased) -> None:
@@ -48,7 +39,7 @@ def _forget_reservation(state: dict[str, Any], event: e.ReservationReleased) -> 
 class Thresholds:
     """F10's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    advance_share: Fraction = fraction('0.30')
+    advance_share: Fraction = fraction("0.30")
     window_days: int = whole(90)
 
 
@@ -65,7 +56,10 @@ class AdvanceWithoutDelivery(Rule):
 
     code = "F10"
     title = "Advance without delivery"
-    definition = 'advances under a contract exceed 30 % of its amount, or no `accept` arrives within 90 days of the first advance'
+    definition = (
+        "advances under a contract exceed 30 % of its amount, or no `accept` arrives within 90 days of the "
+        "first advance"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.FundsTransferred, e.FundsReserved, e.ReservationReleased, e.ReservationVoided, e.DeliveryAccepted,

@@ -17,14 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    ADVANCE,
-    contract_parties,
-)
+from projections.rules.common import ADVANCE, contract_parties
 from projections.rules.engine import Rule, RuleContext
-from projections.rules.wording import (
-    kzt,
-)
+from projections.rules.wording import kzt
 
 
 def _forget_reservation(state: dict[str, Any], event: e.ReservationReleased) -> None:
@@ -50,7 +45,9 @@ class PaidAheadOfAcceptance(Rule):
 
     code = "F11"
     title = "Paid ahead of acceptance"
-    definition = 'cumulative non-advance payments under a contract exceed cumulative accepted value at that time'
+    definition = (
+        "cumulative non-advance payments under a contract exceed cumulative accepted value at that time"
+    )
     thresholds = Thresholds
     severity = "high"
     pilots = frozenset({"ROAD", "LOCAL"})

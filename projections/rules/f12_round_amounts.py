@@ -29,11 +29,7 @@ from typing import Any, NamedTuple
 from domain import events as e
 from projections.rules.engine import Rule, RuleContext, state_record
 from projections.rules.thresholds import fraction, money, whole
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    percent,
-)
+from projections.rules.wording import decimal_text, kzt, percent
 
 # How many transaction ids a F12 flag lists (the most recent ones); not a threshold, a display cap.
 LISTED_TRANSACTIONS_MAX = 50
@@ -97,11 +93,11 @@ class Thresholds:
     """F12's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
     payments_min_count: int = whole(20)
-    payment_min_tiyn: int = money('1000000')
-    round_tiyn: int = money('100000')
-    round_share: Fraction = fraction('0.50')
+    payment_min_tiyn: int = money("1000000")
+    round_tiyn: int = money("100000")
+    round_share: Fraction = fraction("0.50")
     benford_payments_min_count: int = whole(101)
-    benford_mad: Fraction = fraction('0.015')
+    benford_mad: Fraction = fraction("0.015")
 
 
 class RoundAmounts(Rule):
@@ -119,7 +115,10 @@ class RoundAmounts(Rule):
 
     code = "F12"
     title = "Round amounts"
-    definition = 'a payer with ≥ 20 payments of ≥ 1 000 000 KZT has ≥ 50 % of them divisible by 100 000 KZT; Benford first-digit MAD > 0.015 for payers with > 100 payments'
+    definition = (
+        "a payer with ≥ 20 payments of ≥ 1 000 000 KZT has ≥ 50 % of them divisible by 100 000 KZT; Benford "
+        "first-digit MAD > 0.015 for payers with > 100 payments"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.FundsTransferred, e.FundsReserved, e.FundsSpent)

@@ -18,24 +18,18 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from domain import events as e
-from projections.rules.common import (
-    contract_parties,
-)
+from projections.rules.common import contract_parties
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import fraction
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    percent,
-)
+from projections.rules.wording import decimal_text, kzt, percent
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """H01's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    raise_ratio: Fraction = fraction('0.15', AGRO='0.10')
-    single_raise_ratio: Fraction = fraction('0.50')
+    raise_ratio: Fraction = fraction("0.15", AGRO="0.10")
+    single_raise_ratio: Fraction = fraction("0.50")
 
 
 class PriceRaisingAmendments(Rule):
@@ -43,7 +37,10 @@ class PriceRaisingAmendments(Rule):
 
     code = "H01"
     title = "Price-raising amendments"
-    definition = 'contract amount raised by ≥ 15 % (works, i.e. ROAD and LOCAL) or ≥ 10 % (goods) over the signed amount, or any single amendment > 50 %'
+    definition = (
+        "contract amount raised by ≥ 15 % (works, i.e. ROAD and LOCAL) or ≥ 10 % (goods) over the signed "
+        "amount, or any single amendment > 50 %"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.ContractAmended,)

@@ -17,17 +17,10 @@ from fractions import Fraction
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    contract_parties,
-    time_of,
-)
+from projections.rules.common import contract_parties, time_of
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import whole
-from projections.rules.wording import (
-    decimal_text,
-    duration_days,
-    kzt,
-)
+from projections.rules.wording import decimal_text, duration_days, kzt
 
 
 @dataclass(frozen=True)
@@ -43,7 +36,9 @@ class AmendmentVelocity(Rule):
 
     code = "H03"
     title = "Amendment velocity"
-    definition = 'first amendment < 30 days after signing, or ≥ 3 amendments raising the amount'
+    definition = (
+        "first amendment < 30 days after signing, or ≥ 3 amendments raising the amount"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.ContractAmended,)

@@ -21,25 +21,17 @@ from fractions import Fraction
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    WORKS_PILOTS,
-    local_date,
-    time_of,
-)
+from projections.rules.common import WORKS_PILOTS, local_date, time_of
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import fraction, whole
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    percent,
-)
+from projections.rules.wording import decimal_text, kzt, percent
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """L01's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    paid_share: Fraction = fraction('0.90')
+    paid_share: Fraction = fraction("0.90")
     window_days: int = whole(60)
 
 
@@ -48,7 +40,9 @@ class GhostProject(Rule):
 
     code = "L01"
     title = "Ghost project"
-    definition = '≥ 90 % of a contract paid and no `final` acceptance within 60 days of the payment that crossed 90 %'
+    definition = (
+        "≥ 90 % of a contract paid and no `final` acceptance within 60 days of the payment that crossed 90 %"
+    )
     thresholds = Thresholds
     severity = "medium"
     pilots = WORKS_PILOTS

@@ -18,16 +18,10 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from domain import events as e
-from projections.rules.common import (
-    WORKS_PILOTS,
-)
+from projections.rules.common import WORKS_PILOTS
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import money, whole
-from projections.rules.wording import (
-    decimal_text,
-    duration_days,
-    kzt,
-)
+from projections.rules.wording import decimal_text, duration_days, kzt
 
 
 @dataclass(frozen=True)
@@ -35,7 +29,7 @@ class Thresholds:
     """L02's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
     days: int = whole(60)
-    amount_min_tiyn: int = money('20000000')
+    amount_min_tiyn: int = money("20000000")
 
 
 class ImplausiblyFastWorks(Rule):
@@ -43,7 +37,9 @@ class ImplausiblyFastWorks(Rule):
 
     code = "L02"
     title = "Implausibly fast works"
-    definition = '`final` acceptance < 60 days after a works contract was signed, contract ≥ 20 000 000 KZT'
+    definition = (
+        "`final` acceptance < 60 days after a works contract was signed, contract ≥ 20 000 000 KZT"
+    )
     thresholds = Thresholds
     severity = "medium"
     pilots = WORKS_PILOTS

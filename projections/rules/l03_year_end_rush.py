@@ -27,18 +27,10 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from domain import events as e
-from projections.rules.common import (
-    day_after,
-    local_date,
-)
+from projections.rules.common import day_after, local_date
 from projections.rules.engine import Rule, RuleContext, state_record
 from projections.rules.thresholds import fraction, whole
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    round_half_up,
-    times,
-)
+from projections.rules.wording import decimal_text, kzt, round_half_up, times
 
 
 @state_record
@@ -62,7 +54,7 @@ class Reserved(NamedTuple):
 class Thresholds:
     """L03's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    ratio: Fraction = fraction('4.9')
+    ratio: Fraction = fraction("4.9")
     last_days: int = whole(7)
 
 
@@ -72,7 +64,10 @@ class YearEndRush(Rule):
 
     code = "L03"
     title = "Year-end rush"
-    definition = 'an administrator pays ≥ 4.9 × its mean weekly colored payments of the rest of the fiscal year in the last 7 days of the fiscal year'
+    definition = (
+        "an administrator pays ≥ 4.9 × its mean weekly colored payments of the rest of the fiscal year in the"
+        " last 7 days of the fiscal year"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.FundsTransferred, e.FundsReserved, e.FundsSpent, e.ReservationVoided, e.ReservationReleased)

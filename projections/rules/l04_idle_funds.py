@@ -22,16 +22,10 @@ from fractions import Fraction
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    start_of_day,
-)
+from projections.rules.common import start_of_day
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import fraction, whole
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    percent,
-)
+from projections.rules.wording import decimal_text, kzt, percent
 
 
 def _movements(event: Any) -> list[tuple[str, int]]:
@@ -51,7 +45,7 @@ def _movements(event: Any) -> list[tuple[str, int]]:
 class Thresholds:
     """L04's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    undisbursed_share: Fraction = fraction('0.50')
+    undisbursed_share: Fraction = fraction("0.50")
     days_before_expiry: int = whole(30)
 
 
@@ -61,7 +55,9 @@ class IdleFunds(Rule):
 
     code = "L04"
     title = "Idle funds"
-    definition = '≥ 50 % of an allocation is still undisbursed by the administrator 30 days before `expires_on`'
+    definition = (
+        "≥ 50 % of an allocation is still undisbursed by the administrator 30 days before `expires_on`"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.FundsAllocated, e.FundsTransferred, e.FundsReserved, e.ReservationReleased, e.ReservationVoided,

@@ -19,16 +19,10 @@ from datetime import date
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    INFLOWS,
-    local_date,
-)
+from projections.rules.common import INFLOWS, local_date
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import money, whole
-from projections.rules.wording import (
-    kzt,
-    named,
-)
+from projections.rules.wording import kzt, named
 
 
 @dataclass(frozen=True)
@@ -36,7 +30,7 @@ class Thresholds:
     """P01's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
     age_days: int = whole(365)
-    amount_min_tiyn: int = money('50000000')
+    amount_min_tiyn: int = money("50000000")
 
 
 class NewCompany(Rule):
@@ -44,7 +38,10 @@ class NewCompany(Rule):
 
     code = "P01"
     title = "New company, large money"
-    definition = "a supplier's first contract or first colored inflow comes < 365 days after its `registered_on`, amount ≥ 50 000 000 KZT"
+    definition = (
+        "a supplier's first contract or first colored inflow comes < 365 days after its `registered_on`, "
+        "amount ≥ 50 000 000 KZT"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.ContractSigned, *INFLOWS)

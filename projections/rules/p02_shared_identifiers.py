@@ -23,9 +23,7 @@ from typing import Any, NamedTuple
 
 from domain import events as e
 from projections.rules.engine import Rule, RuleContext, state_record
-from projections.rules.wording import (
-    named,
-)
+from projections.rules.wording import named
 from projections.rules.world import World
 
 
@@ -71,7 +69,10 @@ class SharedIdentifiers(Rule):
 
     code = "P02"
     title = "Shared identifiers"
-    definition = 'payer and payee in one chain (contractor–subcontractor, dealer–beneficiary, any two suppliers of one customer under one color) share a normalised address, a phone, an owner or a director'
+    definition = (
+        "payer and payee in one chain (contractor–subcontractor, dealer–beneficiary, any two suppliers of one"
+        " customer under one color) share a normalised address, a phone, an owner or a director"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = (e.ContractSigned, e.PartyRegistered, e.PartyUpdated)

@@ -17,14 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    INFLOWS,
-)
+from projections.rules.common import INFLOWS
 from projections.rules.engine import Rule, RuleContext
-from projections.rules.wording import (
-    kzt,
-    named,
-)
+from projections.rules.wording import kzt, named
 from projections.rules.world import World
 
 
@@ -51,7 +46,10 @@ class ConflictOfInterest(Rule):
 
     code = "P03"
     title = "Conflict of interest"
-    definition = 'an official of the administrator is an owner or director of a party receiving the color (directly or through an owning company)'
+    definition = (
+        "an official of the administrator is an owner or director of a party receiving the color (directly or"
+        " through an owning company)"
+    )
     thresholds = Thresholds
     severity = "high"
     reads = (e.ContractSigned, *INFLOWS)

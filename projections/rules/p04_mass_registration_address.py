@@ -16,15 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from projections.rules.common import (
-    INFLOWS,
-)
+from projections.rules.common import INFLOWS
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import whole
-from projections.rules.wording import (
-    kzt,
-    named,
-)
+from projections.rules.wording import kzt, named
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,9 @@ class MassRegistrationAddress(Rule):
 
     code = "P04"
     title = "Mass-registration address"
-    definition = 'a payee receiving colored money shares its normalised address with ≥ 10 registered parties'
+    definition = (
+        "a payee receiving colored money shares its normalised address with ≥ 10 registered parties"
+    )
     thresholds = Thresholds
     severity = "medium"
     reads = INFLOWS

@@ -22,17 +22,15 @@ from fractions import Fraction
 from projections.rules.engine import RuleContext
 from projections.rules.item_prices import ItemPriceRule
 from projections.rules.thresholds import fraction
-from projections.rules.wording import (
-    times,
-)
+from projections.rules.wording import times
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """R01's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    ratio: Fraction = fraction('1.30')
-    high_ratio: Fraction = fraction('1.50')
+    ratio: Fraction = fraction("1.30")
+    high_ratio: Fraction = fraction("1.50")
 
 
 class UnitPriceAboveReference(ItemPriceRule):
@@ -40,7 +38,10 @@ class UnitPriceAboveReference(ItemPriceRule):
 
     code = "R01"
     title = "Unit price above reference"
-    definition = 'item `unit_price` ≥ 1.30 × the reference price for its `code` (and region, when the reference has one); high ≥ 1.5×'
+    definition = (
+        "item `unit_price` ≥ 1.30 × the reference price for its `code` (and region, when the reference has "
+        "one); high ≥ 1.5×"
+    )
     thresholds = Thresholds
     severity = "medium"
 

@@ -15,26 +15,18 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from domain import events as e
-from projections.rules.common import (
-    contract_parties,
-    road_geometry,
-)
+from projections.rules.common import contract_parties, road_geometry
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import fraction, label
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    round_half_up,
-    times,
-)
+from projections.rules.wording import decimal_text, kzt, round_half_up, times
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """R02's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    ratio: Fraction = fraction('1.50')
-    reference_code: str = label('ROAD-KM')
+    ratio: Fraction = fraction("1.50")
+    reference_code: str = label("ROAD-KM")
 
 
 class RoadCostPerKm(Rule):
@@ -42,7 +34,9 @@ class RoadCostPerKm(Rule):
 
     code = "R02"
     title = "Road cost per km"
-    definition = 'contract amount / `road.length_km` ≥ 1.5 × the reference price of code `ROAD-KM`'
+    definition = (
+        "contract amount / `road.length_km` ≥ 1.5 × the reference price of code `ROAD-KM`"
+    )
     thresholds = Thresholds
     severity = "medium"
     pilots = frozenset({"ROAD"})

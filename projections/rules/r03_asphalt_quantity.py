@@ -22,29 +22,22 @@ from fractions import Fraction
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    contract_parties,
-    road_geometry,
-)
+from projections.rules.common import contract_parties, road_geometry
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import fraction, label
-from projections.rules.wording import (
-    decimal_text,
-    percent,
-    times,
-)
+from projections.rules.wording import decimal_text, percent, times
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """R03's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    over_ratio: Fraction = fraction('1.10')
-    under_ratio: Fraction = fraction('0.90')
-    paid_share: Fraction = fraction('0.90')
-    density_t_per_m3: Fraction = fraction('2.35')
-    item_code: str = label('ASPHALT')
-    item_unit: str = label('t')
+    over_ratio: Fraction = fraction("1.10")
+    under_ratio: Fraction = fraction("0.90")
+    paid_share: Fraction = fraction("0.90")
+    density_t_per_m3: Fraction = fraction("2.35")
+    item_code: str = label("ASPHALT")
+    item_unit: str = label("t")
 
 
 class AsphaltQuantity(Rule):
@@ -52,7 +45,11 @@ class AsphaltQuantity(Rule):
 
     code = "R03"
     title = "Asphalt quantity"
-    definition = 'billed asphalt tonnes (item code `ASPHALT`, unit `t`) over expected tonnes = length_km·1000 × width_m × asphalt_cm/100 × 2.35 t/m³ is > 1.10 (over-billing), or < 0.90 with ≥ 90 % of the contract paid'
+    definition = (
+        "billed asphalt tonnes (item code `ASPHALT`, unit `t`) over expected tonnes = length_km·1000 × "
+        "width_m × asphalt_cm/100 × 2.35 t/m³ is > 1.10 (over-billing), or < 0.90 with ≥ 90 % of the contract"
+        " paid"
+    )
     thresholds = Thresholds
     severity = "medium"
     pilots = frozenset({"ROAD"})

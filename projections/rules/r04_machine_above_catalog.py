@@ -26,7 +26,7 @@ from projections.rules.thresholds import fraction
 class Thresholds:
     """R04's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    ratio: Fraction = fraction('1.10')
+    ratio: Fraction = fraction("1.10")
 
 
 class MachineAboveCatalog(ItemPriceRule):
@@ -34,7 +34,9 @@ class MachineAboveCatalog(ItemPriceRule):
 
     code = "R04"
     title = "Machine above catalog"
-    definition = 'machine unit price ≥ 1.10 × catalog reference for its model code'
+    definition = (
+        "machine unit price ≥ 1.10 × catalog reference for its model code"
+    )
     thresholds = Thresholds
     severity = "medium"
     pilots = frozenset({"AGRO"})

@@ -25,16 +25,10 @@ from fractions import Fraction
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import (
-    day_after,
-)
+from projections.rules.common import day_after
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import fraction, whole
-from projections.rules.wording import (
-    decimal_text,
-    kzt,
-    percent,
-)
+from projections.rules.wording import decimal_text, kzt, percent
 
 
 def _after_expiry(color: dict[str, Any], zone: timezone) -> datetime:
@@ -55,7 +49,7 @@ def _add(items: list[str], item: str) -> None:
 class Thresholds:
     """S01's thresholds for one pilot (RULES.md defaults; `--rules FILE` overrides them)."""
 
-    share: Fraction = fraction('0.80')
+    share: Fraction = fraction("0.80")
     depth_min: int = whole(3)
 
 
@@ -64,7 +58,10 @@ class PassThroughSubcontracting(Rule):
 
     code = "S01"
     title = "Pass-through subcontracting"
-    definition = 'a contractor pays on ≥ 80 % of what it received under a contract to its own subcontractors, or the chain of contractors below the administrator is ≥ 3 deep'
+    definition = (
+        "a contractor pays on ≥ 80 % of what it received under a contract to its own subcontractors, or the "
+        "chain of contractors below the administrator is ≥ 3 deep"
+    )
     thresholds = Thresholds
     severity = "medium"
     pilots = frozenset({"ROAD", "LOCAL"})
