@@ -12,7 +12,11 @@ from typing import Any
 from domain.identifiers import PILOTS
 from projections.rules.config import RulesConfig
 from projections.rules.engine import Rule
-from projections.rules.registry import REGISTRY
+from projections.rules.registry import CATALOG_ORDER, REGISTRY, all_rules, rule_classes
+
+# Kept importable from here for code written before the registry: the codes in catalog order, the
+# rule classes, and one instance of each.
+__all__ = ["CATALOG_ORDER", "all_rules", "catalog_entries", "catalog_markdown", "rule_classes", "thresholds_in_force"]
 from projections.rules.thresholds import fields_of, setting_name
 
 
