@@ -125,7 +125,7 @@ class DealerKickback(Rule):
             parties=[info["dealer"], info["farmer"], *payers, *payees], contracts=[contract],
             explanation=(f"{_who('Dealer', info['dealer'], payers)} paid {_who('beneficiary', info['farmer'], payees)} "
                          f"{kzt(info['paid'])}, "
-                         f"{percent(share)} of the {kzt(price)} machine price of contract {contract}, "
+                         f"{percent(share, threshold)} of the {kzt(price)} machine price of contract {contract}, "
                          f"{duration_days(signed, ctx.at)} days after signing "
                          f"(threshold {percent(threshold)} within {window} days)."),
             evidence={"paid_tiyn": info["paid"], "price_tiyn": price, "share": decimal_text(share, 4),

@@ -109,7 +109,7 @@ class SupplierDominance(Rule):
         ctx.flag(
             self, f"{admin}:{pilot}:{year}:{supplier}", color=event.color, transactions=transactions,
             parties=[supplier, admin], contracts=contracts,
-            explanation=(f"Supplier {named(ctx.world, supplier)} holds {percent(share)} ({kzt(value)}) of the "
+            explanation=(f"Supplier {named(ctx.world, supplier)} holds {percent(share, share_min)} ({kzt(value)}) of the "
                          f"{kzt(total)} contracted by administrator {named(ctx.world, admin)} in {pilot} {year} over "
                          f"{group['count']} contracts (threshold {percent(share_min)} where there are "
                          f"≥ {count_min} contracts)."),

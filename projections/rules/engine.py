@@ -1,9 +1,14 @@
 """The rule engine: feeds events to the anomaly rules of RULES.md, in log order, incrementally.
 
-Each rule is a small class (`Rule`) with its code, title, pilots, the event types it reads, and its
-own state in plain containers. The engine keeps a shared `World` (parties, colors, contracts,
-prices) and a business clock: rules may *schedule* a deadline ("no acceptance within 90 days"), and
-a deadline closes when an event whose business time is past it arrives — never on the wall clock.
+Each rule is a small class (`Rule`, one module per rule, see `registry`) with its code, title,
+pilots, the event types it reads, its thresholds (`limits(pilot)`), and its own state in plain
+containers and registered NamedTuples. The engine keeps a shared `World` (parties, colors,
+contracts, prices) and a business clock: rules may *schedule* a deadline ("no acceptance within 90
+days"), and a deadline closes when an event whose business time is past it arrives. The engine
+never reads the wall clock: `flags` judged as of a time T (`--as-of T`, or the current time the
+face reads when no `--as-of` is given) closes the deadlines up to T on a copy
+(`close_windows_until`). Where a rule turns an instant into a date it uses the ledger's time zone
+(`Rule.time_zone`, from the configuration; SPEC §2.5).
 
 For each event, in order: deadlines strictly before the event's time fire (oldest first); the world
 learns the event; every rule reading that event type (and covering its pilot) sees it.

@@ -79,7 +79,7 @@ class GhostProject(Rule):
         ctx.flag(
             self, key, color=contract["color"], transactions=self.state["paid"][key]["transactions"],
             parties=[contract["customer"], contract["supplier"]], contracts=[key],
-            explanation=(f"Contract {key} was {percent(share)} paid ({kzt(payload['paid_tiyn'])} of "
+            explanation=(f"Contract {key} was {percent(share, Fraction(threshold))} paid ({kzt(payload['paid_tiyn'])} of "
                          f"{kzt(payload['amount_tiyn'])}) by {payload['transaction']} on {paid_on}, but no final "
                          f"acceptance followed within {payload['window_days']} days "
                          f"(threshold {percent(Fraction(threshold))} paid, {payload['window_days']} days)."),

@@ -90,7 +90,7 @@ class IdleFunds(Rule):
         days = self.limits(pilot).days_before_expiry
         ctx.flag(
             self, key, color=key, transactions=[info["allocation"]], parties=[color["administrator"]],
-            explanation=(f"Administrator {color['administrator']} still held {kzt(balance)}, {percent(share)} of the "
+            explanation=(f"Administrator {color['administrator']} still held {kzt(balance)}, {percent(share, threshold)} of the "
                          f"{kzt(allocated)} allocation of {key}, {days} days before it expires on "
                          f"{color['expires_on']} (threshold {percent(threshold)} undisbursed)."),
             evidence={"undisbursed_tiyn": balance, "allocated_tiyn": allocated, "undisbursed_share": decimal_text(share, 4),
