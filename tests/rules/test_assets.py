@@ -1,5 +1,6 @@
-"""A01, A03, L01–L04 (projections/rules/assets.py): each positive case is one change to the clean
-baseline world, each negative case the same change just across the threshold."""
+"""A01, A03, L01–L04 (projections/rules/a01_*.py, a03_*.py, l01_*.py … l04_*.py): each positive
+case is one change to the clean baseline world, each negative case the same change just across the
+threshold."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """F01 split below threshold, F03 rapid pass-through, F04 circular flow, F05 cash-like outflow,
-F09 duplicate invoice (RULES.md), and F07's place in the module.
+F09 duplicate invoice (RULES.md; projections/rules/f0*_*.py), and F07's place in the catalog.
 
 Every case is one minimal change to the clean baseline world (tests.rules.baseline), paired with
 the same change just across the threshold (inclusive unless RULES.md says otherwise). Only this

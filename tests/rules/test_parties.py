@@ -1,4 +1,4 @@
-"""P01–P04 and C01 (projections/rules/parties.py) on one-change variants of the baseline world.
+"""P01–P04 and C01 (projections/rules/p0*_*.py, c01_*.py) on one-change variants of the baseline world.
 
 Each positive case is one minimal change to `Baseline`; its negative is the same change just across
 the threshold. Only this family's flags are looked at, so the other families can change freely.
