@@ -19,7 +19,7 @@ from bench.bench_import import _import
 from ledger.app import Ledger
 from ledger.store.views import SQLiteViewDatabase
 from projections.flags import Flags
-from projections.rules.catalog import all_rules
+from projections.rules.registry import all_rules
 from projections.rules.config import default_config
 from projections.rules.engine import RuleEngine
 from projections.runner import ProjectionRunner

@@ -10,6 +10,7 @@ business time is at or before T — "the ledger as it stood when it had recorded
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -121,11 +122,16 @@ class ReadSide:
         events = [event for _, event in self.color_events(color, position)]
         return build_trace(events, self.party_names(position), as_of, position)
 
-    def flags(self, position: int, now: int, as_of: str | None) -> list[dict[str, Any]]:
-        """Flag documents as of a position (`@N`) or a business time (windows evaluated at T)."""
+    def flags(self, position: int, now: int, as_of: str | None, wall_time: datetime | None = None) -> list[dict[str, Any]]:
+        """Flag documents as of a position (`@N`) or a business time (windows evaluated at T); with
+        no `as_of`, every stored flag, and those of windows and deadlines `wall_time` (the current
+        time, which the face reads) has passed (SPEC §5)."""
         self._authorize()
         if as_of is None or as_of.startswith("@"):
-            return stored_flags(self.db, position=None if position == now else position)
+            documents = stored_flags(self.db, position=None if position == now else position)
+            if as_of is None and wall_time is not None:
+                documents += [flag.document() for flag in self.flags_projection.pending_until(self.db, wall_time)]
+            return documents
         moment = parse_business_time(as_of)
         documents = stored_flags(self.db, at_utc=utc_text(moment))
         pending = self.flags_projection.pending_until(self.db, moment)

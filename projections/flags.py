@@ -16,12 +16,12 @@ import orjson
 from domain import events as e
 from projections.base import Projection, ViewDatabase
 from projections.index import utc_text
-from projections.rules.catalog import all_rules
+from projections.rules.registry import all_rules
 from projections.rules.config import RulesConfig
 from projections.rules.engine import Flag, RuleEngine
 from projections.runner import POSITIONS_TABLE, ReadLog
 
-CODE_VERSION = 2
+CODE_VERSION = 3  # 3: one module per rule, NamedTuple rule state, dates in the ledger's time zone
 SAVE_STATE_EVERY_EVENTS = 25_000
 REPLAY_CHUNK_EVENTS = 5_000
 

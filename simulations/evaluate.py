@@ -27,7 +27,7 @@ import orjson
 
 from ledger.app import Ledger
 from ledger.importer import ImportSummary, Source, apply, validate
-from projections.rules.catalog import CATALOG_ORDER
+from projections.rules.registry import CATALOG_ORDER
 
 ProgressCallback = Callable[[int, int], None]
 

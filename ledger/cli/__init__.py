@@ -26,6 +26,7 @@ from ledger.cli.commands import COMMAND_FLAGS, Flag, build_record
 from ledger.cli.audit import AUDIT_COMMANDS
 from ledger.cli.read import READ_COMMANDS
 from ledger.cli.roles import roles
+from ledger.cli.rules import RULES_COMMANDS
 from ledger.cli.simulate import SIMULATE_COMMANDS
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
@@ -211,5 +212,5 @@ def demo(ctx: click.Context) -> int:
                     write_world=write_demo_world, caught=caught, traced_scheme=TRACED)
 
 
-for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + [roles]:
+for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + RULES_COMMANDS + [roles]:
     cli.add_command(_command)

@@ -7,6 +7,7 @@ there is much to catch up), then answers as of now, a business time, or a store 
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,16 @@ from ledger.render import text as render
 from ledger.cli.base import EXIT_BLOCKED, EXIT_OK, Context, UsageProblem, as_of_option, checked, format_choice, format_option
 from ledger.read import ReadSide, UnknownColor
 from ledger.render.trace_tree import render_trace_html, render_trace_tree
-from projections.rules.catalog import CATALOG_ORDER
+from projections.rules.registry import CATALOG_ORDER
 from projections.rules.engine import SEVERITIES
 
 CATCH_UP_BAR_MIN_EVENTS = 20_000
+
+
+def wall_clock() -> datetime:
+    """The current time: `flags` with no `--as-of` judges as of it (SPEC §5). The only place the read
+    commands read the clock; tests replace it."""
+    return datetime.now(timezone.utc)
 
 
 def _read_side(obj: Context) -> tuple[ReadSide, int]:
@@ -163,7 +170,10 @@ def rebuild(obj: Context, names: tuple[str, ...]) -> int:
 @click.pass_obj
 def flags(obj: Context, pilot: str | None, color: str | None, rule_codes: tuple[str, ...], severity: str | None,
           as_of: str | None, fmt: str | None) -> int:
-    """Anomaly flags (RULES.md): what is allowed but looks like misuse, each explained."""
+    """Anomaly flags (RULES.md): what is allowed but looks like misuse, each explained.
+
+    Judged as of --as-of T, or by default as of now: every window and deadline the clock has passed
+    is closed (a year-end rush shows once the year is over, with no later event needed)."""
     color = checked(parse_color, color, "--color")
     codes = {code.upper() for code in rule_codes}
     unknown = sorted(codes - set(CATALOG_ORDER))
@@ -172,8 +182,9 @@ def flags(obj: Context, pilot: str | None, color: str | None, rule_codes: tuple[
     read, now = _read_side(obj)
     position = _position(read, as_of, now)
     least = SEVERITIES.index(severity) if severity else 0
+    wall_time = wall_clock() if as_of is None else None  # by default, windows the clock has passed are closed
     documents = [
-        flag for flag in read.flags(position, now, as_of)
+        flag for flag in read.flags(position, now, as_of, wall_time)
         if (not pilot or flag["pilot"] == pilot.upper()) and (not color or flag["color"] == color)
         and (not codes or flag["rule"] in codes) and SEVERITIES.index(flag["severity"]) >= least
     ]
@@ -184,7 +195,8 @@ def flags(obj: Context, pilot: str | None, color: str | None, rule_codes: tuple[
         render.dump_jsonl(documents)
     else:
         rows = ([f["rule"], f["severity"], f["pilot"] or "", f["at"][:10], f["explanation"]] for f in documents)
-        render.print_table(f"{len(documents)} flag(s) as of {as_of or f'@{position}'}", ["rule", "severity", "pilot", "date", "explanation"], rows)
+        judged = as_of or f"@{position}, {wall_time.isoformat(timespec='seconds') if wall_time else 'now'}"
+        render.print_table(f"{len(documents)} flag(s) as of {judged}", ["rule", "severity", "pilot", "date", "explanation"], rows)
     return EXIT_OK
 
 

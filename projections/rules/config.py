@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -26,44 +27,17 @@ import orjson
 from domain.errors import LedgerError
 from domain.identifiers import PILOTS
 from domain.money import parse_kzt
+from projections.rules.registry import REGISTRY
+from projections.rules.thresholds import parse, pilot_defaults, raw_defaults
 
-# code -> name -> default for every pilot; PILOT_DEFAULTS refine per pilot. Names end with their
-# unit: *_kzt (money), *_days / *_hours (windows), *_ratio / *_share / delta (fractions), *_count.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "F01": {"threshold_kzt": "196600000", "delta": "0.10", "count": 2},
-    "F03": {"share": "0.80", "window_hours": 72, "inflow_min_kzt": "1000000"},
-    "F04": {"hops_max": 4, "window_days": 90, "share_min": "0.02"},
-    "F05": {"window_days": 30, "share": "0.30"},
-    "F07": {},
-    "F09": {"window_days": 30},
-    "F10": {"advance_share": "0.30", "window_days": 90},
-    "F11": {},
-    "F12": {"payments_min_count": 20, "payment_min_kzt": "1000000", "round_kzt": "100000", "round_share": "0.50",
-            "benford_payments_min_count": 101, "benford_mad": "0.015"},
-    "P01": {"age_days": 365, "amount_min_kzt": "50000000"},
-    "P02": {},
-    "P03": {},
-    "P04": {"parties_min_count": 10},
-    "C01": {"share": "0.50", "contracts_min_count": 10},
-    "H01": {"raise_ratio": "0.15", "single_raise_ratio": "0.50"},
-    "H03": {"first_amendment_days": 30, "raises_min_count": 3},
-    "S01": {"share": "0.80", "depth_min": 3},
-    "R01": {"ratio": "1.30", "high_ratio": "1.50"},
-    "R02": {"ratio": "1.50", "reference_code": "ROAD-KM"},
-    "R03": {"over_ratio": "1.10", "under_ratio": "0.90", "paid_share": "0.90", "density_t_per_m3": "2.35",
-            "item_code": "ASPHALT", "item_unit": "t"},
-    "R04": {"ratio": "1.10"},
-    "A01": {},
-    "A03": {"share": "0.05", "window_days": 180},
-    "L01": {"paid_share": "0.90", "window_days": 60},
-    "L02": {"days": 60, "amount_min_kzt": "20000000"},
-    "L03": {"ratio": "4.9", "last_days": 7},
-    "L04": {"undisbursed_share": "0.50", "days_before_expiry": 30},
-}
+# code -> setting name -> default for every pilot; PILOT_DEFAULTS refine per pilot. Both are read
+# from each rule's `Thresholds` (projections/rules/<code>_*.py), the one place a default is written.
+DEFAULTS: dict[str, dict[str, Any]] = {rule.code: raw_defaults(rule.thresholds) for rule in REGISTRY.rules}
 PILOT_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
-    "F01": {"AGRO": {"threshold_kzt": "15728000", "delta": "0.05"}},
-    "H01": {"AGRO": {"raise_ratio": "0.10"}},
+    rule.code: pilot_defaults(rule.thresholds) for rule in REGISTRY.rules if pilot_defaults(rule.thresholds)
 }
+# The ledger's time zone unless the store records another (SPEC §2.5): Kazakhstan, UTC+05:00.
+LEDGER_TIME_ZONE = timezone(timedelta(hours=5))
 
 
 class RulesConfigError(LedgerError):
@@ -75,9 +49,24 @@ class RulesConfig:
     """Thresholds per rule and pilot, with their raw values kept for explanations and digests."""
 
     values: dict[str, dict[str, dict[str, Any]]]  # code -> pilot -> name -> raw value
+    time_zone: timezone = field(default=LEDGER_TIME_ZONE)  # dates in rules are judged here (SPEC §2.5)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_parsed", {})  # (kind, code, pilot, name) -> parsed value
+
+    def limits(self, code: str, pilot: str) -> Any:
+        """Rule `code`'s `Thresholds` for `pilot` (parsed once)."""
+        key = ("limits", code, pilot)
+        parsed = self._parsed.get(key)  # type: ignore[attr-defined]
+        if parsed is None:
+            thresholds = REGISTRY.rule(code).thresholds
+            parsed = self._parsed[key] = parse(thresholds, self.values[code][pilot])  # type: ignore[attr-defined]
+        return parsed
+
+    def with_time_zone(self, zone: timezone) -> RulesConfig:
+        """The same thresholds, dates judged in `zone` (the store's recorded time zone)."""
+        assert zone.utcoffset(None) is not None, zone
+        return replace(self, time_zone=zone)
 
     def raw(self, code: str, pilot: str, name: str) -> Any:
         return self.values[code][pilot][name]
@@ -107,24 +96,26 @@ class RulesConfig:
     @property
     def digest(self) -> str:
         """Identifies these thresholds: flags computed under other thresholds are rebuilt."""
-        return hashlib.sha256(orjson.dumps(self.values, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+        offset_seconds = int(self.time_zone.utcoffset(None).total_seconds())  # type: ignore[union-attr]
+        identity = {"values": self.values, "time_zone_offset_seconds": offset_seconds}
+        return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
-def default_config() -> RulesConfig:
-    return _build({})
+def default_config(time_zone: timezone = LEDGER_TIME_ZONE) -> RulesConfig:
+    return _build({}).with_time_zone(time_zone)
 
 
-def load_config(path: str | Path | None) -> RulesConfig:
-    """The defaults, overridden by the TOML file at `path` (None: defaults only)."""
+def load_config(path: str | Path | None, time_zone: timezone = LEDGER_TIME_ZONE) -> RulesConfig:
+    """The defaults, overridden by the TOML file at `path` (None: defaults only); dates in `time_zone`."""
     if path is None:
-        return default_config()
+        return default_config(time_zone)
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise RulesConfigError(f"{path}: cannot read: {error.strerror or error}") from error
     except tomllib.TOMLDecodeError as error:
         raise RulesConfigError(f"{path}: not valid TOML: {error}") from error
-    return _build(data, str(path))
+    return _build(data, str(path)).with_time_zone(time_zone)
 
 
 def _build(overrides: dict[str, Any], source: str = "") -> RulesConfig:

@@ -1,9 +1,14 @@
 """The rule engine: feeds events to the anomaly rules of RULES.md, in log order, incrementally.
 
-Each rule is a small class (`Rule`) with its code, title, pilots, the event types it reads, and its
-own state in plain containers. The engine keeps a shared `World` (parties, colors, contracts,
-prices) and a business clock: rules may *schedule* a deadline ("no acceptance within 90 days"), and
-a deadline closes when an event whose business time is past it arrives — never on the wall clock.
+Each rule is a small class (`Rule`, one module per rule, see `registry`) with its code, title,
+pilots, the event types it reads, its thresholds (`limits(pilot)`), and its own state in plain
+containers and registered NamedTuples. The engine keeps a shared `World` (parties, colors,
+contracts, prices) and a business clock: rules may *schedule* a deadline ("no acceptance within 90
+days"), and a deadline closes when an event whose business time is past it arrives. The engine
+never reads the wall clock: `flags` judged as of a time T (`--as-of T`, or the current time the
+face reads when no `--as-of` is given) closes the deadlines up to T on a copy
+(`close_windows_until`). Where a rule turns an instant into a date it uses the ledger's time zone
+(`Rule.time_zone`, from the configuration; SPEC §2.5).
 
 For each event, in order: deadlines strictly before the event's time fire (oldest first); the world
 learns the event; every rule reading that event type (and covering its pilot) sees it.
@@ -18,16 +23,32 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
 import msgpack
 
 from domain import events as e
 from domain.identifiers import PILOTS
-from projections.rules.config import RulesConfig
 from projections.rules.world import World
 
+if TYPE_CHECKING:
+    from projections.rules.config import RulesConfig
+
 SEVERITIES = ("low", "medium", "high")
+# The shape of saved engine state: a store whose saved state has another version replays the log.
+STATE_VERSION = 2
+
+_RECORDS: dict[str, type[Any]] = {}
+Record = TypeVar("Record", bound=type[NamedTuple])  # type: ignore[valid-type]
+
+
+def state_record(cls: Record) -> Record:
+    """Register a NamedTuple that rules keep in their state, so it is saved and restored as itself."""
+    assert issubclass(cls, tuple) and hasattr(cls, "_fields"), cls
+    name = f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
+    assert _RECORDS.get(name, cls) is cls, name
+    _RECORDS[name] = cls
+    return cls
 
 
 @dataclass(frozen=True)
@@ -65,9 +86,9 @@ class Rule:
     """Base of every rule. Subclasses set the class attributes and implement `on_event`.
 
     Determinism is what makes incremental flags equal rebuilt flags, so a rule:
-    - keeps all its memory in `self.state`, in plain containers only (dict, list, tuple, set, str,
-      int, bool, None): times as ISO strings, ratios as integers or strings — it is saved and
-      restored between chunks;
+    - keeps all its memory in `self.state`, in plain containers (dict, list, tuple, set, str, int,
+      bool, None) and NamedTuples registered with `@state_record`: times as ISO strings, ratios as
+      integers or strings — it is saved and restored between chunks;
     - never lets the iteration order of a set reach its output (sort first);
     - names each flag with a key unique to what it is about (`ctx.flag(self, key, ...)`; a key
       raises once);
@@ -76,6 +97,8 @@ class Rule:
 
     code: ClassVar[str] = ""
     title: ClassVar[str] = ""
+    definition: ClassVar[str] = ""  # RULES.md's definition, word for word
+    thresholds: ClassVar[type] = type(None)  # the module's frozen `Thresholds` dataclass
     severity: ClassVar[str] = "medium"
     pilots: ClassVar[frozenset[str]] = frozenset(PILOTS)
     reads: ClassVar[tuple[type[e.LedgerEvent], ...]] = ()
@@ -91,18 +114,18 @@ class Rule:
     def on_deadline(self, ctx: RuleContext, key: str, payload: Any) -> None:
         raise AssertionError(f"{self.code} scheduled a deadline but does not handle it")
 
-    # thresholds for the pilot at hand
-    def ratio(self, pilot: str, name: str) -> Any:
-        return self.config.ratio(self.code, pilot, name)
-
-    def tiyn(self, pilot: str, name: str) -> int:
-        return self.config.tiyn(self.code, pilot, name)
-
-    def number(self, pilot: str, name: str) -> int:
-        return self.config.number(self.code, pilot, name)
+    def limits(self, pilot: str) -> Any:
+        """This rule's `Thresholds` for `pilot`."""
+        return self.config.limits(self.code, pilot)
 
     def text(self, pilot: str, name: str) -> str:
+        """A threshold as written (RULES.md or the threshold file), for evidence: "0.30"."""
         return self.config.text(self.code, pilot, name)
+
+    @property
+    def time_zone(self) -> timezone:
+        """The ledger's time zone: where an instant becomes a date (SPEC §2.5)."""
+        return self.config.time_zone
 
 
 @dataclass
@@ -194,13 +217,14 @@ class RuleEngine:
 
     def dump(self) -> bytes:
         state = {
-            "world": self.world.state(), "raised": self.raised, "deadlines": self.deadlines,
+            "version": STATE_VERSION, "world": self.world.state(), "raised": self.raised, "deadlines": self.deadlines,
             "sequence": self.sequence, "rules": {rule.code: rule.state for rule in self.rules},
         }
         return msgpack.packb(state, default=_pack_default, strict_types=True, use_bin_type=True)
 
     def load(self, blob: bytes) -> None:
         state = msgpack.unpackb(blob, ext_hook=_unpack_ext, strict_map_key=False, raw=False)
+        assert state.get("version") == STATE_VERSION, "saved rule state of another version: replay the log instead"
         self.world.restore(state["world"])
         self.raised = state["raised"]
         self.deadlines = [tuple(item) for item in state["deadlines"]]
@@ -219,10 +243,14 @@ def _utc(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-_EXT_SET, _EXT_TUPLE = 10, 11
+_EXT_SET, _EXT_TUPLE, _EXT_RECORD = 10, 11, 12
 
 
 def _pack_default(obj: Any) -> msgpack.ExtType:
+    if isinstance(obj, tuple) and hasattr(type(obj), "_fields"):
+        name = f"{type(obj).__module__.rsplit('.', 1)[-1]}.{type(obj).__name__}"
+        assert _RECORDS.get(name) is type(obj), f"rule state record {name} is not registered with @state_record"
+        return msgpack.ExtType(_EXT_RECORD, msgpack.packb([name, list(obj)], default=_pack_default, strict_types=True, use_bin_type=True))
     if isinstance(obj, (set, frozenset)):
         return msgpack.ExtType(_EXT_SET, msgpack.packb(sorted(obj, key=repr), default=_pack_default, strict_types=True, use_bin_type=True))
     if isinstance(obj, tuple):
@@ -236,4 +264,7 @@ def _unpack_ext(code: int, data: bytes) -> Any:
         return set(items)
     if code == _EXT_TUPLE:
         return tuple(items)
+    if code == _EXT_RECORD:
+        name, fields = items
+        return _RECORDS[name](*fields)
     raise ValueError(f"unknown rule-state extension {code}")

@@ -1,5 +1,6 @@
-"""A01, A03, L01–L04 (projections/rules/assets.py): each positive case is one change to the clean
-baseline world, each negative case the same change just across the threshold."""
+"""A01, A03, L01–L04 (projections/rules/a01_*.py, a03_*.py, l01_*.py … l04_*.py): each positive
+case is one change to the clean baseline world, each negative case the same change just across the
+threshold."""
 
 from __future__ import annotations
 
@@ -238,7 +239,7 @@ def test_a03_window_is_180_days_from_signing_inclusive() -> None:
     world = Baseline()
     kickback(world, "1957500.00", date="2025-08-28")  # signed 2025-03-01 10:00, exactly 180 days later
     [flag] = mine(world.flags(), "A03")
-    assert "180.0 days after signing" in flag["explanation"]
+    assert "180 days after signing" in flag["explanation"]  # durations read the same everywhere (wording.py)
 
     world = Baseline()
     n = world.n

@@ -1,5 +1,5 @@
 """F01 split below threshold, F03 rapid pass-through, F04 circular flow, F05 cash-like outflow,
-F09 duplicate invoice (RULES.md), and F07's place in the module.
+F09 duplicate invoice (RULES.md; projections/rules/f0*_*.py), and F07's place in the catalog.
 
 Every case is one minimal change to the clean baseline world (tests.rules.baseline), paired with
 the same change just across the threshold (inclusive unless RULES.md says otherwise). Only this
@@ -16,7 +16,8 @@ import pytest
 
 from domain.identifiers import PILOTS
 from ledger.app import Ledger
-from projections.rules import flows
+from projections.rules.f09_duplicate_invoice import normalize_invoice
+from projections.rules.registry import REGISTRY
 from projections.rules.config import RulesConfig, load_config
 from tests.rules.baseline import Baseline, chunked_flags, day
 from tests.support import at, color_id, party_id
@@ -83,8 +84,8 @@ def memory_chunked_flags(world: Baseline, split: int) -> list[dict[str, Any]]:
 
 
 def test_module_lists_its_rules_in_catalog_order_for_every_pilot() -> None:
-    assert [rule.code for rule in flows.RULES] == list(MODULE)
-    for rule in flows.RULES:
+    assert [code for code in REGISTRY.codes if code in MODULE] == list(MODULE)
+    for rule in (REGISTRY.rule(code) for code in MODULE):
         assert rule.pilots == frozenset(PILOTS), rule.code  # RULES.md: "all" for each of them
         assert rule.severity in ("medium", "high")
 
@@ -619,9 +620,9 @@ def test_f09_custom_window_moves_the_boundary(tmp_path: Path) -> None:
 
 
 def test_normalize_invoice() -> None:
-    assert flows.normalize_invoice(" kds-2025/017 ") == "KDS2025017"
-    assert flows.normalize_invoice("№ 17-а") == "17А"
-    assert flows.normalize_invoice("--") == "" and flows.normalize_invoice(None) == ""
+    assert normalize_invoice(" kds-2025/017 ") == "KDS2025017"
+    assert normalize_invoice("№ 17-а") == "17А"
+    assert normalize_invoice("--") == "" and normalize_invoice(None) == ""
 
 
 # --- incremental = one run --------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""P01–P04 and C01 (projections/rules/parties.py) on one-change variants of the baseline world.
+"""P01–P04 and C01 (projections/rules/p0*_*.py, c01_*.py) on one-change variants of the baseline world.
 
 Each positive case is one minimal change to `Baseline`; its negative is the same change just across
 the threshold. Only this family's flags are looked at, so the other families can change freely.
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ledger.app import Ledger
-from projections.rules import parties
+from projections.rules.registry import REGISTRY
 from projections.rules.config import default_config, load_config
 from projections.rules.engine import RuleEngine
 from projections.rules.world import normalize_address, normalize_phone
@@ -81,12 +81,12 @@ def engine_flags(world: Baseline, *, restore_every_event: bool) -> list[dict[str
     ledger = world.run()
     notifications = ledger.recorder.select_notifications(start=1, limit=100_000)
     config = default_config()
-    engine = RuleEngine(config, [cls(config) for cls in parties.RULES])
+    engine = RuleEngine(config, [REGISTRY.rule(code)(config) for code in FAMILY])
     documents: list[dict[str, Any]] = []
     for notification in notifications:
         if restore_every_event:
             blob = engine.dump()
-            engine = RuleEngine(config, [cls(config) for cls in parties.RULES])
+            engine = RuleEngine(config, [REGISTRY.rule(code)(config) for code in FAMILY])
             engine.load(blob)
         documents += [flag.document() for flag in engine.process(notification.id, ledger.mapper.to_domain_event(notification))]
     return documents
@@ -99,8 +99,8 @@ def thresholds(tmp_path: Any, text: str) -> Any:
 
 
 def test_the_family_is_in_the_catalog_and_covers_every_pilot() -> None:
-    assert [cls.code for cls in parties.RULES] == list(FAMILY)
-    assert all(cls.pilots == frozenset({"ROAD", "AGRO", "LOCAL"}) for cls in parties.RULES)
+    assert set(FAMILY) <= set(REGISTRY.codes)
+    assert all(REGISTRY.rule(code).pilots == frozenset({"ROAD", "AGRO", "LOCAL"}) for code in FAMILY)
 
 
 def test_the_baseline_is_clean_for_this_family() -> None:

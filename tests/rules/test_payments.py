@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from projections.rules.config import load_config
-from projections.rules.payments import BENFORD_EXPECTED, benford_mad, first_digit
+from projections.rules.f12_round_amounts import BENFORD_EXPECTED, benford_mad, first_digit
 from tests.rules.baseline import Baseline, chunked_flags, day
 from tests.support import at
 

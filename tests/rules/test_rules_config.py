@@ -3,7 +3,8 @@
 RULES.md (in the shared folder beside the repository) is the catalog users read: every number of
 a rule's definition must be the default the engine runs with, for every pilot it applies to. The
 numbers are read from the catalog's text here, so a change on either side that is not made on the
-other fails this test.
+other fails this test. Without the shared folder, each rule's own copy of its definition is read
+(tests/rules/rules_catalog.py), so the defaults are still checked against the words users see.
 """
 
 from __future__ import annotations
@@ -17,10 +18,17 @@ import pytest
 
 from domain.identifiers import PILOTS
 from domain.money import parse_kzt
-from projections.rules.catalog import rule_classes
-from projections.rules.config import DEFAULTS, PILOT_DEFAULTS, RulesConfig, RulesConfigError, default_config, load_config
+from projections.rules.config import (
+    DEFAULTS,
+    PILOT_DEFAULTS,
+    RulesConfig,
+    RulesConfigError,
+    default_config,
+    load_config,
+)
+from projections.rules.registry import rule_classes
+from tests.rules.rules_catalog import catalog_rows
 
-RULES_MD = Path(__file__).resolve().parents[3] / "shared" / "RULES.md"
 WORKS, GOODS = ("ROAD", "LOCAL"), ("AGRO",)
 
 # (rule, pattern in its definition, [(threshold, how to read the captured text)], pilots (None: all)).
@@ -72,16 +80,8 @@ EXPECTED: list[tuple[str, str, list[tuple[str, str]], tuple[str, ...] | None]] =
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, dict[str, str]]:
-    """code -> {title, pilots, definition} from RULES.md's tables."""
-    if not RULES_MD.is_file():
-        pytest.skip(f"RULES.md not found at {RULES_MD} (the shared folder sits beside the repository)")
-    rows: dict[str, dict[str, str]] = {}
-    for line in RULES_MD.read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 5 and re.fullmatch(r"[A-Z]\d\d", cells[0]):
-            rows[cells[0]] = {"title": cells[1], "pilots": cells[2], "definition": cells[3]}
-    assert rows, f"no rule rows found in {RULES_MD}"
-    return rows
+    """code -> {title, pilots, definition}: RULES.md's tables where ../shared exists, else the registry's."""
+    return catalog_rows()
 
 
 def _expected(kind: str, text: str) -> Any:

@@ -8,7 +8,7 @@ from datetime import date
 from fractions import Fraction
 
 from domain.identifiers import is_valid_party_id
-from projections.rules.payments import benford_mad
+from projections.rules.f12_round_amounts import benford_mad
 from simulations.amounts import F01_BANDS, KZT, BenfordBook, in_band, log_uniform
 from simulations.identity import bin_for, iin_for, vin_check_ok, vin_for
 

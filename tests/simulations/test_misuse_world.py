@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 
 from ledger.interchange import parse_record
-from projections.rules.catalog import CATALOG_ORDER
+from projections.rules.registry import CATALOG_ORDER
 from projections.rules.world import normalize_address
 from simulations.generator import Generator
 from simulations.runs import SimulatedWorld, project_for_scheme

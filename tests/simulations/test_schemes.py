@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from projections.rules.catalog import CATALOG_ORDER
+from projections.rules.registry import CATALOG_ORDER
 from simulations.runs import SimulatedWorld, project_for_scheme
 from simulations.schemes import SCHEMES
 from simulations.world import SimulationConfig
