@@ -227,6 +227,7 @@ def _file(tmp_path: Path, name: str, kinds: list[str]) -> Path:
     """An import file of fresh commands of these kinds (valid on the base store)."""
     s = Script()
     s.records = []
+    s.day = 1.0  # after everything in the base store: business time never goes back (SPEC §2.5)
     w = WORLD
     for n, kind in enumerate(kinds):
         if kind == "register_party":

@@ -173,7 +173,9 @@ class Baseline:
         return record
 
     def commands(self) -> list[Command]:
-        return self.script.commands()
+        """The records in business-time order (stable): a test appends changes after the baseline,
+        and within a color business time never goes back (SPEC §2.5)."""
+        return sorted(self.script.commands(), key=lambda command: command.at)
 
     def run(self, store: str = "memory://") -> Ledger:
         ledger = Ledger(store)
