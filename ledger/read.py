@@ -1,13 +1,20 @@
 """The auditors' read side: projections kept beside the events, and the questions they answer.
 
 Every query first catches up (applies events recorded since the last query). `--as-of` takes a
-store position `@N` or a business time T; a time means the position of the last event whose
-business time is at or before T — "the ledger as it stood when it had recorded everything up to T".
+store position `@N` or a business time T (SPEC §2.5). `@N` answers with the store's first N
+positions. A time T answers, color by color, with exactly the events dated at or before T: the
+position `resolve_as_of` gives is the last one dated ≤ T (an upper bound), and `balances`,
+`color_events` and `trace` also drop what is dated after T (another color's late event, or a
+blocked attempt dated earlier than a movement recorded before it). Within a color, recorded
+movements never go back in business time (`out_of_order_time`), so the movements dated ≤ T are a
+prefix of the color's stream and its balances as of T are ones it really had.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date, datetime, time
 from typing import Any
 
 from domain import events as e
@@ -21,6 +28,9 @@ from projections.runner import OnProgress, ProjectionRunner
 from projections.trace import build_trace
 from ledger.interchange import parse_business_time
 from ledger.store.views import open_view_database
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class UnknownColor(LedgerError):
@@ -64,18 +74,57 @@ class ReadSide:
             if not digits.isascii() or not digits.isdigit():
                 raise InvalidValue(f"--as-of @N needs a store position like @1200, got {text!r}")
             return min(int(digits), now)
-        moment = parse_business_time(text)
+        moment = self.business_time(text)
         rows = self.db.query("SELECT MAX(position) FROM ledger_transactions WHERE at_utc <= ? AND position <= ?",
                              (utc_text(moment), now))
         return int(rows[0][0] or 0)
 
+    def business_time(self, as_of: str | None) -> datetime | None:
+        """The business time an `--as-of` value names, or None (absent, or a position `@N`).
+
+        A bare date `YYYY-MM-DD` is the end of that day in the ledger's time zone (SPEC §2.5).
+        """
+        if as_of is None or as_of.startswith("@"):
+            return None
+        if _DATE.fullmatch(as_of):
+            try:
+                day = date.fromisoformat(as_of)
+            except ValueError as problem:
+                raise InvalidValue(f"--as-of {as_of!r} is not a calendar date") from problem
+            return datetime.combine(day, time.max, tzinfo=self.ledger.time_zone)
+        return parse_business_time(as_of)
+
     # --- questions --------------------------------------------------------------------------
 
-    def balances(self, position: int | None, color: str | None = None, party: str | None = None) -> list[tuple[str, str, int]]:
-        return balances_as_of(self.db, position, color, party)
+    def balances(self, position: int | None, color: str | None = None, party: str | None = None,
+                 as_of: str | None = None) -> list[tuple[str, str, int]]:
+        """(color, holder, balance_tiyn) now, at `position`, or (`as_of` a time) from the events dated ≤ it."""
+        moment = self.business_time(as_of)
+        if moment is None:
+            return balances_as_of(self.db, position, color, party)
+        where, params = ["t.at_utc <= ?"], [utc_text(moment)]
+        for column, value in (("b.color", color), ("b.holder", party), ("b.position", position)):
+            if value is not None:
+                where.append(f"{column} {'<=' if column == 'b.position' else '='} ?")
+                params.append(value)
+        rows = self.db.query(
+            "SELECT b.color, b.holder, SUM(b.delta_tiyn) FROM ledger_balance_changes b "
+            "JOIN ledger_transactions t ON t.position = b.position WHERE " + " AND ".join(where)
+            + " GROUP BY b.color, b.holder ORDER BY 1, 2", params,
+        )
+        found = [(row[0], row[1], int(row[2])) for row in rows]
+        assert all(balance >= 0 for _, _, balance in found), "a color's movements dated ≤ T are a prefix of it"
+        return found
 
-    def color_events(self, color: str, position: int) -> list[tuple[int, e.LedgerEvent]]:
-        """The color's events recorded up to `position`, with their positions, in order."""
+    def color_events(self, color: str, position: int, as_of: str | None = None) -> list[tuple[int, e.LedgerEvent]]:
+        """The color's events recorded up to `position` (and dated ≤ `as_of` if it is a time), in order."""
+        moment = self.business_time(as_of)
+        events = self._color_events(color, position)
+        if moment is None:
+            return events
+        return [(p, event) for p, event in events if event.at <= moment]
+
+    def _color_events(self, color: str, position: int) -> list[tuple[int, e.LedgerEvent]]:
         rows = self.db.query("SELECT stream FROM ledger_colors WHERE color = ? AND position <= ?", (color, position))
         if not rows:
             raise UnknownColor(f"color {color} was never allocated")
@@ -101,17 +150,18 @@ class ReadSide:
         return party_names_as_of(self.db, position)
 
     def trace(self, color: str, position: int, as_of: str | None) -> dict[str, Any]:
-        events = [event for _, event in self.color_events(color, position)]
+        events = [event for _, event in self.color_events(color, position, as_of)]
         return build_trace(events, self.party_names(position), as_of, position)
 
     def flags(self, position: int, now: int, as_of: str | None) -> list[dict[str, Any]]:
         """Flag documents as of a position (`@N`) or a business time (windows evaluated at T)."""
         if as_of is None or as_of.startswith("@"):
             return stored_flags(self.db, position=None if position == now else position)
-        moment = parse_business_time(as_of)
+        moment = self.business_time(as_of)
         documents = stored_flags(self.db, at_utc=utc_text(moment))
         pending = self.flags_projection.pending_until(self.db, moment)
         return documents + [flag.document() for flag in pending]
 
     def close(self) -> None:
         self.db.close()
+

@@ -12,7 +12,7 @@ import click
 from domain.errors import InvalidValue, LedgerError
 from ledger.render import text as render
 from domain.errors import StoreError
-from ledger.app import BATCH_SIZE_DEFAULT, Ledger
+from ledger.app import BATCH_SIZE_DEFAULT, Ledger, TimeZoneMismatch
 from ledger.roles import NotAllowed, load_roles
 from ledger.read import ReadSide
 from projections.rules.config import RulesConfigError, load_config
@@ -34,8 +34,9 @@ class Context:
     """What every subcommand shares: the store, opened on first use."""
 
     def __init__(self, store_url: str, rules_path: str | None = None, actor: str | None = None,
-                 roles_path: str | None = None) -> None:
+                 roles_path: str | None = None, time_zone: str | None = None) -> None:
         self.store_url = store_url
+        self.time_zone = time_zone
         self.rules_path = rules_path
         self.actor = actor or getpass.getuser()
         self.roles_path = roles_path
@@ -48,9 +49,11 @@ class Context:
             cipher_key = os.environ.get("TENGE_LEDGER_KEY") or None
             try:
                 self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key,
-                                      actor=self.actor, sealed_ok=sealed_ok)
+                                      actor=self.actor, sealed_ok=sealed_ok, time_zone=self.time_zone)
             except StoreError as problem:
                 raise UsageProblem(str(problem)) from problem
+            except (TimeZoneMismatch, InvalidValue) as problem:  # a usage error whatever the store (exit 2)
+                raise UsageProblem(f"--time-zone: {problem}") from problem
         return self._ledger
 
     def close(self) -> None:
@@ -103,7 +106,8 @@ format_option = format_choice(*render.FORMATS)
 def as_of_option(fn: Any) -> Any:
     return click.option(
         "--as-of", "as_of", metavar="T|@N",
-        help="answer as the ledger stood at business time T (RFC 3339) or store position @N",
+        help="answer as the ledger stood at business time T (RFC 3339; a bare date is the end of that day "
+             "in the ledger's time zone), color by color, or at store position @N",
     )(fn)
 
 
