@@ -292,12 +292,21 @@ class _BatchRun:
         wanted = sorted(self._keys_to_look_up())
         stored = {ledger.stored_key(name): name for name in wanted}
         self.known = {stored[key]: value for key, value in ledger.recorder.lookup_keys(list(stored)).items()}
+        self._look_up_blocked()
+
+    def _look_up_blocked(self) -> None:
+        """The `blocked:` keys of the commands already recorded (re-submissions only: a fresh import
+        pays nothing for them)."""
+        seen = sorted({"blocked:" + c.id for c in self.commands if "command:" + c.id in self.known})
+        if seen:
+            stored = {self.ledger.stored_key(name): name for name in seen}
+            found = self.ledger.recorder.lookup_keys(list(stored))
+            self.known.update({stored[key]: value for key, value in found.items()})
 
     def _keys_to_look_up(self) -> set[str]:
         wanted: set[str] = set()
         for command in self.commands:
             wanted.add("command:" + command.id)
-            wanted.add("blocked:" + command.id)
             if isinstance(command, (c.Release, c.Void)):
                 wanted.add("reservation:" + command.reservation)
             contract = getattr(command, "contract", None)
