@@ -47,6 +47,8 @@ class ReadSide:
     def __init__(self, ledger: Any, rules: RulesConfig | None = None) -> None:
         self.ledger = ledger
         self.db = open_view_database(ledger.store)
+        # MERGE NOTE (time helper): the rules' day windows must be judged in `ledger.time_zone`
+        # (the store's zone, SPEC §2.5); once RulesConfig has its `time_zone`, pass it in here.
         self.flags_projection = Flags(rules or default_config())
         self.runner = ProjectionRunner(self.db, [LogIndex(), Balances(), self.flags_projection], self._read_log)
 
