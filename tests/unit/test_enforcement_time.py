@@ -25,6 +25,7 @@ from domain import events as e
 from domain.errors import InvalidValue
 from domain.policy import parse_time_zone, time_zone_text
 from ledger.app import TIME_ZONE_KEY, Ledger, TimeZoneMismatch
+from ledger.read import UnknownColor
 from tests.support import Script, color_id, party_id
 from tests.unit.enforcement_support import Book, tiyn, two_colors
 
@@ -348,3 +349,17 @@ def test_unregistered_parties_have_no_registration_time_to_rely_on(books) -> Non
     book.expect_blocked("dated_before_reference")  # the allocation is still relied on
     book.transfer(book.admin, party_id(9_999), "10.00", days=5)
     book.expect_blocked("unknown_party")
+
+
+def test_a_color_allocated_after_the_as_of_time_is_unknown_then(books) -> None:
+    """Another color's earlier-dated event recorded later does not make this color known before its allocation."""
+    book = books()
+    other = color_id("ROAD", 2)
+    book.allocate(other, "500.00", at="2025-06-01T10:00:00+05:00")
+    book.given()
+    book.spend(book.admin, "10.00", at="2025-04-10T10:00:00+05:00")
+    book.given()
+    read, position = _as_of(book, "2025-04-15")
+    with pytest.raises(UnknownColor):
+        read.trace(other, position, "2025-04-15")
+    assert [spend["transaction"] for spend in read.trace(book.color, position, "2025-04-15")["spends"]] != []
