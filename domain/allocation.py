@@ -11,12 +11,20 @@ Lots: every incoming movement (the allocation itself, a transfer, a release, a v
 named by its transaction id on the receiving holder; every outgoing movement records the lots it
 consumed (named `sources`, else first-in first-out). Only open lots are kept here; closed ones live
 in the history.
+
+Time (SPEC §2.5): dates (`expires_on`) are judged in the ledger's time zone, which the caller
+passes in through the decision context (the domain never reads a clock or a store setting). A
+command dated before what it relies on (the allocation, a party's registration, the contract, the
+reservation) is blocked `dated_before_reference`; a command dated before the color's latest
+recorded event is blocked `out_of_order_time`, so a color's events are in business-time order and
+"as of T" is a prefix of its stream. Blocked attempts change nothing, so they do not move the
+color's latest time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import Protocol
 from uuid import UUID
 
@@ -30,13 +38,23 @@ from domain.policy import (
     CONTRACTS_PER_COLOR_MAX,
     PILOTS_NEEDING_FINAL_EVIDENCE,
     Rejection,
+    business_date,
 )
 
 
 class PartyDirectory(Protocol):
-    """What the allocation needs to know about parties: (kind, status), or None if unknown."""
+    """What a decision needs from outside the color: the parties, and the ledger's time zone.
+
+    `kind_and_status` is (kind, status), or None for an unknown party; `registered_at` is the
+    business time of the party's registration, or None. `time_zone` is the zone the ledger judges
+    dates in (fixed when the store was created).
+    """
+
+    time_zone: tzinfo
 
     def kind_and_status(self, party: str) -> tuple[str, str] | None: ...
+
+    def registered_at(self, party: str) -> datetime | None: ...
 
 
 @dataclass(slots=True)
@@ -45,6 +63,7 @@ class ContractState:
     customer: str
     supplier: str
     amount_tiyn: int
+    signed_at: datetime
     paid_tiyn: int = 0  # transfers + reservations not voided (open or released)
     released_tiyn: int = 0
     accepted_tiyn: int = 0
@@ -58,6 +77,7 @@ class Reservation:
     payee: str
     amount_tiyn: int
     contract: str
+    reserved_at: datetime
 
 
 class Allocation(Aggregate):
@@ -70,6 +90,8 @@ class Allocation(Aggregate):
         self.administrator = ""
         self.treasury = ""
         self.expires_on = date.min
+        self.allocated_at: datetime | None = None
+        self.latest_at: datetime | None = None  # the latest business time among recorded (not blocked) events
         self._allocation_command_id = ""
         self.allocated_tiyn = 0
         self.held_tiyn = 0
@@ -91,7 +113,57 @@ class Allocation(Aggregate):
         decide = _DECISIONS.get(type(command))
         assert decide is not None, f"{command.TYPE} is not a color command"
         assert self.allocated or isinstance(command, c.Allocate)
+        if self.allocated and not isinstance(command, c.Allocate):
+            rejection = self._check_time(command, parties)
+            if rejection:
+                return rejection
         return decide(self, command, parties)
+
+    def _check_time(self, cmd: c.Command, parties: PartyDirectory) -> Rejection | None:
+        """SPEC §2.5: not dated before what it relies on, and never before the color's latest event."""
+        for what, reference_at in self._references(cmd, parties):
+            if cmd.at < reference_at:
+                return Rejection(
+                    "dated_before_reference",
+                    f"{cmd.TYPE} {cmd.id} is dated {cmd.at.isoformat()}, before {what} ({reference_at.isoformat()})",
+                )
+        assert self.latest_at is not None, "an allocated color has recorded events"
+        if cmd.at < self.latest_at:
+            return Rejection(
+                "out_of_order_time",
+                f"{cmd.TYPE} {cmd.id} is dated {cmd.at.isoformat()}, before the latest recorded event of "
+                f"{self.color} ({self.latest_at.isoformat()}); late information is recorded with the time it is recorded at",
+            )
+        return None
+
+    def _references(self, cmd: c.Command, parties: PartyDirectory) -> list[tuple[str, datetime]]:
+        """(what, its business time) for everything `cmd` relies on that is known (unknown ones are
+        blocked by their own rules)."""
+        assert self.allocated_at is not None
+        found: list[tuple[str, datetime]] = [(f"the allocation of {self.color}", self.allocated_at)]
+        for party in _named_parties(cmd):
+            registered_at = parties.registered_at(party)
+            if registered_at is not None:
+                found.append((f"the registration of party {party}", registered_at))
+        contract = self._referenced_contract(cmd)
+        if contract is not None:
+            found.append((f"the signing of contract {contract.contract}", contract.signed_at))
+        reservation = self.reservations.get(getattr(cmd, "reservation", None) or "")
+        if reservation is not None:
+            found.append((f"reservation {reservation.reservation}", reservation.reserved_at))
+        return found
+
+    def _referenced_contract(self, cmd: c.Command) -> ContractState | None:
+        """The contract a command names, or the only one a payment fits (rule 3 picks it later)."""
+        if isinstance(cmd, c.SignContract):
+            return None  # it creates the contract
+        named = getattr(cmd, "contract", None)
+        if named is not None:
+            return self.contracts.get(named)
+        if isinstance(cmd, (c.Transfer, c.Reserve)):
+            fitting = [k for k in self.contracts.values() if k.customer == cmd.payer and k.supplier == cmd.payee]
+            return fitting[0] if len(fitting) == 1 else None
+        return None
 
     def _event(self, cls: type[e.LedgerEvent], command: c.Command, **fields: object) -> e.LedgerEvent:
         fields.setdefault("color", self.color)
@@ -107,6 +179,14 @@ class Allocation(Aggregate):
             rejection = _require_party(parties, party, role)
             if rejection:
                 return rejection
+            registered_at = parties.registered_at(party)
+            assert registered_at is not None, "a party with a kind is registered"
+            if cmd.at < registered_at:
+                return Rejection(
+                    "dated_before_reference",
+                    f"allocate {cmd.id} is dated {cmd.at.isoformat()}, before the registration of party "
+                    f"{party} ({registered_at.isoformat()})",
+                )
         color = _split_color(cmd.color)
         return self._event(
             e.FundsAllocated, cmd, color=cmd.color, pilot=color[0], fiscal_year=int(color[1]),
@@ -178,7 +258,7 @@ class Allocation(Aggregate):
             rejection = _require_party(parties, party, None)
             if rejection:
                 return rejection
-        rejection = self._check_can_move(cmd, cmd.payer)
+        rejection = self._check_can_move(cmd, cmd.payer, parties.time_zone)
         if rejection:
             return rejection
         contract = self._contract_for_payment(cmd)
@@ -224,7 +304,7 @@ class Allocation(Aggregate):
         )
 
     def _check_release(self, cmd: c.Release, reservation: Reservation, parties: PartyDirectory) -> Rejection | None:
-        if cmd.at.date() > self.expires_on:
+        if business_date(cmd.at, parties.time_zone) > self.expires_on:
             return Rejection("color_expired", f"color {self.color} expired on {self.expires_on}")
         rejection = _require_party(parties, reservation.payee, None)
         if rejection:
@@ -253,7 +333,7 @@ class Allocation(Aggregate):
                 "category_not_allowed_in_pilot",
                 f"{self.pilot} allows {', '.join(sorted(ALLOWED_SPEND_CATEGORIES[self.pilot]))}; not {cmd.category}",
             )
-        rejection = _require_party(parties, cmd.holder, None) or self._check_can_move(cmd, cmd.holder)
+        rejection = _require_party(parties, cmd.holder, None) or self._check_can_move(cmd, cmd.holder, parties.time_zone)
         if rejection:
             return rejection
         if cmd.contract is not None and cmd.contract not in self.contracts:
@@ -268,7 +348,7 @@ class Allocation(Aggregate):
         )
 
     def _decide_return(self, cmd: c.Return, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
-        rejection = self._check_can_move(cmd, cmd.holder, expiry_applies=False)
+        rejection = self._check_can_move(cmd, cmd.holder, parties.time_zone, expiry_applies=False)
         if rejection:
             return rejection
         consumed = take_lots(self.lots.get(cmd.holder, {}), cmd.amount_tiyn, None, cmd.holder)
@@ -294,13 +374,14 @@ class Allocation(Aggregate):
 
     # --- checks shared by decisions ---------------------------------------------------------
 
-    def _check_can_move(self, cmd: c.Command, holder: str, *, expiry_applies: bool = True) -> Rejection | None:
-        """SPEC §4 rules 2 and 6 for money leaving `holder`."""
+    def _check_can_move(self, cmd: c.Command, holder: str, time_zone: tzinfo, *,
+                        expiry_applies: bool = True) -> Rejection | None:
+        """SPEC §4 rules 2 and 6 for money leaving `holder`; the day is the ledger zone's (SPEC §2.5)."""
         if self.frozen:
             return Rejection("color_is_frozen", f"color {self.color} is frozen")
         if holder in self.frozen_holders:
             return Rejection("holder_is_frozen", f"{holder}'s share of {self.color} is frozen")
-        if expiry_applies and cmd.at.date() > self.expires_on:
+        if expiry_applies and business_date(cmd.at, time_zone) > self.expires_on:
             return Rejection("color_expired", f"color {self.color} expired on {self.expires_on}")
         if holder not in self.lots:
             return Rejection(
@@ -351,6 +432,8 @@ class Allocation(Aggregate):
             super()._mutate(event)
         else:
             mutate(self, event)
+            if self.latest_at is None or event.at > self.latest_at:
+                self.latest_at = event.at
 
     def _check_after_event(self) -> None:
         assert self.held_tiyn + self.reserved_tiyn + self.spent_tiyn + self.returned_tiyn == self.allocated_tiyn, (
@@ -361,12 +444,13 @@ class Allocation(Aggregate):
         self.color, self.pilot = ev.color, ev.pilot
         self.administrator, self.treasury = ev.administrator, ev.treasury
         self.expires_on = ev.expires_on
+        self.allocated_at = ev.at
         self.allocated_tiyn = ev.amount_tiyn
         self._allocation_command_id = ev.command_id
         self._credit(ev.administrator, ev.command_id, ev.amount_tiyn)
 
     def _on_signed(self, ev: e.ContractSigned) -> None:
-        self.contracts[ev.contract] = ContractState(ev.contract, ev.customer, ev.supplier, ev.amount_tiyn)
+        self.contracts[ev.contract] = ContractState(ev.contract, ev.customer, ev.supplier, ev.amount_tiyn, ev.at)
 
     def _on_amended(self, ev: e.ContractAmended) -> None:
         self.contracts[ev.contract].amount_tiyn = ev.amount_tiyn
@@ -385,7 +469,7 @@ class Allocation(Aggregate):
     def _on_reserved(self, ev: e.FundsReserved) -> None:
         self._debit(ev.payer, ev.consumed, ev.amount_tiyn)
         self.reserved_tiyn += ev.amount_tiyn
-        self.reservations[ev.command_id] = Reservation(ev.command_id, ev.payer, ev.payee, ev.amount_tiyn, ev.contract)
+        self.reservations[ev.command_id] = Reservation(ev.command_id, ev.payer, ev.payee, ev.amount_tiyn, ev.contract, ev.at)
         self.contracts[ev.contract].paid_tiyn += ev.amount_tiyn
 
     def _on_released(self, ev: e.ReservationReleased) -> None:
@@ -475,6 +559,12 @@ def _require_party(parties: PartyDirectory, party: str, kind: str | None) -> Rej
     if status != "active":
         return Rejection("party_is_not_active", f"party {party} is {status}")
     return None
+
+
+def _named_parties(cmd: c.Command) -> list[str]:
+    """The parties a color command names (it relies on the registration of those registered)."""
+    fields = ("payer", "payee", "holder", "customer", "supplier")
+    return [value for name in fields if isinstance(value := getattr(cmd, name, None), str)]
 
 
 def _split_color(color: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,7 @@ class Party(Aggregate):
         self.party = ""
         self.kind = ""
         self.status = ""
+        self.registered_at: datetime | None = None  # business time of the registration (SPEC §2.5)
         self.fields: dict[str, Any] = {}
 
     @property
@@ -41,6 +43,13 @@ class Party(Aggregate):
         assert isinstance(command, c.UpdateParty), type(command)
         if not self.registered:
             return Rejection("unknown_party", f"party {command.party} is not registered")
+        assert self.registered_at is not None
+        if command.at < self.registered_at:
+            return Rejection(
+                "dated_before_reference",
+                f"update_party {command.id} is dated {command.at.isoformat()}, before the registration of party "
+                f"{command.party} ({self.registered_at.isoformat()})",
+            )
         changes = {name: getattr(command, name) for name in _UPDATABLE if getattr(command, name) is not None}
         return e.PartyUpdated(
             originator_id=self.id, originator_version=self.version + 1, command_id=command.id,
@@ -50,6 +59,7 @@ class Party(Aggregate):
     def _mutate(self, event: e.LedgerEvent) -> None:
         if isinstance(event, e.PartyRegistered):
             self.party, self.kind, self.status = event.party, event.kind, "active"
+            self.registered_at = event.at
             self.fields = {
                 "name": event.name, "registered_on": event.registered_on, "address": event.address,
                 "phone": event.phone, "owners": event.owners, "directors": event.directors,

@@ -6,7 +6,11 @@ written into `CommandBlocked` events, import reports and `F07` flags.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+
+from domain.errors import InvalidValue
 
 ALLOWED_SPEND_CATEGORIES: dict[str, frozenset[str]] = {
     "ROAD": frozenset({
@@ -23,6 +27,42 @@ assert all("cash_withdrawal" not in allowed for allowed in ALLOWED_SPEND_CATEGOR
 
 # Pilots whose releases need a final acceptance carrying evidence (SPEC §4 rule 7).
 PILOTS_NEEDING_FINAL_EVIDENCE = frozenset({"AGRO"})
+
+# The ledger's time zone when a store is created without `--time-zone` (SPEC §2.5): Kazakhstan
+# has had one time zone, UTC+05:00, since 2024-03-01. A fixed offset, not a tz database name, so
+# that no tzdata update can ever move a deadline already judged.
+LEDGER_TIME_ZONE_DEFAULT: tzinfo = timezone(timedelta(hours=5))
+_OFFSET = re.compile(r"(?:UTC)?([+-])(\d\d):(\d\d)")
+
+
+def parse_time_zone(text: str) -> timezone:
+    """A ledger time zone from `+05:00`, `UTC+05:00`, `-03:30`, `Z` or `UTC` (fixed offsets only)."""
+    if text in ("Z", "UTC", "UTC+00:00", "+00:00", "-00:00"):
+        return timezone.utc
+    match = _OFFSET.fullmatch(text)
+    if match is None:
+        raise InvalidValue(f"time zone must be a fixed UTC offset like +05:00 or UTC+05:00, got {text!r}")
+    sign, hours, minutes = match.groups()
+    if int(hours) > 14 or int(minutes) > 59:
+        raise InvalidValue(f"time zone offset {text!r} is out of range (-14:00 to +14:00)")
+    offset = timedelta(hours=int(hours), minutes=int(minutes))
+    return timezone(-offset if sign == "-" else offset)
+
+
+def time_zone_text(zone: tzinfo) -> str:
+    """The canonical `+HH:MM` text of a fixed-offset zone (what the store records)."""
+    offset = zone.utcoffset(None)
+    assert offset is not None, "the ledger's time zone is a fixed offset"
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def business_date(at: datetime, zone: tzinfo) -> date:
+    """The calendar day of instant `at` in the ledger's zone: the submitter's offset never counts."""
+    assert at.tzinfo is not None, "business times carry an explicit offset"
+    return at.astimezone(zone).date()
+
 
 # Limits (TigerBeetle style: a limit on everything).
 OPEN_LOTS_PER_HOLDER_MAX = 100_000
@@ -83,4 +123,7 @@ REASONS: dict[str, str] = {
     "acceptance_does_not_cover_release": "accepted value must cover everything released under the contract",
     "delivery_not_proven": "the pilot releases only after a final acceptance with evidence",
     "reservation_already_settled": "the reservation was released or voided before",
+    # time (SPEC §2.5)
+    "dated_before_reference": "the command is dated before something it relies on was recorded",
+    "out_of_order_time": "within one color, business time never goes back",
 }

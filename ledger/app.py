@@ -11,6 +11,14 @@ Roles are enforced here, not in a face: every batch, every read-side question an
 change is checked against the roles policy recorded in the ledger (`domain.roles`), or the
 bootstrap policy the face passes when none is recorded. A refusal raises `NotAllowed` before
 anything is written.
+The ledger's time zone (SPEC §2.5) is a row of the keys table, `meta:time_zone` = `+05:00`,
+written in the transaction of the store's first events and never changed: a ledger opened with
+another `time_zone` than its store's refuses (`TimeZoneMismatch`). A store with events but no such
+row (older than the row) is in the default zone, UTC+05:00.
+
+A blocked command's id key is written with a `blocked:<id>` key naming the stream of its
+`CommandBlocked` event, so that submitting it again answers `blocked` with its original rule and
+sentence (the same attempt, recorded once), not `duplicate`.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -34,7 +42,7 @@ from domain.allocation import Allocation
 from domain.errors import LedgerError, StoreError
 from ledger.store.cipher import CIPHER_MARKER, Encryption
 from domain.party import Party, ReferencePrice
-from domain.policy import Rejection
+from domain.policy import LEDGER_TIME_ZONE_DEFAULT, Rejection, parse_time_zone, time_zone_text
 from domain.roles import ROLES_STREAM, SET_ROLES, RolesPolicy, policy_problem
 from ledger.interchange import command_digest, command_to_record
 from ledger.read import ReadSide
@@ -49,6 +57,7 @@ BATCH_ATTEMPTS_MAX = 5
 CACHE_AGGREGATES_MAX = 50_000
 
 APPLIED, DUPLICATE, BLOCKED, CONFLICT = "applied", "duplicate", "blocked", "conflict"
+TIME_ZONE_KEY = "meta:time_zone"  # stored as is (not hidden when encrypted): it is no personal data
 
 
 @lru_cache(maxsize=100_000)
@@ -79,6 +88,10 @@ class Outcome:
     detail: str | None = None
 
 
+class TimeZoneMismatch(LedgerError):
+    """A time zone was asked for that differs from the one the store was created with (usage, exit 2)."""
+
+
 class BatchFailed(LedgerError):
     """A batch could not be saved after several attempts (another writer kept winning)."""
 
@@ -101,11 +114,13 @@ class Ledger(Application):
 
     def __init__(self, store: str | StoreConfig = "memory://", *, batch_size: int = BATCH_SIZE_DEFAULT,
                  cipher_key: str | None = None, actor: str = "", sealed_ok: bool = False,
-                 roles: Policy = EVERYONE) -> None:
+                 roles: Policy = EVERYONE, time_zone: str | None = None) -> None:
         """`cipher_key` (base64 AES key, `TENGE_LEDGER_KEY`) encrypts event payloads at rest;
         `actor` is who acts through this instance: checked against the roles policy and recorded
         on every event it writes ("" names nobody: allowed only while no policy is in force).
         `roles` is the bootstrap policy, in force only while the store has none recorded.
+        `time_zone` (`+05:00`, `UTC+05:00`; default UTC+05:00) is the zone dates are judged in, for a
+        new store; on an existing store it must be the store's own (else `TimeZoneMismatch`).
         `sealed_ok` opens an encrypted store without its key for what needs no key (checking the
         chain, tree and checkpoints): `sealed` is then True and nothing may be decoded or written."""
         assert 0 < batch_size <= 100_000
@@ -120,6 +135,36 @@ class Ledger(Application):
         self.sealed = False
         super().__init__(env={**self.store.env, **(self.encryption.env() if self.encryption else {})})
         self._check_encryption()
+        self._requested_zone = parse_time_zone(time_zone) if time_zone is not None else None
+        self._time_zone: tzinfo = LEDGER_TIME_ZONE_DEFAULT
+        self._time_zone_recorded = False
+        self._load_time_zone()
+
+    def _load_time_zone(self) -> None:
+        """The store's zone (recorded, or the default for a store written before it was recorded)."""
+        row = self.recorder.lookup_keys([TIME_ZONE_KEY]).get(TIME_ZONE_KEY)
+        requested = self._requested_zone
+        if row is not None:
+            self._time_zone, self._time_zone_recorded = parse_time_zone(row[0].decode()), True
+        elif self.position():
+            self._time_zone = LEDGER_TIME_ZONE_DEFAULT
+        else:
+            self._time_zone = requested or LEDGER_TIME_ZONE_DEFAULT  # recorded with the first events
+            return
+        if requested is not None and requested.utcoffset(None) != self._time_zone.utcoffset(None):
+            raise TimeZoneMismatch(
+                f"this store's time zone is UTC{time_zone_text(self._time_zone)}, fixed when it was created; "
+                f"--time-zone UTC{time_zone_text(requested)} cannot change it"
+            )
+
+    @property
+    def time_zone(self) -> tzinfo:
+        """The zone this ledger judges dates in (expiry, contract ends, fiscal years, day windows)."""
+        return self._time_zone
+
+    def time_zone_row(self) -> list[tuple[str, bytes, str]]:
+        """The keys row recording the zone, for the batch that writes the store's first events."""
+        return [] if self._time_zone_recorded else [(TIME_ZONE_KEY, time_zone_text(self._time_zone).encode(), "")]
 
     def _check_encryption(self) -> None:
         """Refuse a missing or wrong key (never decrypt into garbage); mark a new encrypted store."""
@@ -257,6 +302,7 @@ class Ledger(Application):
                 return _BatchRun(self, commands, policy_version).run()
             except IntegrityError:
                 self._cache.clear()  # somebody else wrote: decide again from fresh state
+                self._load_time_zone()  # ... maybe the store's first events, with its zone
             except BaseException:
                 self._cache.clear()  # cached aggregates may hold unsaved events
                 raise
@@ -315,9 +361,22 @@ class _BatchRun:
         # streams decisions relied on without writing them
         self.read_versions: dict[UUID, int] = {ROLES_STREAM: policy_version}
         self.absent_keys: set[str] = set()  # names decisions found unknown
+        self.time_zone = ledger.time_zone  # PartyDirectory: the zone decisions judge dates in
+        self.blocked_here: dict[str, Outcome] = {}  # command id -> its blocked outcome, this batch
+        self.blocked_by_stream: dict[str, dict[str, Outcome]] = {}  # stream -> its recorded blocked attempts
         wanted = sorted(self._keys_to_look_up())
         stored = {ledger.stored_key(name): name for name in wanted}
         self.known = {stored[key]: value for key, value in ledger.recorder.lookup_keys(list(stored)).items()}
+        self._look_up_blocked()
+
+    def _look_up_blocked(self) -> None:
+        """The `blocked:` keys of the commands already recorded (re-submissions only: a fresh import
+        pays nothing for them)."""
+        seen = sorted({"blocked:" + c.id for c in self.commands if "command:" + c.id in self.known})
+        if seen:
+            stored = {self.ledger.stored_key(name): name for name in seen}
+            found = self.ledger.recorder.lookup_keys(list(stored))
+            self.known.update({stored[key]: value for key, value in found.items()})
 
     def _keys_to_look_up(self) -> set[str]:
         wanted: set[str] = set()
@@ -338,9 +397,11 @@ class _BatchRun:
             for aggregate in self.touched.values():
                 aggregate.pending_events.clear()
             rows = [(self.ledger.stored_key(key), digest, stream) for key, (digest, stream) in self.keys.items()]
+            rows += self.ledger.time_zone_row()
             read_only = {stream: version for stream, version in self.read_versions.items() if stream not in self.touched}
             absent = sorted(self.ledger.stored_key(name) for name in self.absent_keys if name not in self.keys)
             self.ledger.save(_Batch(self.events), keys=rows, read_versions=read_only, absent_keys=absent)
+            self.ledger._time_zone_recorded = True
         assert len(outcomes) == len(self.commands)
         return outcomes
 
@@ -359,7 +420,8 @@ class _BatchRun:
         previous = self._key("command:" + command.id)
         if previous is not None:
             if previous[0] == digest:
-                return Outcome(command.id, DUPLICATE)
+                blocked = self._key("blocked:" + command.id)
+                return Outcome(command.id, DUPLICATE) if blocked is None else self._blocked_before(command.id, blocked[1])
             return Outcome(command.id, CONFLICT, "id_reused_with_different_content",
                            f"command id {command.id} was used before for different content")
         aggregate, decision = self._decide(command)
@@ -372,9 +434,24 @@ class _BatchRun:
         self.touched[aggregate.id] = aggregate
         self.keys["command:" + command.id] = (digest, str(aggregate.id))
         if isinstance(decision, Rejection):
-            return Outcome(command.id, BLOCKED, decision.reason, decision.detail)
+            self.keys["blocked:" + command.id] = (b"", str(aggregate.id))
+            outcome = self.blocked_here[command.id] = Outcome(command.id, BLOCKED, decision.reason, decision.detail)
+            return outcome
         self._claim_names(command, aggregate)
         return Outcome(command.id, APPLIED)
+
+    def _blocked_before(self, command_id: str, stream: str) -> Outcome:
+        """The outcome a command blocked earlier had: its `CommandBlocked` event's rule and sentence."""
+        if command_id in self.blocked_here:
+            return self.blocked_here[command_id]
+        attempts = self.blocked_by_stream.get(stream)
+        if attempts is None:
+            attempts = self.blocked_by_stream[stream] = {
+                event.command_id: Outcome(event.command_id, BLOCKED, event.reason, event.detail)
+                for event in self.ledger.events.get(UUID(stream)) if isinstance(event, e.CommandBlocked)
+            }
+        assert command_id in attempts, f"key blocked:{command_id} names a stream without its CommandBlocked event"
+        return attempts[command_id]
 
     def _claim_names(self, command: c.Command, aggregate: Aggregate) -> None:
         stream = str(aggregate.id)
@@ -431,6 +508,12 @@ class _BatchRun:
         self.read_versions.setdefault(aggregate.id, aggregate.version)
         return (aggregate.kind, aggregate.status) if aggregate.registered else None
 
+    def registered_at(self, party: str) -> datetime | None:
+        """The business time of the party's registration (SPEC §2.5), or None if unregistered."""
+        aggregate = self.ledger.load(Party, self.ledger.party_stream(party))
+        assert isinstance(aggregate, Party)
+        self.read_versions.setdefault(aggregate.id, aggregate.version)
+        return aggregate.registered_at if aggregate.registered else None
 
 def authorize_without_ledger(store: StoreConfig, actor: str, bootstrap: Policy, *actions: str,
                              cipher_key: str | None = None) -> None:

@@ -2,21 +2,28 @@
 
 Every query first catches up (applies events recorded since the last query). The SQL lives in the
 projection that owns each table; this module asks those projections, never a table. Every question
-is checked against the ledger's roles policy (`read`; `rebuild` for a rebuild) before it is answered. `--as-of` takes a
-store position `@N` or a business time T; a time means the position of the last event whose
-business time is at or before T — "the ledger as it stood when it had recorded everything up to T".
+is checked against the ledger's roles policy (`read`; `rebuild` for a rebuild) before it is answered.
+
+`--as-of` takes a store position `@N` or a business time T (SPEC §2.5). `@N` answers with the
+store's first N positions. A time T answers, color by color, with exactly the events dated at or
+before T: the position `resolve_as_of` gives is the last one dated ≤ T (an upper bound), and
+`balances`, `color_events` and `trace` also drop what is dated after T (another color's late event,
+or a blocked attempt dated earlier than a movement recorded before it). Within a color, recorded
+movements never go back in business time (`out_of_order_time`), so the movements dated ≤ T are a
+prefix of the color's stream and its balances as of T are ones it really had.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
 from domain import events as e
 from domain.errors import InvalidValue, LedgerError
-from projections.balances import Balances, balances_as_of
+from projections.balances import Balances, balances_as_of, balances_dated
 from projections.base import Projection
 from projections.flags import Flags, stored_flags
 from projections.rules.config import RulesConfig, default_config
@@ -27,6 +34,9 @@ from projections.runner import OnProgress, ProjectionRunner
 from projections.trace import build_trace
 from ledger.interchange import parse_business_time
 from ledger.store.views import open_view_database
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class UnknownColor(LedgerError):
@@ -43,7 +53,8 @@ class ReadSide:
     def __init__(self, ledger: Any, rules: RulesConfig | None = None) -> None:
         self.ledger = ledger
         self.db = open_view_database(ledger.store)
-        self.flags_projection = Flags(rules or default_config())
+        # the rules judge day windows and fiscal years in the store's own zone (SPEC §2.5)
+        self.flags_projection = Flags((rules or default_config()).with_time_zone(ledger.time_zone))
         self.runner = ProjectionRunner(self.db, [LogIndex(), Balances(), self.flags_projection], self._read_log)
 
     def _read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
@@ -77,18 +88,48 @@ class ReadSide:
             if not digits.isascii() or not digits.isdigit():
                 raise InvalidValue(f"--as-of @N needs a store position like @1200, got {text!r}")
             return min(int(digits), now)
-        moment = parse_business_time(text)
+        moment = self.business_time(text)
         return index.position_at_time(self.db, utc_text(moment), now)
+
+    def business_time(self, as_of: str | None) -> datetime | None:
+        """The business time an `--as-of` value names, or None (absent, or a position `@N`).
+
+        A bare date `YYYY-MM-DD` is the end of that day in the ledger's time zone (SPEC §2.5).
+        """
+        if as_of is None or as_of.startswith("@"):
+            return None
+        if _DATE.fullmatch(as_of):
+            try:
+                day = date.fromisoformat(as_of)
+            except ValueError as problem:
+                raise InvalidValue(f"--as-of {as_of!r} is not a calendar date") from problem
+            return datetime.combine(day, time.max, tzinfo=self.ledger.time_zone)
+        return parse_business_time(as_of)
 
     # --- questions --------------------------------------------------------------------------
 
-    def balances(self, position: int | None, color: str | None = None, party: str | None = None) -> list[tuple[str, str, int]]:
+    def balances(self, position: int | None, color: str | None = None, party: str | None = None,
+                 as_of: str | None = None) -> list[tuple[str, str, int]]:
+        """(color, holder, balance_tiyn) now, at `position`, or (`as_of` a time) from the events dated ≤ it."""
         self._authorize()
-        return balances_as_of(self.db, position, color, party)
+        moment = self.business_time(as_of)
+        if moment is None:
+            return balances_as_of(self.db, position, color, party)
+        return balances_dated(self.db, utc_text(moment), position, color, party)
 
-    def color_events(self, color: str, position: int) -> list[tuple[int, e.LedgerEvent]]:
-        """The color's events recorded up to `position`, with their positions, in order."""
+    def color_events(self, color: str, position: int, as_of: str | None = None) -> list[tuple[int, e.LedgerEvent]]:
+        """The color's events recorded up to `position` (and dated ≤ `as_of` if it is a time), in order."""
         self._authorize()
+        moment = self.business_time(as_of)
+        events = self._color_events(color, position)
+        if moment is None:
+            return events
+        dated = [(p, event) for p, event in events if event.at <= moment]
+        if not any(isinstance(event, e.FundsAllocated) for _, event in dated):
+            raise UnknownColor(f"color {color} was not allocated as of {as_of}")
+        return dated
+
+    def _color_events(self, color: str, position: int) -> list[tuple[int, e.LedgerEvent]]:
         stream = index.color_stream(self.db, color, position)
         if stream is None:
             raise UnknownColor(f"color {color} was never allocated")
@@ -119,7 +160,7 @@ class ReadSide:
         return party_names_as_of(self.db, position)
 
     def trace(self, color: str, position: int, as_of: str | None) -> dict[str, Any]:
-        events = [event for _, event in self.color_events(color, position)]
+        events = [event for _, event in self.color_events(color, position, as_of)]
         return build_trace(events, self.party_names(position), as_of, position)
 
     def flags(self, position: int, now: int, as_of: str | None, wall_time: datetime | None = None) -> list[dict[str, Any]]:
@@ -132,10 +173,11 @@ class ReadSide:
             if as_of is None and wall_time is not None:
                 documents += [flag.document() for flag in self.flags_projection.pending_until(self.db, wall_time)]
             return documents
-        moment = parse_business_time(as_of)
+        moment = self.business_time(as_of)
         documents = stored_flags(self.db, at_utc=utc_text(moment))
         pending = self.flags_projection.pending_until(self.db, moment)
         return documents + [flag.document() for flag in pending]
 
     def close(self) -> None:
         self.db.close()
+

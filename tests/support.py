@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from domain.commands import Command
 from domain.identifiers import make_color, make_party_id
+from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, Outcome
 from ledger.interchange import parse_record
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=5)))
@@ -106,3 +108,24 @@ def road_world(s: Script | None = None, amount: str = "1000000.00") -> tuple[Scr
     s.contract("C-1", names["color"], names["admin"], names["contractor"], amount)
     s.contract("C-2", names["color"], names["contractor"], names["sub"], amount)
     return s, names
+
+
+def outcomes_again(first: Sequence[Outcome]) -> list[Outcome]:
+    """What submitting the same commands again answers, given what the first run answered.
+
+    A command recorded as applied is a `duplicate`; one recorded as blocked is `blocked` again with
+    its original rule and sentence (the same attempt, issue 10 item 11); a conflict stays one.
+    """
+    recorded: dict[str, Outcome] = {}
+    for outcome in first:
+        if outcome.status in (APPLIED, BLOCKED):
+            recorded.setdefault(outcome.command_id, outcome)
+    again = []
+    for outcome in first:
+        if outcome.status == CONFLICT:
+            again.append(outcome)
+            continue
+        original = recorded.get(outcome.command_id)
+        blocked = original is not None and original.status == BLOCKED
+        again.append(original if blocked else Outcome(outcome.command_id, DUPLICATE))
+    return again

@@ -75,14 +75,18 @@ def run() -> None:
 @click.option("--roles", "roles_path", envvar="TENGE_LEDGER_ROLES", type=click.Path(dir_okay=False),
               help="TOML file giving each actor a role: operator, auditor or admin (env TENGE_LEDGER_ROLES): "
                    "the policy `roles set` records; until the store has one recorded, also the policy enforced")
+@click.option("--time-zone", "time_zone", envvar="TENGE_LEDGER_TIME_ZONE", metavar="+HH:MM",
+              help="the ledger's time zone, a fixed UTC offset (+05:00, UTC+05:00); fixed by the store's first "
+                   "write (default UTC+05:00), a different one later is refused (env TENGE_LEDGER_TIME_ZONE)")
 @click.version_option(package_name="tenge-ledger")
 @click.pass_context
-def cli(ctx: click.Context, store: str, rules_path: str | None, actor: str | None, roles_path: str | None) -> None:
+def cli(ctx: click.Context, store: str, rules_path: str | None, actor: str | None, roles_path: str | None,
+        time_zone: str | None) -> None:
     """tenge-ledger: an event-sourced ledger for marked (colored) budget money.
 
     Encryption at rest: set TENGE_LEDGER_KEY (base64 AES key, see `keygen --cipher`).
     """
-    ctx.obj = Context(store, rules_path, actor, roles_path)
+    ctx.obj = Context(store, rules_path, actor, roles_path, time_zone)
     ctx.call_on_close(ctx.obj.close)
 
 

@@ -12,7 +12,7 @@ import click
 from domain.errors import InvalidValue, LedgerError
 from ledger.render import text as render
 from domain.errors import StoreError
-from ledger.app import BATCH_SIZE_DEFAULT, Ledger, authorize_without_ledger
+from ledger.app import BATCH_SIZE_DEFAULT, Ledger, TimeZoneMismatch, authorize_without_ledger
 from ledger.roles import Policy, check_actor, load_roles
 from ledger.read import ReadSide
 from projections.rules.config import RulesConfigError, load_config
@@ -39,8 +39,9 @@ class Context:
     """
 
     def __init__(self, store_url: str, rules_path: str | None = None, actor: str | None = None,
-                 roles_path: str | None = None) -> None:
+                 roles_path: str | None = None, time_zone: str | None = None) -> None:
         self.store_url = store_url
+        self.time_zone = time_zone
         self.rules_path = rules_path
         self.actor = actor if actor is not None else getpass.getuser()
         self.roles_path = roles_path
@@ -55,9 +56,11 @@ class Context:
             roles = self.bootstrap_roles()
             try:
                 self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key,
-                                      actor=self.actor, sealed_ok=sealed_ok, roles=roles)
+                                      actor=self.actor, sealed_ok=sealed_ok, roles=roles, time_zone=self.time_zone)
             except StoreError as problem:
                 raise UsageProblem(str(problem)) from problem
+            except (TimeZoneMismatch, InvalidValue) as problem:  # a usage error whatever the store (exit 2)
+                raise UsageProblem(f"--time-zone: {problem}") from problem
         return self._ledger
 
     def close(self) -> None:
@@ -110,7 +113,8 @@ format_option = format_choice(*render.FORMATS)
 def as_of_option(fn: Any) -> Any:
     return click.option(
         "--as-of", "as_of", metavar="T|@N",
-        help="answer as the ledger stood at business time T (RFC 3339) or store position @N",
+        help="answer as the ledger stood at business time T (RFC 3339; a bare date is the end of that day "
+             "in the ledger's time zone), color by color, or at store position @N",
     )(fn)
 
 

@@ -73,7 +73,7 @@ def balance(obj: Context, party: str | None, color: str | None, as_of: str | Non
     names = read.party_names(position)
     rows = [
         {"color": c, "party": holder, "name": names.get(holder, ""), "balance": format_kzt(tiyn), "balance_tiyn": tiyn}
-        for c, holder, tiyn in read.balances(None if position == now else position, color, party)
+        for c, holder, tiyn in read.balances(None if position == now and as_of is None else position, color, party, as_of)
     ]
     fmt = fmt or render.default_format()
     if fmt == "json":
@@ -98,7 +98,7 @@ def history(obj: Context, color: str, as_of: str | None, fmt: str | None) -> int
     read, now = _read_side(obj)
     position = _position(read, as_of, now)
     try:
-        events = read.color_events(color, position)
+        events = read.color_events(color, position, as_of)
     except UnknownColor as unknown:
         click.echo(f"error: {unknown}", err=True)
         return EXIT_BLOCKED

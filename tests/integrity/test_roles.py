@@ -252,6 +252,7 @@ def _file(tmp_path: Path, name: str, kinds: list[str]) -> Path:
     """An import file of fresh commands of these kinds (valid on the base store)."""
     s = Script()
     s.records = []
+    s.day = 1.0  # after everything in the base store: business time never goes back (SPEC §2.5)
     w = WORLD
     for n, kind in enumerate(kinds):
         if kind == "register_party":
@@ -557,6 +558,7 @@ def test_the_application_refuses_when_called_directly(base, tmp_path):
     store = copy_store(base["store"], tmp_path / "store.sqlite")
     s = Script()
     s.records = []
+    s.day = 1.0  # after everything in the base store: business time never goes back (SPEC §2.5)
     s.add("freeze", id="DIRECT-1", color=WORLD.color, reason="look")
     s.transfer(WORLD.color, WORLD.admin, WORLD.contractor, "3.00", id="DIRECT-2", contract="C-1", kind="advance")
     freeze, transfer = s.commands()
@@ -595,7 +597,7 @@ def test_the_application_refuses_when_called_directly(base, tmp_path):
         nobody.close()
     operator = _ledger(store, ACTORS["operator"])
     try:
-        assert [o.status for o in operator.execute([transfer])] == ["applied"]
+        assert [(o.status, o.reason) for o in operator.execute([transfer])] == [("applied", None)]
         assert WORLD.color in operator.colors()
     finally:
         operator.close()
@@ -615,6 +617,7 @@ def test_a_batch_authorized_under_an_older_policy_is_not_saved(base, tmp_path):
     store = copy_store(base["store"], tmp_path / "store.sqlite")
     s = Script()
     s.records = []
+    s.day = 1.0
     s.transfer(WORLD.color, WORLD.admin, WORLD.contractor, "3.00", id="RACE-1", contract="C-1", kind="advance")
     ledger = _ledger(store, ACTORS["admin"])
     try:

@@ -231,6 +231,8 @@ class FreshViews:
     def __init__(self, ledger: Ledger) -> None:
         self.store = parse_store_url("memory://")  # the view database of a memory store: fresh SQLite
         self.recorder, self.mapper, self.events, self.position = ledger.recorder, ledger.mapper, ledger.events, ledger.position
+        self.time_zone = ledger.time_zone
+        self.authorize = ledger.authorize
 
 
 def rebuilt_up_to(ledger: Ledger, position: int) -> Tables:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.commands import Command
+from domain.policy import time_zone_text
 from ledger.app import Ledger
 from tests.support import Script, color_id, party_id
 
@@ -173,10 +174,12 @@ class Baseline:
         return record
 
     def commands(self) -> list[Command]:
-        return self.script.commands()
+        """The records in business-time order (stable): a test appends changes after the baseline,
+        and within a color business time never goes back (SPEC §2.5)."""
+        return sorted(self.script.commands(), key=lambda command: command.at)
 
-    def run(self, store: str = "memory://") -> Ledger:
-        ledger = Ledger(store)
+    def run(self, store: str = "memory://", time_zone: str | None = None) -> Ledger:
+        ledger = Ledger(store, time_zone=time_zone)
         outcomes = ledger.execute(self.commands())
         unexpected = [o for o in outcomes if o.status != "applied"]
         self.outcomes = outcomes
@@ -184,8 +187,9 @@ class Baseline:
         return ledger
 
     def flags(self, as_of: str | None = None, rules: Any = None) -> list[dict[str, Any]]:
-        """Every flag of the world (as of a business time or @position, else now)."""
-        ledger = self.run()
+        """Every flag of the world (as of a business time or @position, else now), in a ledger whose
+        time zone is the rules config's (the read side judges dates in the store's own zone)."""
+        ledger = self.run(time_zone=time_zone_text(rules.time_zone) if rules is not None else None)
         read = ledger.read_side(rules)
         now = read.catch_up()
         position = read.resolve_as_of(as_of, now)

@@ -424,6 +424,7 @@ def test_f12_transfers_and_reservations_are_payments_too() -> None:
 def _c1_spends_by_first_digit(world: Baseline, counts: list[int]) -> None:
     """C1 spends sum(counts) amounts under 1 000 000 KZT, counts[d-1] of them starting with digit d."""
     n, k = world.n, 0
+    world.script.day = day(later(0))  # after the baseline: a color's business time never goes back
     for digit, count in enumerate(counts, start=1):
         for i in range(count):
             world.script.spend(n["ROAD"], n["C1"], f"{digit}{i:05d}.37", id=f"S-C1-B{k:03d}")

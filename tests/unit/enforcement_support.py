@@ -44,6 +44,8 @@ def two_colors(allocated: str = ALLOCATED_DEFAULT, other_allocated: str = "5000.
 class Book:
     """One ledger, one script, a small valid world: treasury, administrator, contractor, sub.
 
+    `store` is a store URL (default `memory://`), `time_zone` the ledger's zone (default UTC+05:00).
+
     Contracts: `C-1` admin → contractor, `C-2` contractor → sub, both of `contract_amount`.
     Records are stamped on day 0 (2025-03-01) onwards unless a test gives `days=`;
     `days=n` means 10:00+05:00 on 2025-03-01 + n days.
@@ -55,9 +57,11 @@ class Book:
         allocated: str = ALLOCATED_DEFAULT,
         contract_amount: str = CONTRACT_AMOUNT_DEFAULT,
         expires_on: str = "2025-12-31",
+        store: str = "memory://",
+        time_zone: str | None = None,
     ) -> None:
         self.script = Script()
-        self.ledger = Ledger("memory://")
+        self.ledger = Ledger(store, time_zone=time_zone)
         self.colors: list[str] = []
         self._sent = 0
         s = self.script
@@ -141,6 +145,15 @@ class Book:
         pending = self.script.records[self._sent:]
         self._sent = len(self.script.records)
         return pending
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    def reopen(self) -> None:
+        """A fresh `Ledger` on the same store (as another process would open it); not for memory://."""
+        store = self.ledger.store
+        self.ledger.close()
+        self.ledger = Ledger(store)
 
     def given(self) -> None:
         """Run every pending command; each must be applied."""

@@ -113,16 +113,18 @@ def test_the_same_content_spelled_differently_is_a_duplicate() -> None:
     assert book.balance(book.contractor) == tiyn("10.00")
 
 
-def test_a_blocked_command_submitted_again_stays_a_duplicate_even_when_it_would_now_pass() -> None:
+def test_a_blocked_command_submitted_again_stays_blocked_for_its_first_reason_even_when_it_would_now_pass() -> None:
+    """Issue 10 item 11: the same attempt again reports its original outcome and is not recorded twice."""
     book = Book(allocated="1000.00")
     book.freeze()
     command = book.spend(book.admin, "10.00")
-    book.expect_blocked("color_is_frozen")
+    first = book.expect_blocked("color_is_frozen")
     book.unfreeze()
     book.given()
     history = len(book.ledger.history(book.color))
     book.resubmit(command)
-    assert book.attempt().status == "duplicate"
+    again = book.attempt()
+    assert (again.status, again.reason, again.detail) == ("blocked", "color_is_frozen", first.detail)
     assert book.allocation().spent_tiyn == 0
     assert len(book.ledger.history(book.color)) == history
 
