@@ -523,7 +523,10 @@ colors = st.builds(
     st.integers(0, 999), st.integers(0, 999_999),
 )
 command_ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}", fullmatch=True)
-texts = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40).filter(str.strip)
+# Text never holds control characters (C0, DEL, C1: category Cc) nor bidi controls (SPEC §5).
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+texts = st.text(st.characters(exclude_categories=("Cs", "Cc"), exclude_characters=BIDI_CONTROLS),
+                min_size=1, max_size=40).filter(str.strip)
 amounts_tiyn = st.integers(0, 10**17 - 1)
 flows_tiyn = st.integers(1, 10**17 - 1)
 moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1),

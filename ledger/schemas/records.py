@@ -1,0 +1,119 @@
+"""From interchange objects to commands and back, driven by the command models.
+
+`validate_record(obj)` checks one decoded JSON object with its command's model and returns the
+`domain.commands` dataclass, or every field error found. `canonical_record(command)` is the inverse
+and writes the canonical object (amounts with two decimals, `at` in UTC, defaults omitted) whose
+digest is the command's content identity (SPEC §2.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.commands import COMMAND_TYPES, Command
+from domain.errors import MalformedInput
+from ledger.schemas.base import CommandModel, FieldSpec, domain_defaults, field_specs
+from ledger.schemas.contracts import AcceptModel, AllocateModel, AmendContractModel, SignContractModel
+from ledger.schemas.errors import translate
+from ledger.schemas.parties import RegisterPartyModel, SetReferencePriceModel, UpdatePartyModel
+from ledger.schemas.payments import (
+    FreezeModel, ReleaseModel, ReserveModel, ReturnModel, SpendModel, TransferModel, UnfreezeModel, VoidModel,
+)
+from ledger.schemas.values import emit_at, json_kind
+
+LINE_FIELD = "line"  # Pseudo-field named by errors about the whole line / object.
+COMMON_FIELDS = ("id", "type", "at")
+
+COMMAND_MODELS: dict[str, type[CommandModel]] = {
+    model.COMMAND.TYPE: model
+    for model in (
+        RegisterPartyModel, UpdatePartyModel, SetReferencePriceModel, AllocateModel, SignContractModel,
+        AmendContractModel, AcceptModel, TransferModel, ReserveModel, ReleaseModel, VoidModel, SpendModel,
+        ReturnModel, FreezeModel, UnfreezeModel,
+    )
+}
+assert list(COMMAND_MODELS) == list(COMMAND_TYPES), "one model per command type, in SPEC order"
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What parsing and writing a command type need, computed once from its model."""
+
+    model: type[CommandModel]
+    specs: tuple[FieldSpec, ...]  # after id, type, at
+    defaults: dict[str, Any]  # attr -> default of the domain dataclass, for the optional fields
+    cross_checked: bool  # the model checks across fields
+
+
+def _shape(model: type[CommandModel]) -> _Shape:
+    type_field = model.model_fields["type"]
+    assert type_field.annotation is not None and model.COMMAND.TYPE in str(type_field.annotation), model
+    specs = field_specs(model, skip=COMMON_FIELDS)
+    cross_checked = model.cross_checks is not CommandModel.cross_checks
+    return _Shape(model, specs, domain_defaults(model, specs), cross_checked)
+
+
+_SHAPES = {type_name: _shape(model) for type_name, model in COMMAND_MODELS.items()}
+_TYPES_LISTED = ", ".join(COMMAND_TYPES)
+
+
+def validate_record(obj: dict[str, Any]) -> Command | list[MalformedInput]:
+    """The command of one interchange object, or every error in it (see `ledger.interchange`)."""
+    type_name = obj.get("type")
+    shape = _SHAPES.get(type_name) if type(type_name) is str else None
+    if shape is None:
+        return _unknown_type_errors(obj, type_name)
+    try:
+        model = shape.model.model_validate(obj)
+    except ValidationError as error:
+        return translate(error, list(obj))
+    if shape.cross_checked:
+        crossed = model.cross_checks()
+        if crossed:
+            return [MalformedInput(field, message) for field, message in crossed]
+    # Model attributes are the dataclass's; null (absent) optional fields take its defaults.
+    kw = {attr: value for attr, value in model.__dict__.items() if value is not None}
+    del kw["type"]
+    return shape.model.COMMAND(**kw)
+
+
+def _unknown_type_errors(obj: dict[str, Any], type_name: object) -> list[MalformedInput]:
+    """Errors of `id`, `type` and `at` when the type is missing or unknown (the rest is moot)."""
+    probe = {"type": "freeze", **{key: obj[key] for key in ("id", "at") if key in obj}}
+    by_field: dict[str, MalformedInput] = {}
+    try:
+        FreezeModel.model_validate(probe)
+    except ValidationError as error:
+        by_field = {e.field: e for e in translate(error, list(probe)) if e.field in ("id", "at")}
+    if "type" not in obj:
+        message = "required field is missing"
+    elif type_name is None:
+        message = "required field must not be null"
+    elif type(type_name) is not str:
+        message = f"must be a string, got {json_kind(type_name)}"
+    else:
+        message = f"must be one of {_TYPES_LISTED}, got {type_name[:40]!r}"
+    by_field["type"] = MalformedInput("type", message)
+    return [by_field[field] for field in COMMON_FIELDS if field in by_field]
+
+
+def canonical_record(cmd: Command) -> dict[str, Any]:
+    """The canonical interchange object of a command: `validate_record(canonical_record(c)) == c`.
+
+    Key order is `id`, `type`, `at`, then the model's (SPEC) order. Optional fields equal to their
+    default (None, empty tuple, `final` False) are omitted; for `update_party` an empty tuple is not
+    the default (None is) and is written as `[]` ("clear the list").
+    """
+    shape = _SHAPES[cmd.TYPE]
+    assert type(cmd) is shape.model.COMMAND, f"not a command: {cmd!r}"
+    record: dict[str, Any] = {"id": cmd.id, "type": cmd.TYPE, "at": emit_at(cmd.at)}
+    defaults = shape.defaults
+    for spec in shape.specs:
+        value = getattr(cmd, spec.attr)
+        if not spec.required and value == defaults[spec.attr]:
+            continue
+        record[spec.name] = spec.kind.emit(value)
+    return record
