@@ -9,10 +9,10 @@ Field names follow the interchange names, except `from`/`to` which are Python ke
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 PARTY_KINDS = ("treasury", "administrator", "contractor", "supplier", "dealer", "farmer", "individual")
 PARTY_STATUSES = ("active", "liquidated", "debarred")
@@ -238,3 +238,22 @@ COMMAND_TYPES: dict[str, type[Command]] = {
     )
 }
 assert all(COMMAND_TYPES), "every command class names its interchange type"
+
+
+_SHARED_NAMES: dict[tuple[type, type], tuple[str, ...]] = {}
+
+
+def shared_fields(command: Command, target: type) -> dict[str, Any]:
+    """The command's values of every field that the dataclass `target` (an event) also has.
+
+    An event repeats what its command said under the same names (`amount_tiyn`, `payer`, `reason`,
+    `at`, `actor`, ...), so a decision names only the fields it derives (the lots consumed, the
+    contract it resolved). The names are looked up once per (command, target) pair.
+    """
+    key = (type(command), target)
+    names = _SHARED_NAMES.get(key)
+    if names is None:
+        own = {f.name for f in fields(command)}
+        names = tuple(f.name for f in fields(target) if f.name in own and f.init)
+        _SHARED_NAMES[key] = names
+    return {name: getattr(command, name) for name in names}
