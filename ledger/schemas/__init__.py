@@ -85,5 +85,6 @@ def interchange_markdown() -> str:
 
 def _row(spec: FieldSpec, prefix: str = "") -> str:
     required = "required" if spec.required else "optional"
-    cells = (f"`{prefix}{spec.name}`", required, spec.kind.format, spec.description)
+    description = spec.description or ("the command type" if spec.name == "type" else "")
+    cells = (f"`{prefix}{spec.name}`", required, spec.kind.format, description)
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"

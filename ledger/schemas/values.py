@@ -51,9 +51,11 @@ _AT_EXAMPLE = '"2025-03-01T10:00:00+05:00"'
 
 # Control characters refused in text (SPEC §5): C0 (all of it, TAB and newlines included), DEL,
 # C1, and the bidirectional controls that can make text read differently from what it holds.
-_CONTROL_CHARS = re.compile(
-    "[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+_CONTROL_CLASS = r"\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL_CHARS = re.compile(f"[{_CONTROL_CLASS}]")
+# The same rule for JSON Schema (ECMA-262 and Python `re` read it alike): some non-space
+# character, and no control character anywhere.
+_TEXT_SCHEMA_PATTERN = f"^[^{_CONTROL_CLASS}]*[^{_CONTROL_CLASS}\\s][^{_CONTROL_CLASS}]*$"
 
 
 def fail(message: str) -> PydanticCustomError:
@@ -127,7 +129,7 @@ def text_value(value: str) -> str:
 
 Text = Annotated[
     str, Strict(), AfterValidator(text_value),
-    _string_schema(minLength=1, maxLength=STRING_CHARS_MAX, pattern=r"\S"),
+    _string_schema(minLength=1, maxLength=STRING_CHARS_MAX, pattern=_TEXT_SCHEMA_PATTERN),
     Kind("text", f"string, 1 to {STRING_CHARS_MAX} characters, not blank, no control characters"),
 ]
 
@@ -332,7 +334,8 @@ def emit_at(value: datetime) -> str:
 
 At = Annotated[
     str, Strict(), AfterValidator(at_value),
-    _string_schema(format="date-time", description="RFC 3339 with seconds and an explicit offset"),
+    _string_schema(format="date-time", pattern=f"^{_AT_PATTERN.pattern}$",
+                   description="RFC 3339 with seconds and an explicit offset"),
     Kind("time", 'RFC 3339 with seconds and an explicit offset, e.g. `"2025-03-01T10:00:00+05:00"`',
          emit=emit_at, cli_help="business time, RFC 3339 with offset"),
 ]
