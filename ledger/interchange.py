@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,9 +53,6 @@ LINE_BYTES_MAX = 1 << 20  # One interchange line, without its line terminator.
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = b" \t\r\n"
-# The end of every key of a JSON object: a closing quote, optional whitespace, a colon. A string
-# value can contain the same bytes, so counting them gives at least the number of keys written.
-_KEY_END = re.compile(rb'"[ \t\r\n]*:')
 DUPLICATE_KEY = "duplicate key"
 
 
@@ -180,24 +176,34 @@ def _parse_line(source: str, line_number: int, raw: bytes) -> ParsedLine:
 def duplicate_keys(raw: bytes, obj: object) -> list[MalformedInput]:
     """An error for every key written twice in one object of the line (at any depth).
 
-    Fast path: the keys kept by the parser are counted and compared with the key ends in the raw
-    bytes (which can only be more). Only when they differ is the line parsed again keeping every
-    pair, to find which keys repeat (or that a string merely contained `":`).
+    Fast path: every JSON string (key or value) the parser kept accounts for two `"` bytes of the
+    line; a key written twice, or an escaped quote, can only add more. So when the line's quotes
+    are exactly twice the strings kept, no key repeats. Otherwise the line is parsed again keeping
+    every pair, to find which keys repeat (or that a string merely held an escaped quote).
     """
-    written_at_least = len(_KEY_END.findall(raw))
-    if written_at_least == _count_keys(obj):
+    if type(obj) is not dict and type(obj) is not list:
+        return []
+    if raw.count(b'"') == 2 * _strings(obj):
         return []
     errors: list[MalformedInput] = []
     _find_duplicates(json.loads(raw, object_pairs_hook=_PairsObject), "", errors)
     return errors
 
 
-def _count_keys(value: object) -> int:
+def _strings(value: dict[str, Any] | list[Any]) -> int:
+    """How many JSON strings (object keys and string values) a decoded value holds."""
+    count = 0
+    items: Any = value
     if type(value) is dict:
-        return len(value) + sum(_count_keys(item) for item in value.values() if type(item) in (dict, list))
-    if type(value) is list:
-        return sum(_count_keys(item) for item in value if type(item) in (dict, list))
-    return 0
+        count = len(value)
+        items = value.values()
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            count += 1
+        elif kind is dict or kind is list:
+            count += _strings(item)
+    return count
 
 
 class _PairsObject(dict):  # type: ignore[type-arg]

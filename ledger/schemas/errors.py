@@ -44,6 +44,7 @@ def _too_long(error: dict[str, Any]) -> str:
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "ledger": lambda error: error["msg"],
+    "value_error": lambda error: str(error["ctx"]["error"]),  # InvalidValue of a domain parser
     "missing": lambda error: "required field is missing",
     "extra_forbidden": lambda error: "unknown field",
     "string_type": _type_message("a string"),

@@ -59,7 +59,11 @@ _TEXT_SCHEMA_PATTERN = f"^[^{_CONTROL_CLASS}]*[^{_CONTROL_CLASS}\\s][^{_CONTROL_
 
 
 def fail(message: str) -> PydanticCustomError:
-    """A field error with the project's wording (the translator passes `message` through)."""
+    """A field error with the project's wording (the translator passes `message` through).
+
+    The domain's parsers raise `InvalidValue` (a ValueError); pydantic reports those as
+    `value_error`, whose message the translator passes through the same way.
+    """
     return PydanticCustomError("ledger", "{message}", {"message": message})
 
 
@@ -91,19 +95,6 @@ class Kind:
     choices: tuple[str, ...] = ()  # enums
     is_list: bool = False
     is_flag: bool = False  # booleans: a command-line flag
-
-
-def _checked(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """A validator calling a domain parser; its InvalidValue becomes a field error, same words."""
-
-    def validate(value: str) -> Any:
-        try:
-            return parse(value)
-        except InvalidValue as error:
-            raise fail(str(error)) from None
-
-    validate.__name__ = getattr(parse, "__name__", "validate")
-    return validate
 
 
 def _string_schema(**extra: Any) -> WithJsonSchema:
@@ -146,18 +137,22 @@ def _color_cached(text: str) -> ColorId:
     return parse_color(text)
 
 
+def _color_text(text: str) -> str:
+    return _color_cached(text).text
+
+
 def color_program(color: str) -> str:
     """The budget program of a (valid) color."""
     return _color_cached(color).program
 
 
 PartyId = Annotated[
-    str, Strict(), AfterValidator(_checked(_party_cached)),
+    str, Strict(), AfterValidator(_party_cached),
     _string_schema(pattern=r"^[0-9]{12}$", description="BIN or IIN: 12 digits, the last a check digit (SPEC §2.1)"),
     Kind("party id", "BIN/IIN: 12 digits with a valid check digit", cli_help="BIN or IIN"),
 ]
 Color = Annotated[
-    str, Strict(), AfterValidator(_checked(lambda text: _color_cached(text).text)),
+    str, Strict(), AfterValidator(_color_text),
     _string_schema(
         pattern=r"^(ROAD|AGRO|LOCAL)-[0-9]{4}-[0-9]{3}-[0-9]{6}-[0-9]{2}$",
         description="color {PILOT}-{FY}-{PROGRAM}-{SEQ}-{CC}, CC ISO 7064 MOD 97-10 (SPEC §2.2)",
@@ -165,12 +160,12 @@ Color = Annotated[
     Kind("color", "`{PILOT}-{FY}-{PROGRAM}-{SEQ}-{CC}` with valid check digits, e.g. `ROAD-2025-041-000123-23`"),
 ]
 CommandId = Annotated[
-    str, Strict(), AfterValidator(_checked(parse_command_id)),
+    str, Strict(), AfterValidator(parse_command_id),
     _string_schema(pattern=f"^{COMMAND_ID_PATTERN.pattern}$"),
     Kind("id", "1 to 64 of `A-Z a-z 0-9 . _ : -`, starting with a letter or digit"),
 ]
 Vin = Annotated[
-    str, Strict(), AfterValidator(_checked(normalize_vin)),
+    str, Strict(), AfterValidator(normalize_vin),
     _string_schema(description="VIN: 17 characters A-Z 0-9 without I, O, Q; spaces and dashes ignored"),
     Kind("VIN", "17 characters `A-HJ-NPR-Z0-9` (ISO 3779) after upper-casing; spaces and dashes ignored",
          cli_help="VIN"),
