@@ -95,7 +95,9 @@ class Allocation(Aggregate):
 
     def _event(self, cls: type[e.LedgerEvent], command: c.Command, **derived: object) -> e.LedgerEvent:
         """An event of this color: the command's fields of the same names, then what was `derived`."""
-        fields = {"color": self.color, **c.shared_fields(command, cls), **derived}
+        fields = c.shared_fields(command, cls)
+        fields.update(derived)
+        fields.setdefault("color", self.color)
         return cls(originator_id=self.id, originator_version=self.version + 1, command_id=command.id, **fields)
 
     def _decide_allocate(self, cmd: c.Allocate, parties: PartyDirectory) -> e.LedgerEvent | Rejection:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, ClassVar
 
 PARTY_KINDS = ("treasury", "administrator", "contractor", "supplier", "dealer", "farmer", "individual")
@@ -240,7 +241,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
 assert all(COMMAND_TYPES), "every command class names its interchange type"
 
 
-_SHARED_NAMES: dict[tuple[type, type], tuple[str, ...]] = {}
+_SHARED: dict[tuple[type, type], tuple[tuple[str, ...], attrgetter[Any]]] = {}
 
 
 def shared_fields(command: Command, target: type) -> dict[str, Any]:
@@ -251,9 +252,11 @@ def shared_fields(command: Command, target: type) -> dict[str, Any]:
     contract it resolved). The names are looked up once per (command, target) pair.
     """
     key = (type(command), target)
-    names = _SHARED_NAMES.get(key)
-    if names is None:
+    entry = _SHARED.get(key)
+    if entry is None:
         own = {f.name for f in fields(command)}
         names = tuple(f.name for f in fields(target) if f.name in own and f.init)
-        _SHARED_NAMES[key] = names
-    return {name: getattr(command, name) for name in names}
+        assert len(names) >= 2, (key, names)  # `at` and `actor` at least: the getter gives a tuple
+        entry = _SHARED[key] = (names, attrgetter(*names))
+    names, getter = entry
+    return dict(zip(names, getter(command)))

@@ -32,6 +32,7 @@ import orjson
 from domain.commands import Command
 from domain.errors import InvalidValue, LedgerError, MalformedInput
 from ledger.schemas import canonical_record, validate_record
+from ledger.schemas.errors import shown_key
 from ledger.schemas.records import LINE_FIELD
 from ledger.schemas.values import STRING_CHARS_MAX, at_value, json_kind
 
@@ -218,9 +219,11 @@ class _PairsObject(dict):  # type: ignore[type-arg]
 def _find_duplicates(value: object, path: str, errors: list[MalformedInput]) -> None:
     if isinstance(value, _PairsObject):
         for key in dict.fromkeys(value.repeated):
-            errors.append(MalformedInput(f"{path}.{key}" if path else key or LINE_FIELD, DUPLICATE_KEY))
+            name = shown_key(key)
+            errors.append(MalformedInput(f"{path}.{name}" if path else name or LINE_FIELD, DUPLICATE_KEY))
         for key, item in value.items():
-            _find_duplicates(item, f"{path}.{key}" if path else key, errors)
+            name = shown_key(key)
+            _find_duplicates(item, f"{path}.{name}" if path else name, errors)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _find_duplicates(item, f"{path}[{index}]", errors)

@@ -23,8 +23,15 @@ def field_path(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += f".{part}" if path else str(part)
+            name = shown_key(str(part))
+            path += f".{name}" if path else name
     return path
+
+
+def shown_key(key: str) -> str:
+    """A JSON key as it may be printed: an unknown key with control characters is escaped, so an
+    error message never carries a right-to-left override or an escape sequence to the terminal."""
+    return key if key.isprintable() else key.encode("unicode_escape").decode("ascii")
 
 
 def _type_message(expected: str) -> Callable[[dict[str, Any]], str]:

@@ -754,3 +754,7 @@ def test_a_control_character_through_read_lines_is_reported_with_its_line() -> N
     bad = orjson.dumps(dict(VALID[15][0], id="uf-2", reason="a\u202eb"))
     parsed = _lines(good + b"\n" + bad + b"\n")
     assert [(p.line, [e.field for e in p.errors]) for p in parsed] == [(1, []), (2, ["reason"])]
+
+
+def test_an_unknown_key_with_control_characters_is_named_escaped() -> None:
+    assert _fields(dict(VALID[15][0], **{"note\u202e\x1b[31m": "x"})) == ["note\\u202e\\x1b[31m"]
