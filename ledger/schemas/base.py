@@ -26,10 +26,9 @@ SOURCES_MAX = 1000
 QUANTITIES_MAX = 1000
 ASSETS_MAX = 100
 
-MODEL_CONFIG = ConfigDict(
-    extra="forbid", strict=True, frozen=True, validate_by_alias=True, validate_by_name=False,
-    populate_by_name=False, str_max_length=None,
-)
+# Unknown keys are errors; JSON types are never coerced ("5" is no number, 5 no string); fields
+# are read by their interchange names only (`from`, never `payer`).
+MODEL_CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True, validate_by_alias=True, validate_by_name=False)
 
 
 class Record(BaseModel):

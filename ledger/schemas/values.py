@@ -312,7 +312,8 @@ def at_value(text: str) -> datetime:
         raise fail(f'offset "-00:00" means "unknown offset"; give the real one: {text!r}')
     try:
         moment = datetime.fromisoformat(text.upper())
-        moment.astimezone(timezone.utc)  # the UTC form must exist too
+        if not 1 < moment.year < 9999:
+            moment.astimezone(timezone.utc)  # the UTC form must exist too (an offset moves a day)
     except (ValueError, OverflowError) as error:
         raise fail(f"is not a valid time ({error}): {text!r}") from None
     assert moment.utcoffset() is not None, text

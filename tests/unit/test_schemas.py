@@ -179,3 +179,13 @@ def test_a_party_registration_event_repeats_every_field_of_its_command() -> None
         if f.name != "id":
             assert getattr(event, f.name) == getattr(command, f.name), f.name
     assert event.command_id == command.id
+
+
+def test_fields_are_read_by_their_interchange_names_only() -> None:
+    """`payer` is the dataclass attribute behind `from`; in a file it is an unknown field."""
+    record = dict(VALID[8][0], payer=VALID[8][0]["from"])
+    del record["from"]
+    with pytest.raises(Exception) as caught:
+        parse_record(record)
+    assert [(error.field, error.message) for error in caught.value.errors] == [
+        ("payer", "unknown field"), ("from", "required field is missing")]
