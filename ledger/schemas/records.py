@@ -46,6 +46,7 @@ class _Shape:
     specs: tuple[FieldSpec, ...]  # after id, type, at
     defaults: dict[str, Any]  # attr -> default of the domain dataclass, for the optional fields
     cross_checked: bool  # the model checks across fields
+    not_none_defaults: tuple[str, ...]  # optional attrs whose dataclass default is not None
 
 
 def _shape(model: type[CommandModel]) -> _Shape:
@@ -53,7 +54,10 @@ def _shape(model: type[CommandModel]) -> _Shape:
     assert type_field.annotation is not None and model.COMMAND.TYPE in str(type_field.annotation), model
     specs = field_specs(model, skip=COMMON_FIELDS)
     cross_checked = model.cross_checks is not CommandModel.cross_checks
-    return _Shape(model, specs, domain_defaults(model, specs), cross_checked)
+    defaults = domain_defaults(model, specs)
+    not_none = tuple(attr for attr, default in defaults.items() if default is not None)
+    assert all(model.model_fields[attr].default is None for attr in defaults), model  # absent is None
+    return _Shape(model, specs, defaults, cross_checked, not_none)
 
 
 _SHAPES = {type_name: _shape(model) for type_name, model in COMMAND_MODELS.items()}
@@ -74,9 +78,13 @@ def validate_record(obj: dict[str, Any]) -> Command | list[MalformedInput]:
         crossed = model.cross_checks()
         if crossed:
             return [MalformedInput(field, message) for field, message in crossed]
-    # Model attributes are the dataclass's; null (absent) optional fields take its defaults.
-    kw = {attr: value for attr, value in model.__dict__.items() if value is not None}
+    # Model attributes are the dataclass's. A null (absent) optional field takes the dataclass's
+    # default: the same None for most, `()` or False for the few listed in `not_none_defaults`.
+    kw = model.__dict__.copy()
     del kw["type"]
+    for attr in shape.not_none_defaults:
+        if kw[attr] is None:
+            del kw[attr]
     return shape.model.COMMAND(**kw)
 
 
