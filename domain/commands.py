@@ -1,8 +1,9 @@
 """Commands: the validated, typed form of one interchange line (SPEC §3).
 
 Every command is an immutable record. Amounts are `int` tiyn (`*_tiyn`), non-money quantities
-`Decimal`, times timezone-aware `datetime`, dates `date`, lists tuples. The parser in
-`ledger.interchange` is the one place that builds them from JSON; the CLI builds the same JSON.
+`Decimal`, times timezone-aware `datetime`, dates `date`, lists tuples. The interchange schema of
+each command (`ledger.schemas`, one model per class here, attribute for attribute) is the one
+place that builds them from JSON; the CLI builds the same JSON.
 Field names follow the interchange names, except `from`/`to` which are Python keywords and become
 `payer`/`payee` (and `from` of a spend or return becomes `holder`).
 """

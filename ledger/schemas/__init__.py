@@ -76,7 +76,8 @@ def interchange_markdown() -> str:
             lines.append(_row(spec))
         for spec in field_specs(model):
             if spec.nested is not None:
-                lines += ["", f"`{spec.name}` entries:", "", "| field | required | type | description |",
+                parts = "each entry of" if spec.kind.is_list else "the fields of"
+                lines += ["", f"{parts.capitalize()} `{spec.name}`:", "", "| field | required | type | description |",
                           "|---|---|---|---|"]
                 lines += [_row(sub, prefix=f"{spec.name}.") for sub in field_specs(spec.nested)]
         lines.append("")

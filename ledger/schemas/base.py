@@ -172,3 +172,19 @@ def domain_defaults(model: type[CommandModel], specs: tuple[FieldSpec, ...]) -> 
         if not spec.required:
             defaults[spec.attr] = default
     return defaults
+
+
+def object_emitter(model: type[Record]) -> Callable[[Any], dict[str, Any]]:
+    """Writes a nested domain value (an item, a lot source, the road) as its canonical object."""
+    specs = [(info.alias or attr, attr, kind_of(info).emit) for attr, info in model.model_fields.items()]
+
+    def emit(value: Any) -> dict[str, Any]:
+        return {name: emit_value(getattr(value, attr)) for name, attr, emit_value in specs}
+
+    return emit
+
+
+def objects_emitter(model: type[Record]) -> Callable[[tuple[Any, ...]], list[dict[str, Any]]]:
+    """Writes a tuple of nested domain values as a list of canonical objects."""
+    emit_one = object_emitter(model)
+    return lambda values: [emit_one(value) for value in values]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
 from domain import commands as c
 from domain.money import format_kzt, line_total_tiyn
-from ledger.schemas.base import ITEMS_MAX, QUANTITIES_MAX, CommandModel, Record, kind_of, object_list, vins_list
+from ledger.schemas.base import (
+    ITEMS_MAX, QUANTITIES_MAX, CommandModel, Record, object_emitter, object_list, objects_emitter, vins_list,
+)
 from ledger.schemas.values import (
     Amount, Color, CommandId, Date, Flag, Kind, PartyId, PositiveAmount, Program, Quantity, Sha256, Text,
     color_program, enum_of,
@@ -42,21 +43,6 @@ class RoadGeometryModel(Record):
     asphalt_cm: Quantity = Field(description="asphalt thickness, cm")
 
 
-def _emit_objects(model: type[Record]) -> Callable[[tuple[Any, ...]], list[dict[str, Any]]]:
-    def emit(values: tuple[Any, ...]) -> list[dict[str, Any]]:
-        return [_emit_object(model, value) for value in values]
-
-    return emit
-
-
-def _emit_object(model: type[Record], value: object) -> dict[str, Any]:
-    """A nested domain value as its canonical JSON object (keys in declaration order)."""
-    out = {}
-    for attr, info in model.model_fields.items():
-        out[info.alias or attr] = kind_of(info).emit(getattr(value, attr))
-    return out
-
-
 def _item(model: ContractItemModel) -> c.ContractItem:
     return c.ContractItem(model.code, model.unit, model.quantity, model.unit_price_tiyn)  # type: ignore[arg-type]
 
@@ -67,15 +53,15 @@ def _accepted(model: AcceptedQuantityModel) -> c.AcceptedQuantity:
 
 Items = object_list(ContractItemModel, ITEMS_MAX, 1, _item, Kind(
     "items", "array of {`code`, `unit`, `quantity`, `unit_price`}, at least one", is_list=True,
-    emit=_emit_objects(ContractItemModel), cli_help="one contract line; repeat the option"))
+    emit=objects_emitter(ContractItemModel), cli_help="one contract line; repeat the option"))
 Quantities = object_list(AcceptedQuantityModel, QUANTITIES_MAX, 0, _accepted, Kind(
-    "quantities", "array of {`code`, `quantity`}", is_list=True, emit=_emit_objects(AcceptedQuantityModel),
+    "quantities", "array of {`code`, `quantity`}", is_list=True, emit=objects_emitter(AcceptedQuantityModel),
     cli_help="a quantity accepted; repeat the option"))
 Road = Annotated[
     RoadGeometryModel,
     AfterValidator(lambda road: c.RoadGeometry(road.length_km, road.width_m, road.asphalt_cm)),
     Kind("road", "object {`length_km`, `width_m`, `asphalt_cm`}, decimal strings",
-         emit=lambda road: _emit_object(RoadGeometryModel, road)),
+         emit=object_emitter(RoadGeometryModel)),
 ]
 
 

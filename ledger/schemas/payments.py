@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from domain import commands as c
 from domain.money import format_kzt
-from ledger.schemas.base import SOURCES_MAX, CommandModel, Record, kind_of, object_list, vins_list
+from ledger.schemas.base import SOURCES_MAX, CommandModel, Record, object_list, objects_emitter, vins_list
 from ledger.schemas.values import Color, CommandId, Kind, PartyId, PositiveAmount, Sha256, Text, enum_of
 
 TransferKind = enum_of(c.TRANSFER_KINDS)
@@ -23,14 +23,9 @@ class LotSourceModel(Record):
     amount_tiyn: PositiveAmount = Field(alias="amount", description="amount taken from the lot, KZT")
 
 
-def _emit_sources(sources: tuple[c.LotSource, ...]) -> list[dict[str, Any]]:
-    specs = [(info.alias or attr, attr, kind_of(info)) for attr, info in LotSourceModel.model_fields.items()]
-    return [{name: kind.emit(getattr(source, attr)) for name, attr, kind in specs} for source in sources]
-
-
 Sources = object_list(
     LotSourceModel, SOURCES_MAX, 0, lambda model: c.LotSource(model.lot, model.amount_tiyn),
-    Kind("sources", "array of {`lot`, `amount`}; must sum to `amount`", is_list=True, emit=_emit_sources,
+    Kind("sources", "array of {`lot`, `amount`}; must sum to `amount`", is_list=True, emit=objects_emitter(LotSourceModel),
          cli_help="a lot to pay from and how much; repeat the option"),
 )
 
