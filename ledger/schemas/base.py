@@ -44,13 +44,18 @@ class CommandModel(Record):
     """Fields every command carries; subclasses add theirs and name their `domain.commands` class."""
 
     COMMAND: ClassVar[CommandClass]
+    CROSS_FIELDS: ClassVar[tuple[str, ...]] = ()  # the attributes `cross_checks` reads
 
     id: CommandId = Field(description="the command id; for a payment, its transaction id (SPEC §2.3)")
     type: str = Field(description="the command type")
     at: At = Field(description="business time (SPEC §2.5)")
 
     def cross_checks(self) -> list[tuple[str, str]]:
-        """(field, message) for checks across fields (sums, program vs color); none by default."""
+        """(field, message) for checks across `CROSS_FIELDS` (sums, program vs color); none here.
+
+        Also run when other fields of the line are malformed, on those fields alone (see
+        `ledger.schemas.records`), so that every error of a line is reported at once.
+        """
         return []
 
 
@@ -188,3 +193,21 @@ def objects_emitter(model: type[Record]) -> Callable[[tuple[Any, ...]], list[dic
     """Writes a tuple of nested domain values as a list of canonical objects."""
     emit_one = object_emitter(model)
     return lambda values: [emit_one(value) for value in values]
+
+
+def kind_at(model: type[Record], loc: tuple[int | str, ...]) -> Kind | None:
+    """The Kind of the field an error location names (`('items', 0, 'code')`), if it is one."""
+    current: type[Record] | None = model
+    kind = None
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an entry of a list: the objects' model is already `current`
+        info = _by_name(current).get(part) if current is not None else None
+        if info is None:
+            return None
+        kind, current = kind_of(info), nested_model(info)
+    return kind
+
+
+def _by_name(model: type[Record]) -> dict[str, FieldInfo]:
+    return {info.alias or attr: info for attr, info in model.model_fields.items()}

@@ -80,6 +80,7 @@ class AllocateModel(CommandModel):
     """Allocate budget money under a new color."""
 
     COMMAND = c.Allocate
+    CROSS_FIELDS = ("color", "program")
     type: Literal["allocate"]
     color: Color = Field(description="the new color; its PROGRAM must equal `program`")
     program: Program = Field(description="three-digit budget program")
@@ -101,6 +102,7 @@ class SignContractModel(CommandModel):
     """Sign a contract under a color."""
 
     COMMAND = c.SignContract
+    CROSS_FIELDS = ("amount_tiyn", "items")
     type: Literal["sign_contract"]
     contract: CommandId = Field(description="the contract id")
     color: Color = Field(description="the color paying for it")
@@ -122,6 +124,7 @@ class AmendContractModel(CommandModel):
     """Change a contract's amount."""
 
     COMMAND = c.AmendContract
+    CROSS_FIELDS = ("amount_tiyn", "items")
     type: Literal["amend_contract"]
     contract: CommandId = Field(description="the contract to change")
     amount_tiyn: PositiveAmount = Field(alias="amount", description="the new contract amount, KZT")

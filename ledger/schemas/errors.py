@@ -1,8 +1,9 @@
 """Pydantic's validation errors in the project's words: `MalformedInput(field, message)`.
 
 Field names are interchange paths (`amount`, `items[2].unit_price`, `owners[0]`, `road.width_m`).
-Errors come in the order of the object's keys (a nested error at its top-level key), then missing
-required fields in declaration order — the order a person reading the line meets them.
+Errors come in the order of each object's keys as written (nested errors where their key is),
+a missing required field after the keys of its object — the order a person reading the line
+meets them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.errors import MalformedInput
+from ledger.schemas.base import Record, kind_at
 from ledger.schemas.values import json_kind
 
 
@@ -65,15 +67,46 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
-def translate(error: ValidationError, keys: list[Any]) -> list[MalformedInput]:
-    """Every error of `error`, in the order of the input object's `keys`, then missing fields."""
-    position = {key: index for index, key in enumerate(keys)}
-    missing_rank = len(keys)
+# Checks pydantic makes itself; the field's Kind says them in the project's words.
+_CONSTRAINTS = frozenset({"string_pattern_mismatch", "string_too_long", "string_too_short", "literal_error"})
+
+
+def translate(error: ValidationError, obj: dict[str, Any], model: type[Record]) -> list[MalformedInput]:
+    """Every error of `error` (validating `obj` with `model`) in the order a reader meets them:
+    by the keys of each object as written, a missing field after the keys of its object."""
     ranked = []
     for order, detail in enumerate(error.errors(include_url=False, include_context=True)):
         loc = detail["loc"]
-        rank = position.get(loc[0], missing_rank) if loc else missing_rank
-        message = _MESSAGES.get(detail["type"], lambda d: str(d["msg"]))(detail)
-        ranked.append((rank, order, MalformedInput(field_path(loc) or "line", message)))
+        message = _message(detail, model)
+        ranked.append((_position(obj, loc), order, MalformedInput(field_path(loc) or "line", message)))
     ranked.sort(key=lambda entry: entry[:2])
     return [entry[2] for entry in ranked]
+
+
+def _position(obj: Any, loc: tuple[int | str, ...]) -> tuple[int, ...]:
+    """Where an error location sits in the input: per level, the key's index (or the list index)."""
+    position = []
+    current = obj
+    for part in loc:
+        if type(current) is dict:
+            keys = list(current)
+            position.append(keys.index(part) if part in current else len(keys))
+            current = current.get(part)
+        elif type(current) is list and type(part) is int and part < len(current):
+            position.append(part)
+            current = current[part]
+        else:
+            position.append(0)
+            current = None
+    return tuple(position)
+
+
+def _message(detail: dict[str, Any], model: type[Record]) -> str:
+    error_type, loc = detail["type"], detail["loc"]
+    if error_type != "missing" and detail["input"] is None and loc and isinstance(loc[-1], str):
+        return "required field must not be null"
+    if error_type in _CONSTRAINTS:
+        kind = kind_at(model, loc)
+        if kind is not None and kind.explain is not None:
+            return kind.explain(detail["input"])
+    return _MESSAGES.get(error_type, lambda d: str(d["msg"]))(detail)

@@ -34,6 +34,7 @@ class TransferModel(CommandModel):
     """Pay colored money to a contract's supplier."""
 
     COMMAND = c.Transfer
+    CROSS_FIELDS = ("amount_tiyn", "sources")
     type: Literal["transfer"]
     color: Color = Field(description="the color paid")
     payer: PartyId = Field(alias="from", description="who pays (holds the color)")

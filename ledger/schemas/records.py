@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from domain.commands import COMMAND_TYPES, Command
 from domain.errors import MalformedInput
@@ -47,6 +47,7 @@ class _Shape:
     defaults: dict[str, Any]  # attr -> default of the domain dataclass, for the optional fields
     cross_checked: bool  # the model checks across fields
     not_none_defaults: tuple[str, ...]  # optional attrs whose dataclass default is not None
+    cross_model: type[BaseModel] | None  # the fields the cross checks read, alone
 
 
 def _shape(model: type[CommandModel]) -> _Shape:
@@ -57,7 +58,20 @@ def _shape(model: type[CommandModel]) -> _Shape:
     defaults = domain_defaults(model, specs)
     not_none = tuple(attr for attr, default in defaults.items() if default is not None)
     assert all(model.model_fields[attr].default is None for attr in defaults), model  # absent is None
-    return _Shape(model, specs, defaults, cross_checked, not_none)
+    return _Shape(model, specs, defaults, cross_checked, not_none, _cross_model(model) if cross_checked else None)
+
+
+def _cross_model(model: type[CommandModel]) -> type[BaseModel]:
+    """A model of only the fields `model.cross_checks` reads, declared exactly as in `model`.
+
+    When other fields of a line are malformed, these are validated alone so the cross checks
+    (sums, program vs color) still report, as every error of a line must be (SPEC §5).
+    """
+    assert model.CROSS_FIELDS, f"{model.__name__} checks across fields but names none"
+    fields: dict[str, Any] = {attr: (model.model_fields[attr].annotation, model.model_fields[attr])
+                              for attr in model.CROSS_FIELDS}
+    config = ConfigDict(extra="ignore", strict=True, validate_by_alias=True, validate_by_name=False)
+    return create_model(f"{model.__name__}CrossFields", __config__=config, **fields)
 
 
 _SHAPES = {type_name: _shape(model) for type_name, model in COMMAND_MODELS.items()}
@@ -73,7 +87,7 @@ def validate_record(obj: dict[str, Any]) -> Command | list[MalformedInput]:
     try:
         model = shape.model.model_validate(obj)
     except ValidationError as error:
-        return translate(error, list(obj))
+        return translate(error, obj, shape.model) + _cross_errors_alone(shape, obj)
     if shape.cross_checked:
         crossed = model.cross_checks()
         if crossed:
@@ -88,6 +102,21 @@ def validate_record(obj: dict[str, Any]) -> Command | list[MalformedInput]:
     return shape.model.COMMAND(**kw)
 
 
+def _cross_errors_alone(shape: _Shape, obj: dict[str, Any]) -> list[MalformedInput]:
+    """The cross checks of a line whose other fields are malformed, if the fields they read are
+    valid (and present) on their own."""
+    if shape.cross_model is None:
+        return []
+    try:
+        values = shape.cross_model.model_validate(obj)
+    except ValidationError:
+        return []  # reported already, field by field
+    if any(getattr(values, attr) is None for attr in shape.model.CROSS_FIELDS):
+        return []
+    crossed = shape.model.cross_checks(values)  # type: ignore[arg-type]
+    return [MalformedInput(field, message) for field, message in crossed]
+
+
 def _unknown_type_errors(obj: dict[str, Any], type_name: object) -> list[MalformedInput]:
     """Errors of `id`, `type` and `at` when the type is missing or unknown (the rest is moot)."""
     probe = {"type": "freeze", **{key: obj[key] for key in ("id", "at") if key in obj}}
@@ -95,7 +124,7 @@ def _unknown_type_errors(obj: dict[str, Any], type_name: object) -> list[Malform
     try:
         FreezeModel.model_validate(probe)
     except ValidationError as error:
-        by_field = {e.field: e for e in translate(error, list(probe)) if e.field in ("id", "at")}
+        by_field = {e.field: e for e in translate(error, probe, FreezeModel) if e.field in ("id", "at")}
     if "type" not in obj:
         message = "required field is missing"
     elif type_name is None:

@@ -758,3 +758,11 @@ def test_a_control_character_through_read_lines_is_reported_with_its_line() -> N
 
 def test_an_unknown_key_with_control_characters_is_named_escaped() -> None:
     assert _fields(dict(VALID[15][0], **{"note\u202e\x1b[31m": "x"})) == ["note\\u202e\\x1b[31m"]
+
+
+def test_a_sum_that_does_not_add_up_is_reported_with_the_other_errors_of_the_line() -> None:
+    record = dict(VALID[4][0], amount="900045.06", method="auction")
+    assert _fields(record) == ["method", "items"]
+    record = _transfer(sources=[{"lot": "alloc-1", "amount": "1"}], kind="bonus")
+    assert _fields(record) == ["kind", "sources"]
+    assert _fields(dict(VALID[3][0], program="042", region="")) == ["region", "program"]
