@@ -165,12 +165,12 @@ class Allocation(Aggregate):
             return fitting[0] if len(fitting) == 1 else None
         return None
 
-    def _event(self, cls: type[e.LedgerEvent], command: c.Command, **fields: object) -> e.LedgerEvent:
+    def _event(self, cls: type[e.LedgerEvent], command: c.Command, **derived: object) -> e.LedgerEvent:
+        """An event of this color: the command's fields of the same names, then what was `derived`."""
+        fields = c.shared_fields(command, cls)
+        fields.update(derived)
         fields.setdefault("color", self.color)
-        return cls(
-            originator_id=self.id, originator_version=self.version + 1,
-            command_id=command.id, at=command.at, actor=command.actor, **fields,
-        )
+        return cls(originator_id=self.id, originator_version=self.version + 1, command_id=command.id, **fields)
 
     def _decide_allocate(self, cmd: c.Allocate, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
         if self.allocated:
@@ -188,12 +188,7 @@ class Allocation(Aggregate):
                     f"{party} ({registered_at.isoformat()})",
                 )
         color = _split_color(cmd.color)
-        return self._event(
-            e.FundsAllocated, cmd, color=cmd.color, pilot=color[0], fiscal_year=int(color[1]),
-            program=cmd.program, purpose=cmd.purpose, amount_tiyn=cmd.amount_tiyn,
-            treasury=cmd.treasury, administrator=cmd.administrator, expires_on=cmd.expires_on,
-            region=cmd.region,
-        )
+        return self._event(e.FundsAllocated, cmd, pilot=color[0], fiscal_year=int(color[1]))
 
     def _decide_sign(self, cmd: c.SignContract, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
         if cmd.contract in self.contracts:
@@ -210,11 +205,7 @@ class Allocation(Aggregate):
                 "customer_must_be_in_the_chain",
                 f"{cmd.customer} is neither the administrator of {self.color} nor a supplier under it",
             )
-        return self._event(
-            e.ContractSigned, cmd, contract=cmd.contract, customer=cmd.customer,
-            supplier=cmd.supplier, amount_tiyn=cmd.amount_tiyn, items=cmd.items, method=cmd.method,
-            ends_on=cmd.ends_on, road=cmd.road, assets=cmd.assets, beneficiary=cmd.beneficiary,
-        )
+        return self._event(e.ContractSigned, cmd)
 
     def _decide_amend(self, cmd: c.AmendContract, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
         contract = self.contracts.get(cmd.contract)
@@ -232,10 +223,7 @@ class Allocation(Aggregate):
                 f"new amount {format_kzt(cmd.amount_tiyn)} KZT is below {format_kzt(contract.accepted_tiyn)} KZT "
                 f"already accepted under {cmd.contract}",
             )
-        return self._event(
-            e.ContractAmended, cmd, contract=cmd.contract, amount_tiyn=cmd.amount_tiyn,
-            previous_amount_tiyn=contract.amount_tiyn, items=cmd.items, reason=cmd.reason,
-        )
+        return self._event(e.ContractAmended, cmd, previous_amount_tiyn=contract.amount_tiyn)
 
     def _decide_accept(self, cmd: c.Accept, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
         contract = self.contracts.get(cmd.contract)
@@ -248,10 +236,7 @@ class Allocation(Aggregate):
                 f"{format_kzt(contract.accepted_tiyn + cmd.amount_tiyn)} KZT, above the contract's "
                 f"{format_kzt(contract.amount_tiyn)} KZT",
             )
-        return self._event(
-            e.DeliveryAccepted, cmd, contract=cmd.contract, amount_tiyn=cmd.amount_tiyn,
-            evidence_sha256=cmd.evidence_sha256, quantities=cmd.quantities, final=cmd.final,
-        )
+        return self._event(e.DeliveryAccepted, cmd)
 
     def _decide_pay(self, cmd: c.Transfer | c.Reserve, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
         for party in (cmd.payer, cmd.payee):
@@ -276,10 +261,7 @@ class Allocation(Aggregate):
         if isinstance(consumed, Rejection):
             return consumed
         cls = e.FundsTransferred if isinstance(cmd, c.Transfer) else e.FundsReserved
-        return self._event(
-            cls, cmd, payer=cmd.payer, payee=cmd.payee, amount_tiyn=cmd.amount_tiyn,
-            contract=contract.contract, invoice=cmd.invoice, kind=cmd.kind, consumed=consumed,
-        )
+        return self._event(cls, cmd, contract=contract.contract, consumed=consumed)
 
     def _decide_settle(self, cmd: c.Release | c.Void, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
         reservation = self.reservations.get(cmd.reservation)
@@ -291,16 +273,15 @@ class Allocation(Aggregate):
             return Rejection("color_is_frozen", f"color {self.color} is frozen")
         if isinstance(cmd, c.Void):
             return self._event(
-                e.ReservationVoided, cmd, reservation=cmd.reservation, payer=reservation.payer,
-                amount_tiyn=reservation.amount_tiyn, contract=reservation.contract, reason=cmd.reason,
+                e.ReservationVoided, cmd, payer=reservation.payer, amount_tiyn=reservation.amount_tiyn,
+                contract=reservation.contract,
             )
         rejection = self._check_release(cmd, reservation, parties)
         if rejection:
             return rejection
         return self._event(
-            e.ReservationReleased, cmd, reservation=cmd.reservation, payer=reservation.payer,
-            payee=reservation.payee, amount_tiyn=reservation.amount_tiyn,
-            contract=reservation.contract, evidence_sha256=cmd.evidence_sha256,
+            e.ReservationReleased, cmd, payer=reservation.payer, payee=reservation.payee,
+            amount_tiyn=reservation.amount_tiyn, contract=reservation.contract,
         )
 
     def _check_release(self, cmd: c.Release, reservation: Reservation, parties: PartyDirectory) -> Rejection | None:
@@ -341,11 +322,7 @@ class Allocation(Aggregate):
         consumed = take_lots(self.lots.get(cmd.holder, {}), cmd.amount_tiyn, None, cmd.holder)
         if isinstance(consumed, Rejection):
             return consumed
-        return self._event(
-            e.FundsSpent, cmd, holder=cmd.holder, amount_tiyn=cmd.amount_tiyn, category=cmd.category,
-            payee=cmd.payee, invoice=cmd.invoice, contract=cmd.contract, assets=cmd.assets,
-            consumed=consumed,
-        )
+        return self._event(e.FundsSpent, cmd, consumed=consumed)
 
     def _decide_return(self, cmd: c.Return, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
         rejection = self._check_can_move(cmd, cmd.holder, parties.time_zone, expiry_applies=False)
@@ -354,10 +331,7 @@ class Allocation(Aggregate):
         consumed = take_lots(self.lots.get(cmd.holder, {}), cmd.amount_tiyn, None, cmd.holder)
         if isinstance(consumed, Rejection):
             return consumed
-        return self._event(
-            e.FundsReturned, cmd, holder=cmd.holder, amount_tiyn=cmd.amount_tiyn, reason=cmd.reason,
-            consumed=consumed,
-        )
+        return self._event(e.FundsReturned, cmd, consumed=consumed)
 
     def _decide_freeze(self, cmd: c.Freeze | c.Unfreeze, parties: PartyDirectory) -> e.LedgerEvent | Rejection:
         freezing = isinstance(cmd, c.Freeze)
@@ -370,7 +344,7 @@ class Allocation(Aggregate):
         if cmd.holder is not None and parties.kind_and_status(cmd.holder) is None:
             return Rejection("unknown_party", f"party {cmd.holder} is not registered")
         cls = e.ColorFrozen if freezing else e.ColorUnfrozen
-        return self._event(cls, cmd, holder=cmd.holder, reason=cmd.reason)
+        return self._event(cls, cmd)
 
     # --- checks shared by decisions ---------------------------------------------------------
 

@@ -1,18 +1,20 @@
 """Commands: the validated, typed form of one interchange line (SPEC §3).
 
 Every command is an immutable record. Amounts are `int` tiyn (`*_tiyn`), non-money quantities
-`Decimal`, times timezone-aware `datetime`, dates `date`, lists tuples. The parser in
-`ledger.interchange` is the one place that builds them from JSON; the CLI builds the same JSON.
+`Decimal`, times timezone-aware `datetime`, dates `date`, lists tuples. The interchange schema of
+each command (`ledger.schemas`, one model per class here, attribute for attribute) is the one
+place that builds them from JSON; the CLI builds the same JSON.
 Field names follow the interchange names, except `from`/`to` which are Python keywords and become
 `payer`/`payee` (and `from` of a spend or return becomes `holder`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
+from operator import attrgetter
+from typing import Any, ClassVar
 
 PARTY_KINDS = ("treasury", "administrator", "contractor", "supplier", "dealer", "farmer", "individual")
 PARTY_STATUSES = ("active", "liquidated", "debarred")
@@ -238,3 +240,24 @@ COMMAND_TYPES: dict[str, type[Command]] = {
     )
 }
 assert all(COMMAND_TYPES), "every command class names its interchange type"
+
+
+_SHARED: dict[tuple[type, type], tuple[tuple[str, ...], attrgetter[Any]]] = {}
+
+
+def shared_fields(command: Command, target: type) -> dict[str, Any]:
+    """The command's values of every field that the dataclass `target` (an event) also has.
+
+    An event repeats what its command said under the same names (`amount_tiyn`, `payer`, `reason`,
+    `at`, `actor`, ...), so a decision names only the fields it derives (the lots consumed, the
+    contract it resolved). The names are looked up once per (command, target) pair.
+    """
+    key = (type(command), target)
+    entry = _SHARED.get(key)
+    if entry is None:
+        own = {f.name for f in fields(command)}
+        names = tuple(f.name for f in fields(target) if f.name in own and f.init)
+        assert len(names) >= 2, (key, names)  # `at` and `actor` at least: the getter gives a tuple
+        entry = _SHARED[key] = (names, attrgetter(*names))
+    names, getter = entry
+    return dict(zip(names, getter(command)))

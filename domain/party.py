@@ -35,10 +35,7 @@ class Party(Aggregate):
                 return Rejection("party_already_registered", f"party {command.party} is registered already")
             return e.PartyRegistered(
                 originator_id=self.id, originator_version=self.version + 1, command_id=command.id,
-                at=command.at, actor=command.actor, party=command.party, name=command.name, kind=command.kind,
-                registered_on=command.registered_on, address=command.address, phone=command.phone,
-                owners=command.owners, directors=command.directors, officials=command.officials,
-                region=command.region,
+                **c.shared_fields(command, e.PartyRegistered),
             )
         assert isinstance(command, c.UpdateParty), type(command)
         if not self.registered:
@@ -53,7 +50,7 @@ class Party(Aggregate):
         changes = {name: getattr(command, name) for name in _UPDATABLE if getattr(command, name) is not None}
         return e.PartyUpdated(
             originator_id=self.id, originator_version=self.version + 1, command_id=command.id,
-            at=command.at, actor=command.actor, party=command.party, changes=changes,
+            **c.shared_fields(command, e.PartyUpdated), changes=changes,
         )
 
     def _mutate(self, event: e.LedgerEvent) -> None:
@@ -83,8 +80,7 @@ class ReferencePrice(Aggregate):
     def decide(self, command: c.SetReferencePrice) -> e.LedgerEvent:
         return e.ReferencePriceSet(
             originator_id=self.id, originator_version=self.version + 1, command_id=command.id,
-            at=command.at, actor=command.actor, code=command.code, unit=command.unit, price_tiyn=command.price_tiyn,
-            region=command.region, description=command.description,
+            **c.shared_fields(command, e.ReferencePriceSet),
         )
 
     def _mutate(self, event: e.LedgerEvent) -> None:

@@ -1,9 +1,11 @@
-"""One CLI subcommand per interchange command type, generated from one table (SPEC §5).
+"""One CLI subcommand per interchange command type, its options generated from the command's schema.
 
 Each subcommand turns its flags into the interchange object the importer would read and sends it
 through the same validation (`ledger.interchange.parse_record`): there is one validation path.
-Flags are named as the fields (`--from`, `--to`, `--amount 1500000.00`); list fields repeat
-(`--owner X --owner Y`); nested ones take their parts in order (`--item CODE UNIT QUANTITY PRICE`).
+The flags come from the command models (`ledger.schemas`), so they are named as the fields
+(`--from`, `--to`, `--amount 1500000.00`); list fields repeat under their singular name
+(`--owner X --owner Y`); nested objects take their parts in order (`--item CODE UNIT QUANTITY
+UNIT_PRICE`); booleans are flags (`--final`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,26 @@ from typing import Any
 
 import click
 
-from domain.commands import CONTRACT_METHODS, PARTY_KINDS, PARTY_STATUSES, SPEND_CATEGORIES, TRANSFER_KINDS
+from domain.commands import COMMAND_TYPES
+from ledger.schemas import FieldSpec, command_fields, command_help
+from ledger.schemas.base import field_specs
+
+
+def option_name(field: str) -> str:
+    """The option of a field: `--expires-on`; a list field's singular (`owners` → `--owner`)."""
+    return "--" + singular(field).replace("_", "-")
+
+
+def singular(field: str) -> str:
+    """`owners` → `owner`, `quantities` → `quantity`; other names unchanged."""
+    if field.endswith("ies"):
+        return field[:-3] + "y"
+    return field[:-1] if field.endswith("s") else field
 
 
 @dataclass(frozen=True)
 class Flag:
-    """How one interchange field appears on the command line."""
+    """How one interchange field appears on the command line (derived from its FieldSpec)."""
 
     field: str
     required: bool = False
@@ -28,11 +44,17 @@ class Flag:
     is_flag: bool = False
     help: str = ""
 
+    @classmethod
+    def of(cls, spec: FieldSpec) -> Flag:
+        parts = tuple(sub.name for sub in field_specs(spec.nested)) if spec.nested is not None else ()
+        return cls(
+            field=spec.name, required=spec.required, choices=spec.kind.choices, multiple=spec.kind.is_list,
+            parts=parts, is_flag=spec.kind.is_flag, help=spec.kind.cli_help,
+        )
+
     @property
     def option(self) -> str:
-        name = {"owners": "owner", "directors": "director", "officials": "official", "items": "item",
-                "assets": "asset", "quantities": "quantity", "sources": "source"}.get(self.field, self.field)
-        return "--" + name.replace("_", "-")
+        return option_name(self.field) if self.multiple else "--" + self.field.replace("_", "-")
 
     def to_click(self) -> click.Option:
         kwargs: dict[str, Any] = {"help": self.help or None, "required": self.required}
@@ -60,74 +82,16 @@ class Flag:
         return given
 
 
-def _req(field: str, **kw: Any) -> Flag:
-    return Flag(field, required=True, **kw)
+def _command_flags() -> dict[str, tuple[str, str, tuple[Flag, ...]]]:
+    """cli name -> (interchange type, help, flags), for every command type in SPEC order."""
+    table = {}
+    for command_type in COMMAND_TYPES:
+        flags = tuple(Flag.of(spec) for spec in command_fields(command_type))
+        table[command_type.replace("_", "-")] = (command_type, command_help(command_type), flags)
+    return table
 
 
-def _opt(field: str, **kw: Any) -> Flag:
-    return Flag(field, **kw)
-
-
-_ITEM = ("code", "unit", "quantity", "unit_price")
-_AMOUNT_HELP = "KZT, e.g. 1500000.00"
-
-COMMAND_FLAGS: dict[str, tuple[str, str, tuple[Flag, ...]]] = {
-    # cli name: (interchange type, help, flags)
-    "register-party": ("register_party", "Register an organisation (BIN) or a person (IIN).", (
-        _req("party", help="BIN or IIN"), _req("name"), _req("kind", choices=PARTY_KINDS),
-        _opt("registered_on", help="YYYY-MM-DD"), _opt("address"), _opt("phone"),
-        _opt("owners", multiple=True), _opt("directors", multiple=True),
-        _opt("officials", multiple=True), _opt("region"),
-    )),
-    "update-party": ("update_party", "Change a party's details or status.", (
-        _req("party"), _opt("name"), _opt("address"), _opt("phone"), _opt("owners", multiple=True),
-        _opt("directors", multiple=True), _opt("officials", multiple=True),
-        _opt("status", choices=PARTY_STATUSES),
-    )),
-    "set-reference-price": ("set_reference_price", "Record a reference (catalog) price.", (
-        _req("code"), _req("unit"), _req("price", help=_AMOUNT_HELP), _opt("region"), _opt("description"),
-    )),
-    "allocate": ("allocate", "Allocate budget money under a new color.", (
-        _req("color"), _req("program", help="three-digit budget program"), _req("purpose"),
-        _req("amount", help=_AMOUNT_HELP), _req("treasury"), _req("administrator"),
-        _req("expires_on", help="YYYY-MM-DD"), _opt("region"),
-    )),
-    "sign-contract": ("sign_contract", "Sign a contract under a color.", (
-        _req("contract"), _req("color"), _req("customer"), _req("supplier"), _req("amount", help=_AMOUNT_HELP),
-        _req("items", multiple=True, parts=_ITEM), _opt("method", choices=CONTRACT_METHODS),
-        _opt("ends_on"), _opt("road", parts=("length_km", "width_m", "asphalt_cm")),
-        _opt("assets", multiple=True, help="VIN"), _opt("beneficiary"),
-    )),
-    "amend-contract": ("amend_contract", "Change a contract's amount.", (
-        _req("contract"), _req("amount", help=_AMOUNT_HELP), _opt("items", multiple=True, parts=_ITEM), _opt("reason"),
-    )),
-    "accept": ("accept", "Accept delivered work or goods under a contract.", (
-        _req("contract"), _req("amount", help=_AMOUNT_HELP), _opt("evidence_sha256"),
-        _opt("quantities", multiple=True, parts=("code", "quantity")), _opt("final", is_flag=True),
-    )),
-    "transfer": ("transfer", "Pay colored money to a contract's supplier.", (
-        _req("color"), _req("from"), _req("to"), _req("amount", help=_AMOUNT_HELP), _opt("contract"),
-        _opt("invoice"), _opt("kind", choices=TRANSFER_KINDS),
-        _opt("sources", multiple=True, parts=("lot", "amount")),
-    )),
-    "reserve": ("reserve", "Reserve a payment until delivery is accepted.", (
-        _req("color"), _req("from"), _req("to"), _req("amount", help=_AMOUNT_HELP), _req("contract"),
-        _opt("invoice"), _opt("kind", choices=TRANSFER_KINDS),
-    )),
-    "release": ("release", "Release a reservation to its payee.", (
-        _req("reservation"), _opt("evidence_sha256"),
-    )),
-    "void": ("void", "Void a reservation back to its payer.", (_req("reservation"), _opt("reason"))),
-    "spend": ("spend", "Record a final spend of colored money.", (
-        _req("color"), _req("from"), _req("amount", help=_AMOUNT_HELP), _req("category", choices=SPEND_CATEGORIES),
-        _opt("payee"), _opt("invoice"), _opt("contract"), _opt("assets", multiple=True, help="VIN"),
-    )),
-    "return": ("return", "Return colored money to the budget.", (
-        _req("color"), _req("from"), _req("amount", help=_AMOUNT_HELP), _opt("reason"),
-    )),
-    "freeze": ("freeze", "Freeze a color, or one holder's share of it.", (_req("color"), _req("reason"), _opt("holder"))),
-    "unfreeze": ("unfreeze", "Unfreeze a color, or one holder's share of it.", (_req("color"), _req("reason"), _opt("holder"))),
-}
+COMMAND_FLAGS: dict[str, tuple[str, str, tuple[Flag, ...]]] = _command_flags()
 
 
 def build_record(command_type: str, flags: tuple[Flag, ...], given: dict[str, Any], command_id: str, at: str) -> dict[str, Any]:

@@ -523,7 +523,10 @@ colors = st.builds(
     st.integers(0, 999), st.integers(0, 999_999),
 )
 command_ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}", fullmatch=True)
-texts = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40).filter(str.strip)
+# Text never holds control characters (C0, DEL, C1: category Cc) nor bidi controls (SPEC §5).
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+texts = st.text(st.characters(exclude_categories=("Cs", "Cc"), exclude_characters=BIDI_CONTROLS),
+                min_size=1, max_size=40).filter(str.strip)
 amounts_tiyn = st.integers(0, 10**17 - 1)
 flows_tiyn = st.integers(1, 10**17 - 1)
 moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1),
@@ -641,3 +644,125 @@ def record_offset(text: str):
     from datetime import datetime
 
     return datetime.fromisoformat(text.upper()).utcoffset()
+
+
+# --- Duplicate keys (SPEC §5, issue 10 item 7) ---------------------------------------------------
+
+def _one_line(data: bytes) -> ParsedLine:
+    [parsed] = _lines(data)
+    return parsed
+
+
+def _with(record: dict, raw_tail: str) -> bytes:
+    """The record's JSON with `raw_tail` (e.g. `, "amount": "1"`) written before its closing brace."""
+    text = orjson.dumps(record).decode()
+    return (text[:-1] + raw_tail + "}").encode()
+
+
+def test_a_duplicate_key_is_malformed_and_names_the_key() -> None:
+    parsed = _one_line(_with(_transfer(), ', "amount": "900000.00"'))
+    assert parsed.command is None
+    assert (parsed.errors[0].field, parsed.errors[0].message) == ("amount", "duplicate key")
+    assert format_error("in.jsonl", 1, parsed.errors[0]) == "in.jsonl:1: amount: duplicate key"
+
+
+def test_a_duplicate_type_is_malformed_even_though_the_last_value_is_valid() -> None:
+    text = orjson.dumps(_transfer()).decode().replace('"type":"transfer"', '"type":"transfer","type":"spend"')
+    parsed = _one_line(text.encode())
+    assert parsed.command is None and ("type", "duplicate key") in [(e.field, e.message) for e in parsed.errors]
+
+
+def test_a_duplicate_key_with_the_same_value_is_still_malformed() -> None:
+    parsed = _one_line(_with(_transfer(), ', "invoice": "INV 17"'))
+    assert [error.field for error in parsed.errors] == ["invoice"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"id": "x", "type": "freeze", "at": "2025-03-01T10:00:00Z", "reason": "a" , "reason"\t:\r "b",'
+         b' "color": "ROAD-2025-041-000123-23"}', "reason"),  # whitespace around the colon
+        (b'{"id": "x", "type": "freeze", "at": "2025-03-01T10:00:00Z", "reason": "a", "re\\u0061son": "b",'
+         b' "color": "ROAD-2025-041-000123-23"}', "reason"),  # the same key spelled with an escape
+    ],
+)
+def test_a_duplicate_key_is_found_however_it_is_spelled(raw: bytes, field: str) -> None:
+    parsed = _one_line(raw)
+    assert (field, "duplicate key") in [(e.field, e.message) for e in parsed.errors]
+
+
+def test_a_duplicate_key_inside_a_nested_object_names_its_path() -> None:
+    contract = dict(VALID[4][0])
+    text = orjson.dumps(contract).decode()
+    text = text.replace('"code":"KERB"', '"code":"KERB","code":"KERB"')
+    text = text.replace('"width_m":"7.5"', '"width_m":"7.5","width_m":"75"')
+    parsed = _one_line(text.encode())
+    assert [(e.field, e.message) for e in parsed.errors] == [
+        ("items[1].code", "duplicate key"), ("road.width_m", "duplicate key")]
+
+
+def test_a_string_that_looks_like_a_key_is_not_a_duplicate() -> None:
+    record = _transfer(invoice='"amount": "1" and "to":')
+    parsed = _one_line(orjson.dumps(record))
+    assert parsed.errors == () and parsed.command is not None
+    assert parsed.command.invoice == record["invoice"]
+
+
+def test_a_duplicate_key_is_reported_with_the_other_errors_of_the_line() -> None:
+    parsed = _one_line(_with(_transfer(kind="bonus"), ', "invoice": "INV 18"'))
+    assert [(error.field, error.message) for error in parsed.errors] == [
+        ("invoice", "duplicate key"), ("kind", "must be one of advance, progress, final, subsidy, got 'bonus'")]
+
+
+# --- Control characters in text (SPEC §5, issue 10 item 8) ----------------------------------------
+
+CONTROL_CHARACTERS = [
+    "\x00", "\t", "\n", "\r", "\x1b", "\x1f", "\x7f", "\x80", "\x85", "\x9f", "\u061c", "\u200e", "\u200f",
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+]
+
+
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=lambda char: f"U+{ord(char):04X}")
+def test_a_control_character_in_text_is_malformed(char: str) -> None:
+    [error] = _errors(dict(VALID[15][0], reason=f"audit{char}closed"))
+    assert error.field == "reason"
+    assert error.message == f"must not contain control characters, got U+{ord(char):04X} at character 6"
+
+
+@pytest.mark.parametrize(
+    ("index", "changes", "field"),
+    [
+        (0, {"name": "Evil\u202eCorp"}, "name"),
+        (0, {"address": "\u2066Astana"}, "address"),
+        (4, {"items": [{"code": "ASPH\x00", "unit": "m2", "quantity": "1", "unit_price": "900045.05"}]},
+         "items[0].code"),
+        (7, {"quantities": [{"code": "T\u200f", "quantity": "1"}]}, "quantities[0].code"),
+        (8, {"invoice": "INV\u0085"}, "invoice"),
+    ],
+)
+def test_a_control_character_names_its_field_at_any_depth(index: int, changes: dict, field: str) -> None:
+    assert _fields(dict(VALID[index][0], **changes)) == [field]
+
+
+def test_ordinary_unicode_text_is_accepted() -> None:
+    name = "ТОО «Қосшы Жол» — 道路 🚧\u00a0Ltd"
+    assert parse_record(dict(VALID[0][0], name=name)).name == name
+
+
+def test_a_control_character_through_read_lines_is_reported_with_its_line() -> None:
+    good = orjson.dumps(VALID[15][0])
+    bad = orjson.dumps(dict(VALID[15][0], id="uf-2", reason="a\u202eb"))
+    parsed = _lines(good + b"\n" + bad + b"\n")
+    assert [(p.line, [e.field for e in p.errors]) for p in parsed] == [(1, []), (2, ["reason"])]
+
+
+def test_an_unknown_key_with_control_characters_is_named_escaped() -> None:
+    assert _fields(dict(VALID[15][0], **{"note\u202e\x1b[31m": "x"})) == ["note\\u202e\\x1b[31m"]
+
+
+def test_a_sum_that_does_not_add_up_is_reported_with_the_other_errors_of_the_line() -> None:
+    record = dict(VALID[4][0], amount="900045.06", method="auction")
+    assert _fields(record) == ["method", "items"]
+    record = _transfer(sources=[{"lot": "alloc-1", "amount": "1"}], kind="bonus")
+    assert _fields(record) == ["kind", "sources"]
+    assert _fields(dict(VALID[3][0], program="042", region="")) == ["region", "program"]
