@@ -48,7 +48,7 @@ class Context:
         if self._ledger is None:
             config = store_config(self.store_url)
             cipher_key = os.environ.get("TENGE_LEDGER_KEY") or None
-            check_store(config, create=self.creates)
+            config = check_store(config, create=self.creates)
             try:
                 self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key,
                                       actor=self.actor, sealed_ok=sealed_ok)

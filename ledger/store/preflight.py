@@ -17,22 +17,30 @@ from ledger.store.url import StoreConfig
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def check_store(config: StoreConfig, *, create: bool) -> None:
-    """Raise `StoreFailure` unless the store can be opened; `create`: a missing SQLite file may be made."""
+def check_store(config: StoreConfig, *, create: bool) -> StoreConfig:
+    """The config to open the store with; raises `StoreFailure` unless the store can be opened.
+
+    `create`: the command writes (a missing SQLite file may be made). A SQLite store this process
+    cannot write is refused to a writer (74) and opened read-only and immutable for a reader.
+    """
     if config.kind == "sqlite":
-        _check_sqlite(config, create)
-    elif config.kind == "postgresql":
+        return _check_sqlite(config, create)
+    if config.kind == "postgresql":
         _check_postgres(config)
+    return config
 
 
-def _check_sqlite(config: StoreConfig, create: bool) -> None:
+def _check_sqlite(config: StoreConfig, create: bool) -> StoreConfig:
     path = config.env["SQLITE_DBNAME"]
+    directory = os.path.dirname(path)
     if not os.path.exists(path):
         if not create:
             raise StoreFailure(UNAVAILABLE, config.url, f"no store file {path} (a read command never creates one)")
-        if not os.path.isdir(os.path.dirname(path)):
-            raise StoreFailure(UNAVAILABLE, config.url, f"the store directory {os.path.dirname(path)} does not exist")
-        return
+        if not os.path.isdir(directory):
+            raise StoreFailure(UNAVAILABLE, config.url, f"the store directory {directory} does not exist")
+        if not os.access(directory, os.W_OK):
+            raise StoreFailure(IO, config.url, f"the store directory {directory} is read-only")
+        return config
     if not os.path.isfile(path):
         raise StoreFailure(UNAVAILABLE, config.url, f"{path} is not a file")
     try:
@@ -42,6 +50,13 @@ def _check_sqlite(config: StoreConfig, create: bool) -> None:
         raise StoreFailure(IO, config.url, f"cannot read {path}: {problem.strerror}") from problem
     if header and header != SQLITE_HEADER:
         raise StoreFailure(DAMAGED, config.url, "not a tenge-ledger store: the file is not a SQLite database")
+    if os.access(path, os.W_OK) and os.access(directory, os.W_OK):
+        return config
+    if create:
+        raise StoreFailure(IO, config.url, f"the store is read-only ({path} or its directory cannot be written)")
+    if os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0:
+        return config  # recent commits still sit in the write-ahead log: never read around them
+    return config.as_read_only()
 
 
 def _check_postgres(config: StoreConfig) -> None:

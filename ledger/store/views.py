@@ -65,10 +65,11 @@ class _SetupOnce:
 class SQLiteViewDatabase(_SetupOnce):
     kind = "sqlite"
 
-    def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    def __init__(self, path: str, read_only_uri: bool = False) -> None:
+        """`read_only_uri`: `path` is a `file:…?immutable=1` URI of a store this process cannot write."""
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, uri=read_only_uri)
         self._conn.execute("PRAGMA busy_timeout = 30000")
-        if path != ":memory:":
+        if path != ":memory:" and not read_only_uri:
             self._conn.execute("PRAGMA journal_mode = WAL")
         self._depth = 0
 
@@ -166,7 +167,7 @@ def _pg(sql: str) -> str:
 
 def open_view_database(config: StoreConfig) -> SQLiteViewDatabase | PostgresViewDatabase:
     if config.kind == "sqlite":
-        return SQLiteViewDatabase(config.env["SQLITE_DBNAME"])
+        return SQLiteViewDatabase(config.env["SQLITE_DBNAME"], read_only_uri=config.read_only)
     if config.kind == "postgresql":
         return PostgresViewDatabase(config.env)
     assert config.kind == "memory", config.kind
