@@ -27,6 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 SEED_ENV = "TENGE_LEDGER_FAULT_SEED"
 POLL_PAUSE_S = 0.002  # between two looks at the store while waiting for a kill point (never asserted on)
 CHILD_TIMEOUT_S = 60
+ROUNDS = 80  # about 400 commands: a few seconds per case
+BATCH = 20
 
 
 def fault_seed() -> int:
@@ -161,3 +163,30 @@ class Probe:
 
 def events_table(url: str) -> str:
     return "ledger_events" if url.startswith("postgresql://") else "stored_events"
+
+
+# --- comparing with a clean run ---------------------------------------------------------------
+
+
+def _without_positions(document: Any) -> Any:
+    """A read document without store positions (PostgreSQL sequences may skip numbers after a kill)."""
+    if isinstance(document, dict):
+        return {k: _without_positions(v) for k, v in document.items() if k not in ("position", "as_of")}
+    if isinstance(document, list):
+        return [_without_positions(item) for item in document]
+    return document
+
+
+def state_of(url: str, colors: list[str], cwd: Path | None = None) -> dict[str, Any]:
+    """What a user can read: balances and every color's history (positions left out)."""
+    state: dict[str, Any] = {}
+    for name, args in [("balance", ["balance"]), *[(color, ["history", color]) for color in colors]]:
+        done = read(url, *args, "--format", "json")
+        assert done.code == 0, f"seed {SEED}: {name}: {done.err}"
+        state[name] = _without_positions(done.json())
+    return state
+
+
+def verify_ok(url: str, cwd: Path | None = None) -> None:
+    done = read(url, "verify", "--format", "json")
+    assert done.code == 0 and done.json()["ok"], f"seed {SEED}: verify: {done.out} {done.err}"

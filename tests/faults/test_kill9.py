@@ -13,64 +13,14 @@ from __future__ import annotations
 
 import shutil
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.faults.conftest import record
-from tests.faults.support import SEED, SEED_ENV, Probe, case_random, events_table, read, run, run_and_kill, write_world
+from tests.faults.support import BATCH, SEED, Probe, case_random, events_table, run, run_and_kill, state_of, verify_ok
 
-ROUNDS = 80  # about 400 commands: a few seconds per case
-BATCH = 20
-
-
-def _without_positions(document: Any) -> Any:
-    """A read document without store positions (PostgreSQL sequences may skip numbers after a kill)."""
-    if isinstance(document, dict):
-        return {k: _without_positions(v) for k, v in document.items() if k not in ("position", "as_of")}
-    if isinstance(document, list):
-        return [_without_positions(item) for item in document]
-    return document
-
-
-def _state(url: str, colors: list[str], cwd: Path) -> dict[str, Any]:
-    """What a user can read: balances and every color's history (positions left out)."""
-    state: dict[str, Any] = {}
-    for name, args in [("balance", ["balance"]), *[(color, ["history", color]) for color in colors]]:
-        done = read(url, *args, "--format", "json")
-        assert done.code == 0, f"seed {SEED}: {name}: {done.err}"
-        state[name] = _without_positions(done.json())
-    return state
-
-
-def _verify_ok(url: str, cwd: Path) -> None:
-    done = read(url, "verify", "--format", "json")
-    assert done.code == 0 and done.json()["ok"], f"seed {SEED}: verify: {done.out} {done.err}"
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The interchange file and a clean, uninterrupted run of it (the reference)."""
-    print(f"\nfault suite seed {SEED} (reproduce with {SEED_ENV}={SEED})")
-    where = tmp_path_factory.mktemp("faults-world")
-    path = where / "world.jsonl"
-    lines, colors = write_world(path, ROUNDS)
-    clean = f"sqlite:///{where / 'clean.sqlite'}"
-    started = time.monotonic()
-    imported = run(clean, "import", path, "--batch-size", str(BATCH), "--progress", "none", cwd=where)
-    import_s = time.monotonic() - started
-    assert imported.code == 1, imported.err  # the planted overspends are blocked
-    started = time.monotonic()
-    caught_up = run(clean, "balance", "--format", "json", cwd=where)  # start-up and the whole catch-up
-    catch_up_s = time.monotonic() - started
-    assert caught_up.code == 0, caught_up.err
-    state = _state(clean, colors, where)
-    keygen = run(clean, "keygen", "--out", where / "signing.key", cwd=where)
-    assert keygen.code == 0, keygen.err
-    return {"path": path, "lines": lines, "colors": colors, "clean": state, "dir": where,
-            "key": where / "signing.key", "import_s": import_s, "catch_up_s": catch_up_s}
 
 
 def _store(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -83,42 +33,42 @@ STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.mark.parametrize("kind", STORES)
-def test_kill_9_during_import_then_the_same_import_completes_it(world, kind, request, tmp_path):
+def test_kill_9_during_import_then_the_same_import_completes_it(fault_world, kind, request, tmp_path):
     url = _store(kind, request, tmp_path)
     rng = case_random(SEED, f"import/{kind}")
-    kill_at = rng.randrange(1, world["lines"] - BATCH)
+    kill_at = rng.randrange(1, fault_world["lines"] - BATCH)
     probe = Probe(url)
     try:
-        status, seen = run_and_kill(url, ["import", world["path"], "--batch-size", str(BATCH), "--progress", "none"],
+        status, seen = run_and_kill(url, ["import", fault_world["path"], "--batch-size", str(BATCH), "--progress", "none"],
                                     tmp_path, lambda: probe.count(events_table(url)), kill_at)
         kept = probe.count(events_table(url))
     finally:
         probe.close()
     killed = status == -signal.SIGKILL
     assert killed or status == 1, f"seed {SEED}: the import ended with {status}"
-    assert kept % BATCH == 0 or not killed or kept == world["lines"], f"seed {SEED}: a partial batch survived: {kept} events"
+    assert kept % BATCH == 0 or not killed or kept == fault_world["lines"], f"seed {SEED}: a partial batch survived: {kept} events"
 
-    again = run(url, "import", world["path"], "--batch-size", str(BATCH), "--progress", "none", cwd=tmp_path)
+    again = run(url, "import", fault_world["path"], "--batch-size", str(BATCH), "--progress", "none", cwd=tmp_path)
     # 1 when a blocked command is among the re-run lines (issue 10 item 11 makes that always so)
     assert again.code in (0, 1), f"seed {SEED}: {again.err}"
-    assert _state(url, world["colors"], tmp_path) == world["clean"], f"seed {SEED}: differs from a clean run"
-    _verify_ok(url, tmp_path)
-    record("kill -9 in import", kind, f"killed at {kept} of {world['lines']} events (asked ≥{kill_at}); re-import = clean run, verify ok"
+    assert state_of(url, fault_world["colors"], tmp_path) == fault_world["clean"], f"seed {SEED}: differs from a clean run"
+    verify_ok(url, tmp_path)
+    record("kill -9 in import", kind, f"killed at {kept} of {fault_world['lines']} events (asked ≥{kill_at}); re-import = clean run, verify ok"
            if killed else "import finished before the kill point; = clean run")
 
 
 @pytest.mark.parametrize("kind", STORES)
-def test_kill_9_during_catch_up_and_during_checkpoint_then_the_same_command_completes(world, kind, request, tmp_path):
+def test_kill_9_during_catch_up_and_during_checkpoint_then_the_same_command_completes(fault_world, kind, request, tmp_path):
     """One store, two kills: a `balance` catching the projections up, then a `checkpoint`
     building the Merkle log; each command run again ends where a clean run ends."""
     url = _store(kind, request, tmp_path)
-    imported = run(url, "import", world["path"], "--batch-size", "500", "--progress", "none", cwd=tmp_path)
+    imported = run(url, "import", fault_world["path"], "--batch-size", "500", "--progress", "none", cwd=tmp_path)
     assert imported.code == 1, imported.err
 
-    delay_s = case_random(SEED, f"catch-up/{kind}").uniform(0.2, 1.0) * world["catch_up_s"]
+    delay_s = case_random(SEED, f"catch-up/{kind}").uniform(0.2, 1.0) * fault_world["catch_up_s"]
     status = _kill_after(url, ["balance", "--format", "json"], tmp_path, delay_s)
     assert status in (0, -signal.SIGKILL), f"seed {SEED}: balance ended with {status}"
-    assert _state(url, world["colors"], tmp_path) == world["clean"], f"seed {SEED}: differs from a clean run"
+    assert state_of(url, fault_world["colors"], tmp_path) == fault_world["clean"], f"seed {SEED}: differs from a clean run"
     record("kill -9 in projection catch-up (balance)", kind,
            ("killed" if status else "finished first") + f" after {delay_s:.2f}s; next balance = clean run")
 
@@ -126,19 +76,19 @@ def test_kill_9_during_catch_up_and_during_checkpoint_then_the_same_command_comp
     if kind == "sqlite":  # a clean checkpoint of a byte-identical copy is the reference
         copy = tmp_path / "copy.sqlite"
         shutil.copy(url[len("sqlite:///"):], copy)
-        clean = run(f"sqlite:///{copy}", "checkpoint", "--key", world["key"], "--format", "json", cwd=tmp_path)
+        clean = run(f"sqlite:///{copy}", "checkpoint", "--key", fault_world["key"], "--format", "json", cwd=tmp_path)
         assert clean.code == 0, clean.err
         reference = (clean.json()["tree_size"], clean.json()["root_hash"])
-    delay_s = case_random(SEED, f"checkpoint/{kind}").uniform(0.2, 1.0) * world["catch_up_s"]
-    status = _kill_after(url, ["checkpoint", "--key", world["key"], "--format", "json"], tmp_path, delay_s)
+    delay_s = case_random(SEED, f"checkpoint/{kind}").uniform(0.2, 1.0) * fault_world["catch_up_s"]
+    status = _kill_after(url, ["checkpoint", "--key", fault_world["key"], "--format", "json"], tmp_path, delay_s)
     assert status in (0, -signal.SIGKILL), f"seed {SEED}: checkpoint ended with {status}"
-    again = run(url, "checkpoint", "--key", world["key"], "--format", "json", cwd=tmp_path)
+    again = run(url, "checkpoint", "--key", fault_world["key"], "--format", "json", cwd=tmp_path)
     assert again.code == 0, f"seed {SEED}: {again.err}"
     made = again.json()
-    assert made["tree_size"] == world["lines"], f"seed {SEED}: the checkpoint covers {made['tree_size']} of {world['lines']}"
+    assert made["tree_size"] == fault_world["lines"], f"seed {SEED}: the checkpoint covers {made['tree_size']} of {fault_world['lines']}"
     if reference is not None:
         assert (made["tree_size"], made["root_hash"]) == reference, f"seed {SEED}: another root than a clean run"
-    _verify_ok(url, tmp_path)
+    verify_ok(url, tmp_path)
     record("kill -9 in checkpoint", kind, ("killed" if status else "finished first")
            + f" after {delay_s:.2f}s; checkpoint again = " + ("clean root" if reference else "whole log") + ", verify ok")
 
