@@ -3,7 +3,7 @@
 Every failure of the store itself — a server that cannot be reached, an unknown database, user or
 schema, a missing file for a read, a read-only store, a full disk, a file that is not a database —
 becomes one `StoreFailure` naming the store (never its password) and the cause, with the exit code
-SPEC §5 gives it: 69 unavailable, 74 I/O error. A store whose bytes are not a database is `damaged`:
+SPEC §5 gives it: 69 unavailable, 74 I/O error, 75 busy (a lock held by others past the wait). A store whose bytes are not a database is `damaged`:
 `verify` reports that as a finding (exit 3), every other command as unavailable (69).
 
 `store_failure(exc, url)` is the one place that recognizes the low-level exceptions (sqlite3,
@@ -20,15 +20,16 @@ from domain.errors import StoreError
 
 EXIT_UNAVAILABLE = 69
 EXIT_IO = 74
+EXIT_BUSY = 75
 
-UNAVAILABLE, IO, DAMAGED = "unavailable", "io", "damaged"
+UNAVAILABLE, IO, DAMAGED, BUSY = "unavailable", "io", "damaged", "busy"
 
 
 class StoreFailure(StoreError):
     """The store failed (not the input, not a bug): one line naming the store and the cause."""
 
     def __init__(self, kind: str, store: str, cause: str) -> None:
-        assert kind in (UNAVAILABLE, IO, DAMAGED), kind
+        assert kind in (UNAVAILABLE, IO, DAMAGED, BUSY), kind
         self.kind = kind
         self.store = redact(store)
         self.cause = " ".join(str(cause).split()) or "unknown cause"
@@ -36,7 +37,7 @@ class StoreFailure(StoreError):
 
     @property
     def exit_code(self) -> int:
-        return EXIT_IO if self.kind == IO else EXIT_UNAVAILABLE
+        return {IO: EXIT_IO, BUSY: EXIT_BUSY}.get(self.kind, EXIT_UNAVAILABLE)
 
 
 def redact(url: str) -> str:
@@ -53,6 +54,7 @@ def redact(url: str) -> str:
 _IO_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EDQUOT, errno.EIO}
 _IO_PHRASES = ("readonly database", "read-only", "disk is full", "disk i/o error", "database or disk is full",
                "no space left", "permission denied", "file too large", "could not extend file", "could not write")
+_BUSY_PHRASES = ("database is locked", "lock timeout", "could not obtain lock")
 _DAMAGED_PHRASES = ("file is not a database", "database disk image is malformed", "not a tenge-ledger store")
 _UNAVAILABLE_PHRASES = ("unable to open database file", "connection refused", "could not connect",
                         "couldn't get a connection", "does not exist", "authentication failed",
@@ -92,6 +94,8 @@ def _classify(exc: BaseException, url: str) -> StoreFailure | None:
         return StoreFailure(DAMAGED, url, f"not a tenge-ledger store or damaged ({exc})")
     if any(phrase in text for phrase in _IO_PHRASES):
         return StoreFailure(IO, url, str(exc))
+    if any(phrase in text for phrase in _BUSY_PHRASES):
+        return StoreFailure(BUSY, url, f"busy: other writers held the store too long ({exc})")
     if any(phrase in text for phrase in _UNAVAILABLE_PHRASES) or _is_connection_error(exc):
         return StoreFailure(UNAVAILABLE, url, str(exc))
     return None
