@@ -27,7 +27,7 @@ from ledger.cli.read import READ_COMMANDS
 from ledger.cli.simulate import SIMULATE_COMMANDS
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
-from ledger.store.errors import DAMAGED, store_failure
+from ledger.store.errors import DAMAGED, EXIT_IO, store_failure
 from ledger.store.url import DEFAULT_STORE_URL
 
 DEMO_STORE_PATH = "tenge-ledger-demo.sqlite"
@@ -77,6 +77,10 @@ def _failed(problem: Exception, session: dict[str, Any]) -> int:
     if isinstance(problem, LedgerError):
         click.echo(f"error: {problem}", err=True)
         return EXIT_USAGE
+    if isinstance(problem, OSError) and problem.errno is not None:  # a file other than the store
+        where = f" {problem.filename}" if problem.filename else ""
+        click.echo(f"error: cannot use{where}: {problem.strerror}", err=True)
+        return EXIT_IO
     click.echo(f"internal error (a bug; please report it): {type(problem).__name__}: {problem}", err=True)
     if not debug:
         click.echo("run again with --debug for the traceback", err=True)

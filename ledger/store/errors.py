@@ -13,6 +13,7 @@ psycopg, eventsourcing's wrappers, OSError) so the command line maps them centra
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from urllib.parse import urlsplit, urlunsplit
 
@@ -84,9 +85,9 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def _classify(exc: BaseException, url: str) -> StoreFailure | None:
     if isinstance(exc, OSError) and not _is_database_error(exc):
-        if exc.errno in _IO_ERRNOS:
+        if exc.errno in _IO_ERRNOS and _names_the_store(exc, url):
             return StoreFailure(IO, url, exc.strerror or str(exc))
-        return None
+        return None  # some other file (a report, a key): not the store
     if not _is_database_error(exc):
         return None
     text = str(exc).lower()
@@ -99,6 +100,13 @@ def _classify(exc: BaseException, url: str) -> StoreFailure | None:
     if any(phrase in text for phrase in _UNAVAILABLE_PHRASES) or _is_connection_error(exc):
         return StoreFailure(UNAVAILABLE, url, str(exc))
     return None
+
+
+def _names_the_store(exc: OSError, url: str) -> bool:
+    """Is the file of this OS error the store (or its journal)?"""
+    filename = str(exc.filename or "")
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
+    return bool(filename) and "://" not in path and os.path.abspath(filename).startswith(os.path.abspath(path))
 
 
 def _is_database_error(exc: BaseException) -> bool:

@@ -195,3 +195,18 @@ def test_a_bug_is_70_with_one_line_and_the_traceback_only_with_debug(capsys, tmp
     debug = cli(capsys, "--debug", "--store", url, "balance")
     assert debug.code == 70
     assert "Traceback" in debug.err and "a planted bug" in debug.err
+
+
+def test_an_os_error_on_another_file_is_one_line_74_and_not_blamed_on_the_store(capsys, tmp_path, monkeypatch):
+    from ledger.cli import base
+
+    def unwritable(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "report.jsonl"))
+
+    monkeypatch.setattr(base.Context, "ledger", unwritable)
+    url = sqlite_url(tmp_path / "ledger.sqlite")
+    run = cli(capsys, "--store", url, "balance")
+    assert run.code == EXIT_IO
+    assert run.err.strip() == f"error: cannot use {tmp_path / 'report.jsonl'}: Permission denied"
+    store_side = store_failure(PermissionError(13, "Permission denied", str(tmp_path / "ledger.sqlite-wal")), url)
+    assert store_side is not None and store_side.exit_code == EXIT_IO and url in str(store_side)
