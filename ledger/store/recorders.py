@@ -79,8 +79,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     def create_table(self) -> None:
         """The tables, once (`ledger.store.setup`): a store whose tables are current runs no DDL."""
         digest = statements_digest(self.create_table_statements)
-        if self._setup_current(digest):
-            return
+        if "immutable=1" in self.datastore.pool.db_name or self._setup_current(digest):
+            return  # a store opened read-only (`StoreConfig.as_read_only`) can have nothing created
         with self.datastore.transaction(commit=True) as c:
             self._create_table(c)
             c.execute(SETUP_TABLE_DDL)

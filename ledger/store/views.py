@@ -21,6 +21,8 @@ Row = tuple[Any, ...]
 class _SetupOnce:
     """Tables created once per store (see `ledger.store.setup`): no DDL when they are current."""
 
+    read_only = False
+
     def has_table(self, name: str) -> bool:
         raise NotImplementedError
 
@@ -52,8 +54,8 @@ class _SetupOnce:
     def ensure_tables(self, name: str, statements: Sequence[str]) -> None:
         """Run idempotent DDL `statements` once: nothing at all when the store already has them."""
         digest = statements_digest(statements)
-        if self.setup_current(name, digest):
-            return
+        if self.read_only or self.setup_current(name, digest):
+            return  # read-only: nothing can be created, and what exists is what there is to read
         with self.setup_transaction():
             if self.setup_current(name, digest):  # another process did it while we waited
                 return
@@ -68,6 +70,7 @@ class SQLiteViewDatabase(_SetupOnce):
     def __init__(self, path: str, read_only_uri: bool = False) -> None:
         """`read_only_uri`: `path` is a `file:…?immutable=1` URI of a store this process cannot write."""
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, uri=read_only_uri)
+        self.read_only = read_only_uri
         self._conn.execute("PRAGMA busy_timeout = 30000")
         if path != ":memory:" and not read_only_uri:
             self._conn.execute("PRAGMA journal_mode = WAL")
