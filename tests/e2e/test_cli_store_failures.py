@@ -8,7 +8,6 @@ The full disk and the read-only store are exercised for real in tests/faults/tes
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -70,32 +69,6 @@ def test_unknown_database_user_or_schema_is_69_naming_it(capsys, tmp_path, chang
         run = cli(capsys, "--store", url, *command)
         assert run.code == EXIT_UNAVAILABLE, run.err
         _one_clear_line(run.err, redact(url), cause)
-
-
-@pytest.mark.postgres
-def test_a_write_into_a_postgres_store_the_role_may_only_read_is_74_and_reads_work(capsys, postgres_url, tmp_path):
-    import psycopg
-
-    assert cli(capsys, "--store", postgres_url, "balance").code == 0  # the owner sets the schema up
-    dsn, _, query = postgres_url.partition("?")
-    schema = query.split("schema=")[1]
-    role = "t_ro_" + secrets.token_hex(4)
-    with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE ROLE "{role}" LOGIN')
-        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
-        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
-    try:
-        as_reader = _with(dsn, user=role, schema=schema)
-        read = cli(capsys, "--store", as_reader, "balance", "--format", "json")
-        assert read.code == 0 and read.json()["position"] == 0, read.err
-        path = realistic_world().script.write(tmp_path / "w.jsonl")
-        write = cli(capsys, "--store", as_reader, "import", path, "--progress", "none")
-        assert write.code == EXIT_IO, write.err
-        _one_clear_line(write.err, as_reader, "permission denied")
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute(f'DROP OWNED BY "{role}"')
-            admin.execute(f'DROP ROLE "{role}"')
 
 
 def test_a_lock_held_too_long_maps_to_75_busy():

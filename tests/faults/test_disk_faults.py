@@ -8,9 +8,10 @@ file-size limit (RLIMIT_FSIZE) on the child process, and file modes (which bind 
 
 from __future__ import annotations
 
-import os
+import json
 import resource
-import shutil
+import secrets
+from urllib.parse import urlsplit, urlunsplit
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,33 @@ def test_read_only_file_modes_refuse_writes_with_74_and_still_serve_reads(fault_
         where.chmod(0o755)
         (where / "ledger.sqlite").chmod(0o644)
     record("read-only store (mode 0444, directory 0555)", "sqlite", "import exit 74; reads work")
+
+
+@pytest.mark.postgres
+def test_a_postgres_role_that_may_only_read_gets_74_for_a_write_and_reads_work(fault_world, postgres_url, tmp_path):
+    import psycopg
+
+    assert run(postgres_url, "import", fault_world["path"], "--batch-size", "500", "--progress", "none", cwd=tmp_path).code == 1
+    assert read(postgres_url, "balance").code == 0  # the owner catches the projections up
+    dsn, _, query = postgres_url.partition("?")
+    schema = query.split("schema=")[1]
+    role = "t_ro_" + secrets.token_hex(4)
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+    try:
+        parts = urlsplit(dsn)
+        as_reader = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port or 5432}", query=f"schema={schema}"))
+        assert state_of(as_reader, fault_world["colors"]) == fault_world["clean"]  # reads work
+        more = tmp_path / "more.jsonl"
+        more.write_text(json.dumps({**json.loads(fault_world["path"].read_text().splitlines()[-1]), "id": "MORE-1"}) + "\n")
+        refused = run(as_reader, "import", more, "--progress", "none", cwd=tmp_path)
+        assert refused.code == 74, refused.err
+        _assert_one_clear_line(refused.err, as_reader, "permission denied")
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE "{role}"')
+    assert state_of(postgres_url, fault_world["colors"]) == fault_world["clean"], "nothing changed"
+    record("read-only store (role with SELECT only)", "postgresql", "import exit 74, one line; balance/history work")
