@@ -29,6 +29,11 @@ class ViewDatabase(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """Commit on success, roll back on error."""
 
+    def setup_transaction(self) -> AbstractContextManager[None]:
+        """A transaction that also holds the store's schema-setup lock (DDL runs only in one)."""
+
+    def has_table(self, name: str) -> bool: ...
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
     def executemany(self, sql: str, rows: Sequence[Row]) -> None: ...

@@ -30,7 +30,10 @@ class ProjectionRunner:
         self._set_up()
 
     def _set_up(self) -> None:
-        with self.db.transaction():
+        """Create or reset what is missing or stale; on a current store only reads (no DDL on open)."""
+        if self._current():
+            return
+        with self.db.setup_transaction():  # once, however many processes open the store at once
             self.db.execute(
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} "
                 "(name TEXT PRIMARY KEY, version TEXT NOT NULL, position BIGINT NOT NULL)"
@@ -41,6 +44,12 @@ class ProjectionRunner:
             for projection in self.projections.values():
                 if known.get(projection.name) != str(projection.version):
                     self._reset(projection)
+
+    def _current(self) -> bool:
+        if not self.db.has_table(POSITIONS_TABLE):
+            return False
+        known = {name: version for name, version, _ in self._rows()}
+        return all(known.get(p.name) == str(p.version) for p in self.projections.values())
 
     def _rows(self, lock: bool = False) -> list[tuple[str, str, int]]:
         suffix = " FOR UPDATE" if lock and self.db.kind == "postgresql" else ""

@@ -2,8 +2,8 @@
 
 `main(argv) -> int` runs one command and returns its exit code, so tests call it directly:
 0 success (duplicates included), 1 some commands blocked, 2 malformed input or usage (nothing
-written), 3 verification failed, 77 not permitted by the roles policy (nothing written), 70 internal
-error.
+written), 3 verification failed, 69 store unavailable, 74 store I/O error, 77 not permitted by the
+roles policy (nothing written), 70 internal error.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import click
 from domain.errors import LedgerError
 from ledger.render import text as render
 from ledger.app import BLOCKED, CONFLICT, Outcome
-from ledger.cli.base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_NOT_PERMITTED, EXIT_OK, EXIT_USAGE, Context, UsageProblem
+from ledger.cli.base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_NOT_PERMITTED, EXIT_OK, EXIT_TAMPERED, EXIT_USAGE, Context, UsageProblem
 from ledger.cli.commands import COMMAND_FLAGS, Flag, build_record
 from ledger.cli.audit import AUDIT_COMMANDS
 from ledger.cli.read import READ_COMMANDS
@@ -31,15 +31,26 @@ from ledger.cli.simulate import SIMULATE_COMMANDS
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
 from ledger.roles import NotAllowed
+from ledger.store.errors import DAMAGED, EXIT_IO, store_failure
 from ledger.store.url import DEFAULT_STORE_URL
 
 DEMO_STORE_PATH = "tenge-ledger-demo.sqlite"
 
 
+READ_ONLY_COMMANDS = frozenset({"balance", "trace", "history", "flags", "verify", "proof", "consistency", "export", "serve"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit code."""
+    """Run one command; returns the exit code.
+
+    The one place that turns exceptions into exit codes (SPEC §5): store failures are one line
+    naming the store and the cause (69 unavailable, 74 I/O; `verify` of a damaged store 3), and
+    only a bug is 70, with a traceback only under `--debug`.
+    """
+    session: dict[str, Any] = {}
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="tenge-ledger", standalone_mode=False)
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="tenge-ledger",
+                          standalone_mode=False, obj=session)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as problem:
@@ -48,17 +59,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return EXIT_USAGE
-    except NotAllowed as refused:
-        click.echo(f"error: {refused}", err=True)
+    except Exception as problem:  # noqa: BLE001 - the one place that maps failures to exit codes
+        return _failed(problem, session)
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def _failed(problem: Exception, session: dict[str, Any]) -> int:
+    """Exit code and one line for a command that raised `problem`."""
+    context: Context | None = session.get("context")
+    debug = bool(session.get("debug"))
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    failure = store_failure(problem, context.store_url if context else "") if context else None
+    if failure is not None:
+        if failure.kind == DAMAGED and session.get("command") == "verify":
+            click.echo(f"finding: {failure}", err=True)
+            click.echo("verify: FAILED (the store is damaged or unreadable)", err=True)
+            return EXIT_TAMPERED
+        click.echo(f"error: {failure}", err=True)
+        return failure.exit_code
+    if isinstance(problem, NotAllowed):
+        click.echo(f"error: {problem}", err=True)
         return EXIT_NOT_PERMITTED
-    except LedgerError as problem:
+    if isinstance(problem, LedgerError):
         click.echo(f"error: {problem}", err=True)
         return EXIT_USAGE
-    except Exception:  # noqa: BLE001 - the one place that turns a bug into exit 70
-        click.echo("internal error (please report it with the lines below):", err=True)
-        traceback.print_exc(file=sys.stderr)
-        return EXIT_INTERNAL
-    return result if isinstance(result, int) else EXIT_OK
+    if isinstance(problem, OSError) and problem.errno is not None:  # a file other than the store
+        where = f" {problem.filename}" if problem.filename else ""
+        click.echo(f"error: cannot use{where}: {problem.strerror}", err=True)
+        return EXIT_IO
+    click.echo(f"internal error (a bug; please report it): {type(problem).__name__}: {problem}", err=True)
+    if not debug:
+        click.echo("run again with --debug for the traceback", err=True)
+    return EXIT_INTERNAL
 
 
 def run() -> None:
@@ -78,16 +111,21 @@ def run() -> None:
 @click.option("--time-zone", "time_zone", envvar="TENGE_LEDGER_TIME_ZONE", metavar="+HH:MM",
               help="the ledger's time zone, a fixed UTC offset (+05:00, UTC+05:00); fixed by the store's first "
                    "write (default UTC+05:00), a different one later is refused (env TENGE_LEDGER_TIME_ZONE)")
+@click.option("--debug", is_flag=True, help="print the traceback of an internal error")
 @click.version_option(package_name="tenge-ledger")
 @click.pass_context
 def cli(ctx: click.Context, store: str, rules_path: str | None, actor: str | None, roles_path: str | None,
-        time_zone: str | None) -> None:
+        time_zone: str | None, debug: bool) -> None:
     """tenge-ledger: an event-sourced ledger for marked (colored) budget money.
 
     Encryption at rest: set TENGE_LEDGER_KEY (base64 AES key, see `keygen --cipher`).
     """
-    ctx.obj = Context(store, rules_path, actor, roles_path, time_zone)
-    ctx.call_on_close(ctx.obj.close)
+    context = Context(store, rules_path, actor, roles_path, time_zone)
+    context.creates = ctx.invoked_subcommand not in READ_ONLY_COMMANDS
+    if isinstance(ctx.obj, dict):  # main's session: what it needs to map a failure
+        ctx.obj.update(context=context, debug=debug, command=ctx.invoked_subcommand)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
 
 
 # --- import -------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from pathlib import Path
 from typing import Any
 
 import click
@@ -16,6 +15,8 @@ from ledger.app import BATCH_SIZE_DEFAULT, Ledger, TimeZoneMismatch, authorize_w
 from ledger.roles import Policy, check_actor, load_roles
 from ledger.read import ReadSide
 from projections.rules.config import RulesConfigError, load_config
+from ledger.store.errors import StoreFailure
+from ledger.store.preflight import check_store
 from ledger.store.url import StoreConfig, parse_store_url
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE, EXIT_TAMPERED, EXIT_INTERNAL = 0, 1, 2, 3, 70
@@ -45,6 +46,7 @@ class Context:
         self.rules_path = rules_path
         self.actor = actor if actor is not None else getpass.getuser()
         self.roles_path = roles_path
+        self.creates = True  # False for read commands: a missing store is then an error, never created
         self._ledger: Ledger | None = None
 
     def ledger(self, batch_size: int | None = None, sealed_ok: bool = False) -> Ledger:
@@ -54,9 +56,12 @@ class Context:
             cipher_key = os.environ.get("TENGE_LEDGER_KEY") or None
             check_actor(self.actor)  # the CLI always names somebody: "" is malformed here (exit 2)
             roles = self.bootstrap_roles()
+            config = check_store(config, create=self.creates)
             try:
                 self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key,
                                       actor=self.actor, sealed_ok=sealed_ok, roles=roles, time_zone=self.time_zone)
+            except StoreFailure:
+                raise
             except StoreError as problem:
                 raise UsageProblem(str(problem)) from problem
             except (TimeZoneMismatch, InvalidValue) as problem:  # a usage error whatever the store (exit 2)
@@ -92,10 +97,6 @@ def store_config(url: str) -> StoreConfig:
         config = parse_store_url(url)
     except LedgerError as problem:
         raise UsageProblem(str(problem)) from problem
-    if config.kind == "sqlite":
-        parent = Path(config.env["SQLITE_DBNAME"]).parent
-        if not parent.is_dir():
-            raise UsageProblem(f"store directory {parent} does not exist")
     return config
 
 

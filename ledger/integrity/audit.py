@@ -32,13 +32,12 @@ class Audit:
         self.read = ledger.read_side()
         self.db = self.read.db
         self.log = MerkleLog(self.db, ledger.recorder)
-        with self.db.transaction():
-            self.db.execute(
-                f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS_TABLE} (number BIGINT PRIMARY KEY, origin TEXT NOT NULL, "
-                "tree_size BIGINT NOT NULL, root_hash TEXT NOT NULL, time TEXT NOT NULL, key_id TEXT NOT NULL, "
-                "signature TEXT NOT NULL)"
-            )
-            self.db.execute(f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL)")
+        self.db.ensure_tables(CHECKPOINTS_TABLE, [
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS_TABLE} (number BIGINT PRIMARY KEY, origin TEXT NOT NULL, "
+            "tree_size BIGINT NOT NULL, root_hash TEXT NOT NULL, time TEXT NOT NULL, key_id TEXT NOT NULL, "
+            "signature TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL)",
+        ])
 
     def checkpoints(self) -> list[Checkpoint]:
         rows = self.db.query(f"SELECT number, origin, tree_size, root_hash, time, key_id, signature FROM {CHECKPOINTS_TABLE} ORDER BY number")

@@ -21,9 +21,8 @@ class MerkleLog:
     def __init__(self, db: Any, recorder: Any) -> None:
         self.db = db
         self.recorder = recorder
-        with db.transaction():
-            db.execute(f"CREATE TABLE IF NOT EXISTS {NODES_TABLE} (level BIGINT NOT NULL, idx BIGINT NOT NULL, "
-                       "hash BYTEA NOT NULL, PRIMARY KEY (level, idx))")
+        db.ensure_tables(NODES_TABLE, [f"CREATE TABLE IF NOT EXISTS {NODES_TABLE} (level BIGINT NOT NULL, "
+                                        "idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx))"])
         self._cached = lru_cache(maxsize=65_536)(self._load)
 
     @property

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from psycopg.errors import DuplicateObject
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
@@ -22,6 +23,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from psycopg.sql import SQL, Identifier
 
 from ledger.store.chain import ChainRow, chain_rows
+from ledger.store.setup import SETUP_TABLE, SETUP_TABLE_DDL, setup_lock_key, statements_digest
 
 CHAIN_TABLE = "ledger_chain"
 LOOKUP_CHUNK_MAX = 500
@@ -73,6 +75,26 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {self.chain_table} (position INTEGER PRIMARY KEY, "
             "leaf_index INTEGER NOT NULL UNIQUE, leaf_hash BLOB NOT NULL, chain_hash BLOB NOT NULL)",
         ]
+
+    def create_table(self) -> None:
+        """The tables, once (`ledger.store.setup`): a store whose tables are current runs no DDL."""
+        digest = statements_digest(self.create_table_statements)
+        if "immutable=1" in self.datastore.pool.db_name or self._setup_current(digest):
+            return  # a store opened read-only (`StoreConfig.as_read_only`) can have nothing created
+        with self.datastore.transaction(commit=True) as c:
+            self._create_table(c)
+            c.execute(SETUP_TABLE_DDL)
+            c.execute(f"INSERT INTO {SETUP_TABLE} (name, digest) VALUES (?, ?) "
+                      "ON CONFLICT (name) DO UPDATE SET digest = excluded.digest", (self.events_table_name, digest))
+
+    def _setup_current(self, digest: str) -> bool:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SETUP_TABLE,))
+            if c.fetchone() is None:
+                return False
+            c.execute(f"SELECT digest FROM {SETUP_TABLE} WHERE name = ?", (self.events_table_name,))
+            row = c.fetchone()
+        return row is not None and row[0] == digest
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         rows = _key_rows(kwargs)
@@ -169,6 +191,46 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 "leaf_hash bytea NOT NULL, chain_hash bytea NOT NULL)"
             ).format(self._chain_relation)
         )
+
+    def create_table(self) -> None:
+        """The schema, once (`ledger.store.setup`), under the schema's advisory lock.
+
+        eventsourcing runs every statement (CREATE OR REPLACE FUNCTION included) on every open,
+        and concurrent opens then fail with "tuple concurrently updated". Here a store whose
+        schema is current runs no DDL at all; otherwise one process sets it up while the others wait.
+        """
+        digest = statements_digest([statement.as_string() for statement in self.sql_create_statements])
+        setup = SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(SETUP_TABLE))
+        with self.datastore.transaction(commit=False) as curs:
+            current = self._setup_current(curs, setup, digest)
+        if not current:
+            with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                curs.execute("SELECT pg_advisory_xact_lock(%s)", (setup_lock_key(self.datastore.schema),))
+                if not self._setup_current(curs, setup, digest):
+                    self._create_all(conn, curs)
+                    curs.execute(SQL(SETUP_TABLE_DDL.replace(SETUP_TABLE, "{}", 1)).format(setup))
+                    curs.execute(SQL("INSERT INTO {} (name, digest) VALUES (%s, %s) ON CONFLICT (name) "
+                                     "DO UPDATE SET digest = excluded.digest").format(setup), (self.events_table_name, digest))
+        self.datastore.register_type_adapters()
+
+    def _setup_current(self, curs: Any, setup: Any, digest: str) -> bool:
+        curs.execute("SELECT to_regclass(%s) AS found", (setup.as_string(),))
+        if curs.fetchone()["found"] is None:
+            return False
+        curs.execute(SQL("SELECT digest FROM {} WHERE name = %s").format(setup), (self.events_table_name,))
+        row = curs.fetchone()
+        return row is not None and row["digest"] == digest
+
+    def _create_all(self, conn: Any, curs: Any) -> None:
+        """eventsourcing's statements in one transaction; a type that exists is kept (savepoint)."""
+        for statement in self.sql_create_statements:
+            if "CREATE TYPE" in statement.as_string():
+                try:
+                    with conn.transaction():
+                        curs.execute(statement, prepare=False)
+                except DuplicateObject:
+                    pass
+        self._create_table(curs)
 
     def position_of_leaf(self, leaf_index: int) -> int:
         statement = SQL("SELECT position FROM {} WHERE leaf_index = %s").format(self._chain_relation)

@@ -7,13 +7,14 @@ Persistence is chosen by configuration, not code: `memory://`, a SQLite file (pl
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlsplit
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from domain.errors import LedgerError
 from ledger.store.recorders import LedgerPostgresFactory, LedgerSQLiteFactory, MemoryFactory
 
 DEFAULT_STORE_URL = "sqlite:///tenge-ledger.sqlite"
+SQLITE_PATH_KEY = "TENGE_LEDGER_SQLITE_PATH"  # the file itself when SQLITE_DBNAME is a URI
 
 
 class StoreUrlError(LedgerError):
@@ -25,10 +26,20 @@ class StoreConfig:
     url: str
     kind: str  # "memory" | "sqlite" | "postgresql"
     env: dict[str, str]
+    read_only: bool = False  # a SQLite file this process cannot write: opened immutable, for reading
 
     @property
     def sqlite_path(self) -> str | None:
-        return self.env.get("SQLITE_DBNAME") if self.kind == "sqlite" else None
+        if self.kind != "sqlite":
+            return None
+        return self.env.get(SQLITE_PATH_KEY) or self.env["SQLITE_DBNAME"]
+
+    def as_read_only(self) -> StoreConfig:
+        """The same SQLite store opened read-only and immutable (nobody can write it: it is not writable)."""
+        assert self.kind == "sqlite" and not self.read_only
+        path = self.env["SQLITE_DBNAME"]
+        uri = f"file:{quote(path)}?immutable=1"
+        return replace(self, env={**self.env, "SQLITE_DBNAME": uri, SQLITE_PATH_KEY: path}, read_only=True)
 
 
 def parse_store_url(url: str) -> StoreConfig:

@@ -12,18 +12,67 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from ledger.store.setup import SETUP_TABLE, SETUP_TABLE_DDL, setup_lock_key, statements_digest
 from ledger.store.url import StoreConfig
 
 Row = tuple[Any, ...]
 
 
-class SQLiteViewDatabase:
+class _SetupOnce:
+    """Tables created once per store (see `ledger.store.setup`): no DDL when they are current."""
+
+    read_only = False
+
+    def has_table(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def setup_transaction(self) -> Any:
+        raise NotImplementedError
+
+    def transaction(self) -> Any:
+        raise NotImplementedError
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        raise NotImplementedError
+
+    def setup_current(self, name: str, digest: str) -> bool:
+        """Does the store record that group `name` was set up by statements with this digest?"""
+        if not self.has_table(SETUP_TABLE):
+            return False
+        rows = self.query(f"SELECT digest FROM {SETUP_TABLE} WHERE name = ?", (name,))
+        return bool(rows) and rows[0][0] == digest
+
+    def record_setup(self, name: str, digest: str) -> None:
+        """Note group `name` as set up (inside `setup_transaction`)."""
+        self.execute(SETUP_TABLE_DDL)
+        self.execute(f"INSERT INTO {SETUP_TABLE} (name, digest) VALUES (?, ?) "
+                     "ON CONFLICT (name) DO UPDATE SET digest = excluded.digest", (name, digest))
+
+    def ensure_tables(self, name: str, statements: Sequence[str]) -> None:
+        """Run idempotent DDL `statements` once: nothing at all when the store already has them."""
+        digest = statements_digest(statements)
+        if self.read_only or self.setup_current(name, digest):
+            return  # read-only: nothing can be created, and what exists is what there is to read
+        with self.setup_transaction():
+            if self.setup_current(name, digest):  # another process did it while we waited
+                return
+            for statement in statements:
+                self.execute(statement)
+            self.record_setup(name, digest)
+
+
+class SQLiteViewDatabase(_SetupOnce):
     kind = "sqlite"
 
-    def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    def __init__(self, path: str, read_only_uri: bool = False) -> None:
+        """`read_only_uri`: `path` is a `file:…?immutable=1` URI of a store this process cannot write."""
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, uri=read_only_uri)
+        self.read_only = read_only_uri
         self._conn.execute("PRAGMA busy_timeout = 30000")
-        if path != ":memory:":
+        if path != ":memory:" and not read_only_uri:
             self._conn.execute("PRAGMA journal_mode = WAL")
         self._depth = 0
 
@@ -49,6 +98,13 @@ class SQLiteViewDatabase:
         finally:
             self._depth = 0
 
+    def setup_transaction(self) -> Any:
+        """A write transaction (SQLite's write lock serializes setup)."""
+        return self.transaction()
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(sql, params)
 
@@ -62,7 +118,7 @@ class SQLiteViewDatabase:
         self._conn.close()
 
 
-class PostgresViewDatabase:
+class PostgresViewDatabase(_SetupOnce):
     kind = "postgresql"
 
     def __init__(self, env: dict[str, str]) -> None:
@@ -76,11 +132,22 @@ class PostgresViewDatabase:
         schema = env.get("POSTGRES_SCHEMA")
         if schema:
             self._conn.execute("SELECT set_config('search_path', %s, false)", (schema,))
+        self._setup_lock_key = setup_lock_key(schema or "public")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         with self._conn.transaction():
             yield
+
+    @contextmanager
+    def setup_transaction(self) -> Iterator[None]:
+        """A transaction holding the schema's setup lock (the same key the event recorder takes)."""
+        with self._conn.transaction():
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._setup_lock_key,))
+            yield
+
+    def has_table(self, name: str) -> bool:
+        return self.query("SELECT to_regclass(?)", (name,))[0][0] is not None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(_pg(sql), params)
@@ -103,7 +170,7 @@ def _pg(sql: str) -> str:
 
 def open_view_database(config: StoreConfig) -> SQLiteViewDatabase | PostgresViewDatabase:
     if config.kind == "sqlite":
-        return SQLiteViewDatabase(config.env["SQLITE_DBNAME"])
+        return SQLiteViewDatabase(config.env["SQLITE_DBNAME"], read_only_uri=config.read_only)
     if config.kind == "postgresql":
         return PostgresViewDatabase(config.env)
     assert config.kind == "memory", config.kind

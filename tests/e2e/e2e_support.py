@@ -72,6 +72,18 @@ def balance_json(capsys: pytest.CaptureFixture[str], url: str) -> str:
     return run.out
 
 
+def assert_nothing_written(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    """The store holds nothing: a SQLite file was not even created (and a read does not create it:
+    exit 69, SPEC §5), any other store reads as empty."""
+    path = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+    if path is not None and not path.exists():
+        run = cli(capsys, "--store", url, "balance", "--format", "json")
+        assert run.code == 69 and "no store file" in run.err, (run.code, run.err)
+        assert not path.exists(), "a read created the store file"
+        return
+    assert json.loads(balance_json(capsys, url)) == {"as_of": "@0", "position": 0, "balances": []}
+
+
 def history_json(capsys: pytest.CaptureFixture[str], url: str, color: str) -> str:
     run = cli(capsys, "--store", url, "history", color, "--format", "json")
     assert run.code == 0, run.err

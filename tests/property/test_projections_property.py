@@ -314,6 +314,12 @@ class FailingDatabase:
     def transaction(self) -> AbstractContextManager[None]:
         return self.db.transaction()
 
+    def setup_transaction(self) -> AbstractContextManager[None]:
+        return self.db.setup_transaction()
+
+    def has_table(self, name: str) -> bool:
+        return self.db.has_table(name)
+
     def _write(self, sql: str) -> None:
         words = sql.split()
         if words[0].upper() in WRITES and self.table in words[:3] and not self.crashed:
