@@ -30,10 +30,11 @@ from uuid import UUID
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Mapper, StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger.integrity.keys import digests_of
 from ledger.integrity.checkpoints import b64, key_id, load_private_key, sign_checkpoint, write_key_pair
 from ledger.store.chain import chain_rows
 from ledger.integrity.merkle import MemoryLevels, root
@@ -52,6 +53,7 @@ from tests.integrity.integrity_support import (
 )
 
 TRANSCODER = MsgpackTranscoder()
+MAPPER = Mapper(TRANSCODER)
 PRINTABLE = [chr(c) for c in range(0x21, 0x7F)]
 
 
@@ -146,6 +148,33 @@ def spend_less(conn: Any, position: int, delta_tiyn: int) -> None:
     assert taken > delta_tiyn
     payload.update(amount_tiyn=payload["amount_tiyn"] - delta_tiyn, consumed=(*rest, (lot, taken - delta_tiyn)))
     conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (TRANSCODER.encode(payload), position))
+
+
+def _event_at(conn: Any, position: int) -> Any:
+    """The domain event stored at `position`, decoded as the ledger would."""
+    oid, version, topic, state = conn.execute(
+        "SELECT originator_id, originator_version, topic, state FROM stored_events WHERE rowid = ?", (position,)).fetchone()
+    return MAPPER.to_domain_event(StoredEvent(UUID(oid), int(version), topic, bytes(state)))
+
+
+def recompute_key_digest(conn: Any, position: int) -> None:
+    """Give the event's `command:` key the digest of the command the (rewritten) event now records."""
+    event = _event_at(conn, position)
+    [digest] = digests_of(event)
+    assert conn.execute("UPDATE ledger_keys SET digest = ? WHERE key = ?", (digest, "command:" + event.command_id)).rowcount == 1
+
+
+def insert_command_key(conn: Any, position: int) -> None:
+    """The `command:` key a forged event would have had, had the ledger written it."""
+    event = _event_at(conn, position)
+    digest = sorted(digests_of(event))[0]  # a transfer's event admits several: any one passes
+    conn.execute("INSERT INTO ledger_keys VALUES (?, ?, ?)", ("command:" + event.command_id, digest, str(event.originator_id)))
+
+
+def delete_keys_from(conn: Any, position: int) -> None:
+    """Delete the `command:` keys of the events from `position` on (before the events themselves go)."""
+    for (number,) in conn.execute("SELECT rowid FROM stored_events WHERE rowid >= ?", (position,)).fetchall():
+        conn.execute("DELETE FROM ledger_keys WHERE key = ?", ("command:" + _event_at(conn, number).command_id,))
 
 
 def recompute_chain(conn: Any) -> None:
@@ -283,7 +312,7 @@ def test_changed_amount_of_a_named_transaction(audited, copy):
     assert_caught_at(path, position, message="altered")
     stderr = cli("--store", path, "verify", "--format", "table")
     assert stderr.code == 3
-    match = re.search(r"verify FAILED: position (\d+): chain:", stderr.err)
+    match = re.search(r"verify FAILED: position (\d+) \(transaction T-ROAD-ADV, color ROAD-[0-9-]+\): chain:", stderr.err)
     assert match and int(match.group(1)) == position, stderr.err
 
 
@@ -345,6 +374,7 @@ def test_limit_forged_event_appended_with_its_chain_row_is_indistinguishable_fro
     with sql(path) as conn:
         event = forged_transfer(conn, event_position(audited, "unsigned", "FundsTransferred"), "FORGED-2", 12_345)
         position = append_with_forged_chain_row(conn, event)
+        insert_command_key(conn, position)
     assert verify(path)[:2] == (0, [])
     # It is provably *not* covered by any existing checkpoint:
     assert cli("--store", path, "proof", "FORGED-2").code == 2
@@ -375,6 +405,7 @@ def test_rewritten_history_with_chain_and_merkle_recomputed_is_caught_only_by_th
     path = copy("rewrite-all")
     with sql(path) as conn:
         spend_less(conn, position, 100)
+        recompute_key_digest(conn, position)
         recompute_chain(conn)
         recompute_merkle_nodes(conn)
     assert cli("--store", path, "rebuild").code == 0
@@ -389,12 +420,13 @@ def test_rewritten_history_with_chain_and_merkle_recomputed_is_caught_only_by_th
 
 def test_limit_rewrite_of_the_unsigned_tail_with_recomputed_chain_is_not_detectable(audited, copy):
     """LIMIT: after the last checkpoint the chain is the only protection, and it is keyless: whoever
-    can write the file can recompute it. Checkpoint often (or publish the chain head)."""
+    can write the file can recompute it (and the key's digest). Checkpoint often (or publish the chain head)."""
     position = position_of(audited.path, "s-75")
     assert position > 112
     path = copy("rewrite-tail")
     with sql(path) as conn:
         spend_less(conn, position, 100)
+        recompute_key_digest(conn, position)
         recompute_chain(conn)
     assert cli("--store", path, "rebuild").code == 0
     assert verify(path)[:2] == (0, [])
@@ -410,6 +442,7 @@ def test_rewrite_resigned_with_another_key_is_caught_by_an_auditor_with_the_ledg
     attacker, _ = write_key_pair(tmp_path / "attacker.key")
     with sql(path) as conn:
         spend_less(conn, position, 100)
+        recompute_key_digest(conn, position)
         recompute_chain(conn)
         recompute_merkle_nodes(conn)
         resign_checkpoints(conn, attacker)
@@ -430,6 +463,7 @@ def test_rewrite_resigned_with_the_ledger_key_is_caught_by_a_published_checkpoin
     path = copy("rewrite-insider")
     with sql(path) as conn:
         spend_less(conn, position, 100)
+        recompute_key_digest(conn, position)
         recompute_chain(conn)
         recompute_merkle_nodes(conn)
         resign_checkpoints(conn, audited.key)
@@ -466,6 +500,7 @@ def test_limit_truncated_unsigned_tail_is_not_detectable(audited, copy):
     shorter, self-consistent log (projections rebuilt)."""
     path = copy("truncate-tail")
     with sql(path) as conn:
+        delete_keys_from(conn, 131)
         conn.execute("DELETE FROM stored_events WHERE rowid > 130")
         conn.execute("DELETE FROM ledger_chain WHERE position > 130")
     assert cli("--store", path, "rebuild").code == 0
@@ -478,12 +513,14 @@ def test_changed_merkle_node_is_caught(audited, copy):
         conn.execute("UPDATE ledger_merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3")
     code, findings, _ = verify(path)
     assert code == 3
-    assert findings[0] == {"position": 13, "check": "merkle",
-                           "message": "stored Merkle node (level 2, index 3) disagrees with the events"}
+    assert (findings[0]["position"], findings[0]["check"]) == (13, "merkle")
+    assert findings[0]["message"].startswith("stored Merkle node (level 2, index 3) disagrees with the events")
 
 
 @pytest.mark.parametrize("edit, expected", [
-    ("UPDATE ledger_checkpoints SET time = '2020-01-01T00:00:00+00:00' WHERE number = 1", (45, "#1: the signature does not verify")),
+    ("UPDATE ledger_checkpoints SET origin = 'another.example/log' WHERE number = 1", (45, "#1: the signature does not verify")),
+    ("UPDATE ledger_checkpoints SET root_hash = (SELECT root_hash FROM ledger_checkpoints WHERE number = 2) WHERE number = 1",
+     (45, "#1: the signature does not verify")),
     ("UPDATE ledger_checkpoints SET tree_size = 100 WHERE number = 2", (100, "#2: the signature does not verify")),
     ("DELETE FROM ledger_signing_keys", (45, "#1: the signature does not verify")),
 ])
