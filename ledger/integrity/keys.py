@@ -11,10 +11,11 @@ A deleted `command:` row is what lets a re-import apply a command twice (the led
 the id was used); the duplicate transaction id among the events and the missing key both show it.
 
 The content digest of a command is recomputed from its event where the event holds the whole
-command: a blocked attempt records the canonical command itself; an applied one records every
-field of its command except, for a transfer, whether lots were named (`sources`) and whether the
-contract was named or found — so a transfer's digest is one of four candidates. Where a command
-field is not in its event at all, only the key's presence and stream are checked.
+command: a blocked attempt records the canonical command itself, and an applied one every field of
+its command — except a transfer, whose event records the lots it took (merged, in order) but not
+whether or how the command named them (`sources`), nor whether the contract was named or found.
+For a transfer, and wherever a command field is not in its event, only the key's presence and
+stream are checked.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def digests_of(event: e.LedgerEvent) -> frozenset[bytes] | None:
     if isinstance(event, e.CommandBlocked):
         return frozenset({hashlib.sha256(orjson.dumps(event.command, option=orjson.OPT_SORT_KEYS)).digest()})
     command_class = COMMAND_OF_EVENT.get(type(event))
-    if command_class is None:
+    if command_class is None or command_class is c.Transfer:
         return None
     try:
         return frozenset(command_digest(command) for command in _commands(command_class, event))
@@ -111,9 +112,8 @@ def digests_of(event: e.LedgerEvent) -> frozenset[bytes] | None:
 
 
 def _commands(command_class: type[c.Command], event: e.LedgerEvent) -> list[c.Command]:
-    """Every command of `command_class` the event could have come from (usually one)."""
+    """The command of `command_class` the event came from (a list: an event kind may admit several)."""
     base: dict[str, Any] = {"id": event.command_id, "at": event.at}
-    options: list[dict[str, Any]] = [{}]
     source = dict(event.changes) if isinstance(event, e.PartyUpdated) else None
     for spec in fields(command_class):
         if spec.name in ("id", "at", "actor"):
@@ -123,14 +123,9 @@ def _commands(command_class: type[c.Command], event: e.LedgerEvent) -> list[c.Co
             base[spec.name] = tuple(value) if isinstance(value, list) else value
         elif hasattr(event, spec.name):
             base[spec.name] = getattr(event, spec.name)
-        elif command_class is c.Transfer and spec.name == "sources":
-            consumed = tuple(c.LotSource(lot, amount) for lot, amount in getattr(event, "consumed"))
-            options = [{**o, "sources": s} for o in options for s in (None, consumed)]
         else:
             raise KeyError(spec.name)  # the event does not record this field of its command
-    if command_class is c.Transfer:
-        options = [{**o, "contract": k} for o in options for k in (base["contract"], None)]
-    return [command_class(**{**base, **option}) for option in options]
+    return [command_class(**base)]
 
 
 def compare(expected: ExpectedKeys, stored: dict[str, tuple[bytes, str]], stored_name: Any, ignore: set[str]) -> list[KeyProblem]:

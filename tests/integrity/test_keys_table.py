@@ -93,7 +93,7 @@ def test_deleted_key_then_reimport_is_reported_as_missing_key_and_duplicate_tran
     ("INSERT INTO ledger_keys VALUES ('command:NEVER-APPLIED', ?, 'x')", "holds the key command:NEVER-APPLIED, which no event implies"),
     ("UPDATE ledger_keys SET stream = 'elsewhere' WHERE key = (SELECT MIN(key) FROM ledger_keys WHERE key LIKE 'contract:%')",
      "in ledger_keys points at stream elsewhere"),
-    ("UPDATE ledger_keys SET digest = ? WHERE key = 'command:t-0'", "key command:t-0 in ledger_keys holds a content digest"),
+    ("UPDATE ledger_keys SET digest = ? WHERE key = 'command:s-3'", "key command:s-3 in ledger_keys holds a content digest"),
     ("UPDATE ledger_keys SET digest = ? WHERE key = 'command:p-4'", "key command:p-4 in ledger_keys holds a content digest"),
     ("DELETE FROM ledger_keys WHERE key = 'color:' || (SELECT color FROM ledger_colors LIMIT 1)", "that this event implies is missing"),
     ("DELETE FROM ledger_keys WHERE key LIKE 'party:%' AND key = (SELECT MIN(key) FROM ledger_keys WHERE key LIKE 'party:%')",

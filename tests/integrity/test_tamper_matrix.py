@@ -171,7 +171,7 @@ def recompute_key_digest(conn: Any, position: int) -> None:
 def insert_command_key(conn: Any, position: int) -> None:
     """The `command:` key a forged event would have had, had the ledger written it."""
     event = _event_at(conn, position)
-    digest = sorted(digests_of(event))[0]  # a transfer's event admits several: any one passes
+    digest = sorted(digests_of(event) or {bytes(32)})[0]  # a transfer's digest cannot be recomputed: any passes
     conn.execute("INSERT INTO ledger_keys VALUES (?, ?, ?)", ("command:" + event.command_id, digest, str(event.originator_id)))
 
 
@@ -825,7 +825,7 @@ class RawStore:
         last = self.run("SELECT leaf_index, chain_hash FROM ledger_chain ORDER BY position DESC LIMIT 1")[0]
         for row in chain_rows((int(last[0]), bytes(last[1])), [position], [forged]):
             self.run("INSERT INTO ledger_chain VALUES (?, ?, ?, ?)", row)
-        digest = sorted(digests_of(MAPPER.to_domain_event(forged)))[0]
+        digest = sorted(digests_of(MAPPER.to_domain_event(forged)) or {bytes(32)})[0]
         self.run("INSERT INTO ledger_keys VALUES (?, ?, ?)", ("command:" + command_id, digest, str(forged.originator_id)))
 
 
@@ -986,3 +986,51 @@ def test_tamper_matrix_postgres(tmp_path_factory):
                     conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     print_matrix("PostgreSQL", results)
     assert results == {row: expected for row, (_, expected) in MATRIX.items()}
+
+
+# --- findings a person can act on (issue 10 item 12) -------------------------------------------------
+
+
+def test_a_replay_failure_names_position_transaction_color_and_what_is_wrong(audited, copy):
+    """Deleting a color's event makes the next event of that color skip a version: the finding says so in
+    words (not "replaying this event fails: (4, 2)") and names the event's transaction and color."""
+    all_events = events(audited.path)
+    position, following = next((p, q) for p, oid, _, topic, _ in all_events if topic == "tenge:FundsSpent"
+                               for q, other, *_ in all_events if q > p and other == oid)
+    stream = all_events[position - 1][1]
+    path = copy("replay")
+    with sql(path) as conn:
+        delete_event(conn, position)
+    code, findings, _ = verify(path)
+    assert code == 3
+    [domain] = [f for f in findings if f["check"] == "domain"]
+    follower = MAPPER.to_domain_event(StoredEvent(UUID(stream), all_events[following - 1][2], all_events[following - 1][3],
+                                                  all_events[following - 1][4]))
+    assert (domain["position"], domain["transaction"], domain["color"]) == (following, follower.command_id, follower.color)
+    assert "of its stream, but the stream is at version" in domain["message"]
+    assert "missing, repeated or out of order" in domain["message"]
+    for finding in findings:
+        assert not re.search(r"\(\d+, \d+\)", finding["message"]), finding
+        assert finding["message"][0].islower() or finding["message"][0].isupper()
+        assert len(finding["message"].split()) >= 8, f"not a sentence: {finding}"
+    table = cli("--store", path, "verify", "--format", "table")
+    assert f"position {following} (transaction {follower.command_id}, color {follower.color}): domain:" in table.err, table.err
+
+
+def test_findings_name_the_transaction_and_color_of_the_event_where_it_can_be_read(audited, copy):
+    position = position_of(audited.path, "S-ROAD-M1")
+    path = copy("named")
+    with sql(path) as conn:
+        change_amount(conn, position, +1)
+    _, findings, _ = verify(path)
+    at_position = [f for f in findings if f["position"] == position]
+    assert {f["check"] for f in at_position} >= {"chain", "merkle", "keys"}, at_position
+    assert all(f["transaction"] == "S-ROAD-M1" and f["color"].startswith("ROAD-") for f in at_position), at_position
+    missing = copy("missing")
+    with sql(missing) as conn:
+        delete_event(conn, position)
+    _, findings, _ = verify(missing)
+    [gone] = [f for f in findings if f["position"] == position and f["check"] == "chain"]
+    assert gone["transaction"] is None and "its row was deleted" in gone["message"]
+    assert any(f["check"] == "keys" and "command:S-ROAD-M1" in f["message"] for f in findings), \
+        "the deleted event's transaction is still named, by the key no event implies any more"
