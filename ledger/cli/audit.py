@@ -92,8 +92,8 @@ def checkpoint(obj: Context, key_path: str, list_only: bool, out_path: str | Non
             raise UsageProblem(str(problem)) from problem
         documents = [audit.make_checkpoint(key).document()]
     if out_path:
-        if not documents:
-            raise UsageProblem("there is no checkpoint to write yet: run `tenge-ledger checkpoint` first")
+        if not documents or documents[-1]["note"] is None:
+            raise UsageProblem("there is no readable checkpoint to write: run `tenge-ledger checkpoint` first (and `verify`)")
         _write_note(Path(out_path), documents[-1]["note"])
     if (fmt or render.default_format()) == "json":
         render.dump_json(documents if list_only else documents[0])

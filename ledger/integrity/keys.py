@@ -55,6 +55,10 @@ class ExpectedKey:
 
 @dataclass(frozen=True)
 class KeyProblem:
+    """A difference between the stored keys and the events: `check` is `transaction` (an id repeated
+    among the events) or `keys` (a key missing, extra or altered); position 0: no event to name."""
+
+    check: str
     position: int
     transaction: str | None
     color: str | None
@@ -74,7 +78,7 @@ class ExpectedKeys:
         color = getattr(event, "color", None)
         first = self.first_position.setdefault(transaction, position)
         if first != position:
-            self.problems.append(KeyProblem(position, transaction, color, (
+            self.problems.append(KeyProblem("transaction", position, transaction, color, (
                 f"transaction {transaction} occurs a second time (first at position {first}): the same command was "
                 "applied twice, which happens when its idempotency key (`command:` row of ledger_keys) was deleted "
                 "and the command submitted again; this event must be reversed or the store restored")))
@@ -144,23 +148,23 @@ def compare(expected: ExpectedKeys, stored: dict[str, tuple[bytes, str]], stored
         if row is None:
             consequence = (f"submitting transaction {key.transaction} again would apply it a second time"
                            if name.startswith("command:") else "another command could claim the same name")
-            problems.append(KeyProblem(key.position, key.transaction, key.color,
+            problems.append(KeyProblem("keys", key.position, key.transaction, key.color,
                                        f"the {what} that this event implies is missing from ledger_keys: it was deleted, "
                                        f"and {consequence}; restore the row (or the store)"))
             continue
         digest, stream = row
         if stream != key.stream:
-            problems.append(KeyProblem(key.position, key.transaction, key.color,
+            problems.append(KeyProblem("keys", key.position, key.transaction, key.color,
                                        f"the {what} in ledger_keys points at stream {stream}, but its event is on stream "
                                        f"{key.stream}: the row was altered"))
         elif key.digests is not None and bytes(digest) not in key.digests:
-            problems.append(KeyProblem(key.position, key.transaction, key.color,
+            problems.append(KeyProblem("keys", key.position, key.transaction, key.color,
                                        f"the {what} in ledger_keys holds a content digest that is not the digest of the "
                                        "command this event records: the event or the key row was altered (a re-submission "
                                        "of the original command would no longer be recognised as a duplicate)"))
     extra = sorted(set(stored) - seen - ignore)
     for hidden in extra:
-        problems.append(KeyProblem(0, None, None,
+        problems.append(KeyProblem("keys", 0, None, None,
                                    f"ledger_keys holds the key {hidden}, which no event implies: it was inserted behind "
                                    "the ledger's back (or its event was removed); it blocks that name or command id"))
     return problems

@@ -109,8 +109,9 @@ class Verifier:
         return sorted((self._named(finding) for finding in findings), key=lambda finding: finding.position)
 
     def _named(self, finding: Finding) -> Finding:
-        """The finding with the transaction id and color of the event at its position, where readable."""
-        if finding.transaction is not None or self.ledger.sealed or finding.position < 1:
+        """The finding with the transaction id and color of the event at its position, where readable
+        (the keys checks name their own: a key no event implies is about no event)."""
+        if finding.transaction is not None or finding.check in ("keys", "transaction") or self.ledger.sealed:
             return finding
         try:
             [note] = self.ledger.recorder.select_notifications(start=finding.position, limit=1)
@@ -342,8 +343,8 @@ class Verifier:
 
         stored = stored_keys(self.ledger.recorder)
         problems = compare_keys(expected, stored, self.ledger.stored_key, {CIPHER_MARKER})
-        return [Finding(problem.position or self.log_end, "transaction" if problem.message.startswith("transaction ") else "keys",
-                        problem.message, problem.transaction, problem.color) for problem in problems]
+        return [Finding(problem.position or self.log_end, problem.check, problem.message, problem.transaction, problem.color)
+                for problem in problems]
 
     # --- 4. projections ---------------------------------------------------------------------
 
