@@ -14,7 +14,13 @@ What `verify` can and cannot know, and what these tests claim:
   unsigned tail with the chain recomputed, is indistinguishable from the ledger's own writes: no
   check can catch it (tests named `test_limit_*` pin these honest limits);
 - a rewrite re-signed under a key the attacker controls passes `verify` (which trusts the public key
-  stored in the same file) but not an auditor holding the ledger's public key or an earlier checkpoint.
+  stored in the same file) but not an auditor holding the ledger's public key or an earlier checkpoint;
+- the keys table is rebuilt from the events: a deleted, added or altered key and a transaction id that
+  occurs twice are caught; so is a rewrite or truncation that leaves the keys as they were (the
+  `test_limit_*` attackers therefore fix the keys too);
+- the matrix at the end runs every change of issue 10 point 4 three ways — plain `verify`, with the
+  auditor's public key, and with the checkpoint files the auditor kept (`checkpoint --out`) — on
+  SQLite and PostgreSQL, and prints the table with `pytest -s -k tamper_matrix`.
 """
 
 from __future__ import annotations
