@@ -970,6 +970,8 @@ def test_tamper_matrix_postgres(tmp_path_factory):
 
     from tests.conftest import POSTGRES_URL
 
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need TENGE_LEDGER_TEST_POSTGRES=postgresql://user@host:port/db")
     directory = tmp_path_factory.mktemp("matrix-pg")
     dsn = POSTGRES_URL.split("?")[0]
     schemas: list[str] = []
