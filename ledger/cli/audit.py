@@ -16,6 +16,7 @@ from ledger.integrity.checkpoints import (
     DEFAULT_KEY_PATH,
     KeyFileError,
     ProofFailed,
+    checkpoint_from_note,
     load_private_key,
     load_public_key,
     verify_consistency_document,
@@ -24,7 +25,7 @@ from ledger.integrity.checkpoints import (
 )
 from ledger.store.cipher import new_key
 from ledger.cli.base import EXIT_OK, EXIT_TAMPERED, Context, UsageProblem, format_choice
-from ledger.integrity.verify import Verifier
+from ledger.integrity.verify import HeldCheckpoint, Verifier
 
 KEY_OPTION_HELP = "the Ed25519 signing key (env TENGE_LEDGER_SIGNING_KEY)"
 
@@ -71,10 +72,14 @@ def _write_cipher_key(path: Path) -> int:
 @click.option("--key", "key_path", envvar="TENGE_LEDGER_SIGNING_KEY", default=DEFAULT_KEY_PATH, show_default=True,
               type=click.Path(dir_okay=False), help=KEY_OPTION_HELP)
 @click.option("--list", "list_only", is_flag=True, help="list the stored checkpoints instead of signing a new one")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False),
+              help="also write the signed checkpoint here as a C2SP signed note (tlog-checkpoint), for an auditor to keep")
 @format_choice("table", "json")
 @click.pass_obj
-def checkpoint(obj: Context, key_path: str, list_only: bool, fmt: str | None) -> int:
-    """Sign the Merkle log's current size and root, store the checkpoint and print it."""
+def checkpoint(obj: Context, key_path: str, list_only: bool, out_path: str | None, fmt: str | None) -> int:
+    """Sign the Merkle log's current size and root, store the checkpoint and print it.
+
+    With --out FILE the signed note is written to FILE too (with --list: the latest checkpoint's)."""
     audit = Audit(obj.ledger())
     if list_only:
         documents = [c.document() for c in audit.checkpoints()]
@@ -84,12 +89,38 @@ def checkpoint(obj: Context, key_path: str, list_only: bool, fmt: str | None) ->
         except KeyFileError as problem:
             raise UsageProblem(str(problem)) from problem
         documents = [audit.make_checkpoint(key).document()]
+    if out_path:
+        if not documents or documents[-1]["note"] is None:
+            raise UsageProblem("there is no readable checkpoint to write: run `tenge-ledger checkpoint` first (and `verify`)")
+        _write_note(Path(out_path), documents[-1]["note"])
     if (fmt or render.default_format()) == "json":
         render.dump_json(documents if list_only else documents[0])
     else:
         render.print_table("Checkpoints", ["#", "tree size", "root (base64)", "time", "key"],
                            ([d["number"], d["tree_size"], d["root_hash"], d["time"], d["key_id"]] for d in documents))
     return EXIT_OK
+
+
+def _write_note(path: Path, note: str) -> None:
+    try:
+        path.write_text(note, encoding="utf-8", newline="\n")
+    except OSError as problem:
+        raise UsageProblem(f"cannot write the checkpoint to {path}: {problem.strerror or problem}") from problem
+    click.echo(f"wrote {path} (keep it outside the store; check the store against it with `verify --checkpoint {path}`)", err=True)
+
+
+def _held_checkpoints(paths: tuple[str, ...]) -> list[HeldCheckpoint]:
+    """The checkpoint notes an auditor kept; a file that is not one is a usage error naming it."""
+    held = []
+    for path in paths:
+        try:
+            checkpoint, signatures = checkpoint_from_note(Path(path).read_text(encoding="utf-8"))
+        except OSError as problem:
+            raise UsageProblem(f"{path}: cannot read the checkpoint: {problem.strerror or problem}") from problem
+        except (UnicodeDecodeError, ProofFailed) as problem:
+            raise UsageProblem(f"{path}: not a checkpoint note (C2SP tlog-checkpoint): {problem}") from problem
+        held.append(HeldCheckpoint(path, checkpoint, tuple(signatures)))
+    return held
 
 
 @click.command()
@@ -155,34 +186,43 @@ def verify_proof(proof_file: str, public_key_path: str) -> int:
 
 @click.command()
 @click.option("--public-key", "public_key_path", type=click.Path(dir_okay=False),
-              help="check checkpoint signatures with this key (as the auditor holds it) instead of the keys stored in the store")
+              help="check checkpoint signatures with this key (as the auditor holds it) instead of the keys stored in the store; "
+                   "a store with events and no checkpoint signed by it fails")
+@click.option("--checkpoint", "checkpoint_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="a checkpoint note kept outside the store (`checkpoint --out`): the log must extend it (repeatable)")
 @format_choice("table", "json")
 @click.pass_obj
-def verify(obj: Context, public_key_path: str | None, fmt: str | None) -> int:
-    """Recompute chain, Merkle log, checkpoints, domain invariants and projections; exit 3 if anything is off."""
+def verify(obj: Context, public_key_path: str | None, checkpoint_paths: tuple[str, ...], fmt: str | None) -> int:
+    """Recompute chain, Merkle log, checkpoints, keys, domain invariants and projections; exit 3 if anything is off."""
     try:
         public = load_public_key(Path(public_key_path)) if public_key_path else None
     except KeyFileError as problem:
         raise UsageProblem(str(problem)) from problem
+    held = _held_checkpoints(checkpoint_paths)
     ledger = obj.ledger(sealed_ok=True)
     if not ledger.sealed:
         obj.read_side()
     with _progress_bar(ledger.position()) as on_progress:
-        findings = Verifier(ledger, on_progress, public).run()
+        findings = Verifier(ledger, on_progress, public, held).run()
     fmt = fmt or render.default_format()
     if fmt == "json":
         render.dump_json({"ok": not findings, "position": ledger.position(), "sealed": ledger.sealed,
-                          "findings": [{"position": f.position, "check": f.check, "message": f.message} for f in findings]})
+                          "checkpoints_held": len(held), "findings": [f.document() for f in findings]})
     elif findings:
         click.echo(f"verify FAILED: {findings[0]}", err=True)
         for finding in findings[1:20]:
             click.echo(f"  also {finding}", err=True)
     elif ledger.sealed:
-        click.echo(f"ok: {ledger.position()} events: hash chain, Merkle log and checkpoints agree (the store is encrypted: "
+        click.echo(f"ok: {ledger.position()} events: hash chain, Merkle log and checkpoints{_held_note(held)} agree (the store is encrypted: "
                    "set TENGE_LEDGER_KEY to check the invariants and projections too)")
     else:
-        click.echo(f"ok: {ledger.position()} events: hash chain, Merkle log, checkpoints, invariants and projections all agree")
+        click.echo(f"ok: {ledger.position()} events: hash chain, Merkle log, checkpoints{_held_note(held)}, keys, invariants "
+                   "and projections all agree")
     return EXIT_TAMPERED if findings else EXIT_OK
+
+
+def _held_note(held: list[HeldCheckpoint]) -> str:
+    return f" (and {len(held)} held outside the store)" if held else ""
 
 
 class _progress_bar:

@@ -1,12 +1,21 @@
 """Signed checkpoints and the proofs auditors check against them (SPEC §7).
 
-A checkpoint is the ledger key's Ed25519 signature over (origin, tree size, root hash, time) of
-the Merkle log. Whoever holds a checkpoint and the public key can check, without the store:
+A checkpoint is a C2SP tlog-checkpoint (https://c2sp.org/tlog-checkpoint): a C2SP signed note
+(https://c2sp.org/signed-note) whose text is exactly three lines — the origin, the tree size in
+decimal, the base64 RFC 9162 root hash — signed with the ledger key (Ed25519, signature type 0x01).
+The signature line is `— <key name> base64(key ID || signature)`, the key name is the origin and the
+key ID is SHA-256(key name || 0x0A || 0x01 || public key)[:4], so standard transparency-log tooling
+(golang.org/x/mod/sumdb/note, transparency-dev/formats) reads the file `checkpoint --out` writes.
+The ledger also keeps, beside each checkpoint, its number and when it was signed (neither is signed:
+extension lines are not recommended by the spec).
+
+Whoever holds a checkpoint and the public key can check, without the store:
 - an inclusion proof: this transaction's event is leaf i of the tree the checkpoint signs;
 - a consistency proof: the tree of a later checkpoint extends the earlier one (append-only).
 
 Keys: `keygen` writes the private key as PKCS#8 PEM with file mode 0600 (never printed) and the
-public key beside it (`.pub`). Documents are JSON with base64 hashes, RFC 9162 proof shapes.
+public key beside it (`.pub`). Proof documents are JSON with base64 hashes, RFC 9162 proof shapes;
+the checkpoint inside carries its signed note too.
 """
 
 from __future__ import annotations
@@ -26,7 +35,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from domain.errors import LedgerError
 from ledger.integrity import merkle
 
-ORIGIN = "tenge-ledger"
+ORIGIN = "tenge-ledger"  # the log's origin line and the key name of its signature line
+ED25519_TYPE = b"\x01"  # C2SP signed-note signature type of Ed25519
+EM_DASH = "\u2014"
 CHECKPOINTS_TABLE = "ledger_checkpoints"
 DEFAULT_KEY_PATH = "tenge-ledger.key"
 
@@ -90,28 +101,60 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def key_id(public: Ed25519PublicKey) -> str:
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+def raw_public(public: Ed25519PublicKey) -> bytes:
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_hash(public: Ed25519PublicKey, name: str = ORIGIN) -> bytes:
+    """The C2SP signed-note key ID of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || key)[:4]."""
+    return hashlib.sha256(name.encode() + b"\n" + ED25519_TYPE + raw_public(public)).digest()[:4]
+
+
+def key_id(public: Ed25519PublicKey, name: str = ORIGIN) -> str:
+    """The key ID as 8 hex digits (as in a note verifier key `name+c74f20a3+...`)."""
+    return key_hash(public, name).hex()
+
+
+def verifier_key(public: Ed25519PublicKey, name: str = ORIGIN) -> str:
+    """The note verifier key string `name+hash+base64(0x01 || key)` (golang.org/x/mod/sumdb/note)."""
+    return f"{name}+{key_id(public, name)}+{b64(ED25519_TYPE + raw_public(public))}"
 
 
 # --- checkpoints ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Checkpoint:
+    """One signed checkpoint: the C2SP note fields, plus the ledger's number and signing time."""
+
     number: int
     origin: str
     tree_size: int
     root_hash: str  # base64
-    time: str  # RFC 3339 UTC, when it was signed
-    key_id: str
-    signature: str  # base64 Ed25519 over `message()`
+    time: str  # RFC 3339 UTC, when it was signed (not signed itself)
+    key_id: str  # the note key ID, 8 hex digits
+    signature: str  # base64 of the 64-byte Ed25519 signature over `message()`
 
     def message(self) -> bytes:
-        return f"{self.origin} checkpoint v1\n{self.tree_size}\n{self.root_hash}\n{self.time}\n".encode()
+        """The signed note text: origin, tree size, root hash, each line ending in a newline."""
+        return note_text(self.origin, self.tree_size, self.root_hash).encode()
+
+    def note(self) -> str:
+        """The whole signed note (tlog-checkpoint), as `checkpoint --out` writes it."""
+        signature = b64(bytes.fromhex(self.key_id) + base64.b64decode(self.signature))
+        return f"{self.message().decode()}\n{EM_DASH} {self.origin} {signature}\n"
 
     def document(self) -> dict[str, Any]:
-        return asdict(self)
+        try:
+            note = self.note()
+        except ValueError:  # a stored row garbled behind the ledger's back: list it, `verify` says what is wrong
+            note = None
+        return {**asdict(self), "note": note}
+
+
+def note_text(origin: str, tree_size: int, root_hash: str) -> str:
+    assert origin and not any(ch.isspace() or ch == "+" for ch in origin), origin
+    assert tree_size >= 0
+    return f"{origin}\n{tree_size}\n{root_hash}\n"
 
 
 def sign_checkpoint(key: Ed25519PrivateKey, number: int, tree_size: int, root_hash: bytes, time: datetime) -> Checkpoint:
@@ -134,13 +177,65 @@ def checkpoint_from(document: Any) -> Checkpoint:
     return checkpoint
 
 
+# --- the signed note text form (C2SP signed-note, tlog-checkpoint) ---------------------------
+
+@dataclass(frozen=True)
+class NoteSignature:
+    name: str
+    key_hash: bytes  # 4 bytes
+    signature: bytes
+
+
+def parse_note(text: str) -> tuple[str, list[NoteSignature]]:
+    """(note text, signature lines) of a signed note; ProofFailed if it is not one (C2SP signed-note)."""
+    if any(ord(ch) < 0x20 and ch != "\n" for ch in text):
+        raise ProofFailed("a signed note must not contain control characters other than newline")
+    split = text.rfind("\n\n")
+    if split < 0 or not text.endswith("\n"):
+        raise ProofFailed("not a signed note: no blank line before the signatures, or no final newline")
+    body, lines = text[:split + 1], text[split + 2:].splitlines()
+    if not lines:
+        raise ProofFailed("the signed note has no signature line")
+    signatures = []
+    for line in lines:
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != EM_DASH or not parts[1] or "+" in parts[1]:
+            raise ProofFailed(f"not a note signature line: {line[:80]!r}")
+        blob = unb64(parts[2], "a note signature")
+        if len(blob) < 5:
+            raise ProofFailed("a note signature is too short")
+        signatures.append(NoteSignature(parts[1], blob[:4], blob[4:]))
+    return body, signatures
+
+
+def checkpoint_from_note(text: str, number: int = 0, time: str = "") -> tuple[Checkpoint, list[NoteSignature]]:
+    """The checkpoint a tlog-checkpoint note states, signed by its first Ed25519 signature whose
+    key name is the origin, and all its signature lines (to look for a trusted key among them)."""
+    body, signatures = parse_note(text)
+    lines = body.split("\n")[:-1]
+    if len(lines) < 3 or not all(lines[:3]):
+        raise ProofFailed("a checkpoint note has an origin, a tree size and a root hash line")
+    origin, size, root_hash = lines[:3]
+    if not size.isdigit() or (size != "0" and size.startswith("0")):
+        raise ProofFailed(f"the tree size line is not a decimal number: {size[:40]!r}")
+    if len(unb64(root_hash, "the root hash")) != merkle.HASH_BYTES:
+        raise ProofFailed("the root hash is not 32 bytes")
+    if len(lines) > 3:
+        raise ProofFailed("this ledger writes no checkpoint extension lines; the note has some")
+    own = [s for s in signatures if s.name == origin and len(s.signature) == 64]
+    if not own:
+        raise ProofFailed(f"the checkpoint note has no Ed25519 signature by its origin {origin}")
+    checkpoint = Checkpoint(number, origin, int(size), root_hash, time, own[0].key_hash.hex(), b64(own[0].signature))
+    return checkpoint, signatures
+
+
 def verify_checkpoint(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bytes:
     """The checkpoint's root hash if its signature is the public key's; else ProofFailed."""
-    if checkpoint.key_id != key_id(public):
-        raise ProofFailed(f"checkpoint #{checkpoint.number} was signed by key {checkpoint.key_id}, not by {key_id(public)}")
+    if checkpoint.key_id != key_id(public, checkpoint.origin):
+        raise ProofFailed(f"checkpoint #{checkpoint.number} was signed by key {checkpoint.key_id}, not by {key_id(public, checkpoint.origin)}")
     try:
         public.verify(unb64(checkpoint.signature, "the signature"), checkpoint.message())
-    except InvalidSignature as error:
+    except (InvalidSignature, AssertionError) as error:
         raise ProofFailed(f"checkpoint #{checkpoint.number}: the signature does not verify") from error
     root = unb64(checkpoint.root_hash, "the root hash")
     if len(root) != merkle.HASH_BYTES:

@@ -7,16 +7,21 @@ Four passes, each naming the first bad store position it finds:
    leaves, every checkpoint's signature and root (a rewritten log contradicts what was signed);
 3. the domain — every stream replayed through its aggregate, whose invariants (conservation per
    color, no negative balance, consecutive versions) are asserted after every event;
+   — and, on the way, the keys table rebuilt from the events (`ledger.integrity.keys`): every
+   transaction id once among the events, every key the events imply present and unaltered, no other;
 4. the projections — rebuilt from the events into a scratch database and compared row by row with
    the live ones, up to the position the live ones reached.
-Nothing is written.
+Checkpoints the auditor kept outside the store (`--checkpoint FILE`, C2SP tlog-checkpoint notes) must
+each match a prefix of the log; with the auditor's public key, a store with events and no checkpoint
+signed by that key is a finding. Every finding names the position, and where the event can still be
+read its transaction id and color, and says what is wrong in a sentence. Nothing is written.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +33,9 @@ from domain.aggregate import Aggregate, Attempt
 from domain.allocation import Allocation
 from domain.party import Party, ReferencePrice
 from domain.roles import RolesPolicy
-from ledger.integrity.checkpoints import Checkpoint
+from ledger.integrity.checkpoints import Checkpoint, key_id
+from ledger.integrity.keys import ExpectedKeys, stored_keys
+from ledger.integrity.keys import compare as compare_keys
 from ledger.store.chain import GENESIS, chain_hash, encode_leaf
 from ledger.integrity.merkle import MemoryLevels, leaf_hash, root
 from ledger.integrity.merkle_log import NODES_TABLE
@@ -36,6 +43,8 @@ from ledger.store.views import SQLiteViewDatabase, open_view_database
 from projections.runner import ProjectionRunner
 
 CHUNK_EVENTS = 5_000
+MISSING = ("the event recorded at this position is missing: its row was deleted from the events table, "
+           "though the hash chain still lists it")
 OnProgress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -44,22 +53,43 @@ class Finding:
     position: int
     check: str
     message: str
+    transaction: str | None = None
+    color: str | None = None
 
     def __str__(self) -> str:
-        return f"position {self.position}: {self.check}: {self.message}"
+        about = ", ".join(part for part in (
+            f"transaction {self.transaction}" if self.transaction else "",
+            f"color {self.color}" if self.color else "") if part)
+        return f"position {self.position}{f' ({about})' if about else ''}: {self.check}: {self.message}"
+
+    def document(self) -> dict[str, Any]:
+        return {"position": self.position, "check": self.check, "transaction": self.transaction,
+                "color": self.color, "message": self.message}
+
+
+@dataclass(frozen=True)
+class HeldCheckpoint:
+    """A checkpoint note the auditor kept outside the store (`checkpoint --out`), and where from."""
+
+    source: str
+    checkpoint: Checkpoint
+    signatures: tuple[Any, ...] = ()
 
 
 class Verifier:
     def __init__(self, ledger: Any, on_progress: OnProgress | None = None,
-                 public_key: Ed25519PublicKey | None = None) -> None:
+                 public_key: Ed25519PublicKey | None = None, held: Sequence[HeldCheckpoint] = ()) -> None:
         """`public_key`: the ledger's key as the auditor holds it; without it, the keys stored
         beside the checkpoints are trusted (which a rewrite of the whole file could replace).
+        `held`: checkpoints the auditor kept outside the store; each must match a prefix of the log.
         Refuses (`NotAllowed`) an actor who may not read under the ledger's roles policy."""
         ledger.authorize("read")
         self.ledger = ledger
         self.public_key = public_key
+        self.held = list(held)
         self.on_progress = on_progress or (lambda phase, done, total: None)
         self.last_position = ledger.position()
+        self.log_end = self.last_position  # the last position the events or the chain know of
         self.unreadable: dict[int, str] = {}  # position -> why the stored row cannot be read
         # read-only access to the Merkle nodes and checkpoints, without setting projections up
         self.views = ledger.read_side().db if ledger.store.kind == "memory" else open_view_database(ledger.store)
@@ -75,12 +105,27 @@ class Verifier:
     def _run(self) -> list[Finding]:
         findings, leaves = self.check_chain()
         findings += self.check_merkle(leaves)
-        if self.ledger.sealed:  # without the key only the stored bytes can be checked
-            return sorted(findings, key=lambda finding: finding.position)
-        findings += self.check_domain()
-        if not findings:  # projections of bad events cannot be rebuilt meaningfully
-            findings += self.check_projections()
-        return sorted(findings, key=lambda finding: finding.position)
+        if not self.ledger.sealed:  # without the key only the stored bytes can be checked
+            findings += self.check_domain()
+            if not findings:  # projections of bad events cannot be rebuilt meaningfully
+                findings += self.check_projections()
+        return sorted((self._named(finding) for finding in findings), key=lambda finding: finding.position)
+
+    def _named(self, finding: Finding) -> Finding:
+        """The finding with the transaction id and color of the event at its position, where readable
+        (the keys checks name their own: a key no event implies is about no event)."""
+        if finding.transaction is not None or finding.check in ("keys", "transaction") or self.ledger.sealed:
+            return finding
+        try:
+            [note] = self.ledger.recorder.select_notifications(start=finding.position, limit=1)
+            if note.id != finding.position:
+                return finding
+            event = self.ledger.mapper.to_domain_event(note)
+        except Exception:  # noqa: BLE001 - the row is gone or unreadable: the message says so
+            return finding
+        transaction, color = getattr(event, "command_id", None), getattr(event, "color", None)
+        return replace(finding, transaction=transaction if isinstance(transaction, str) else None,
+                       color=color if isinstance(color, str) else None)
 
     # --- 1. chain -------------------------------------------------------------------------
 
@@ -109,7 +154,7 @@ class Verifier:
                 try:
                     readable += recorder.select_notifications(start=position, limit=1)
                 except Exception as error:  # noqa: BLE001
-                    self.unreadable[position] = f"the stored row cannot be read ({error}): it was altered"
+                    self.unreadable[position] = f"the stored event row cannot be read ({error}): it was altered outside the ledger"
             if readable:
                 return readable
             start = positions[-1] + 1
@@ -131,25 +176,31 @@ class Verifier:
         row = next(chain, None)
         previous = GENESIS
         for position in getattr(self.ledger.recorder, "noncanonical_positions", list)():
-            findings.append(Finding(position, "chain", "the row's stream id is not in the ledger's canonical form: it was altered"))
+            findings.append(Finding(position, "chain", "the row's stream id is not in the canonical form the ledger writes "
+                                    "(32 lower-case hex digits): it was altered outside the ledger"))
         for note in self._notifications():
             while row is not None and row[0] < note.id:
-                findings.append(Finding(row[0], "chain", self.unreadable.get(row[0], "the event recorded at this position is missing")))
+                findings.append(Finding(row[0], "chain", self.unreadable.get(row[0], MISSING)))
                 previous, row = row[3], next(chain, None)
             leaf = leaf_hash(encode_leaf(note.id, note.originator_id, note.originator_version, note.topic, note.state))
             leaves.append((note.id, leaf))
             if row is None or row[0] > note.id:
-                findings.append(Finding(note.id, "chain", "this event has no chain entry: it was written outside the ledger"))
+                findings.append(Finding(note.id, "chain", "this event has no chain entry: it was written outside the ledger "
+                                        "(inserted behind its back) and is not part of the recorded history"))
                 continue
             if row[1] != len(leaves) - 1:
-                findings.append(Finding(note.id, "chain", f"chain entry says leaf {row[1]}, expected {len(leaves) - 1}"))
+                findings.append(Finding(note.id, "chain", f"the chain entry says this event is leaf {row[1]}, but it is leaf "
+                                        f"{len(leaves) - 1} of the log: chain rows were renumbered or removed"))
             if row[2] != leaf:
-                findings.append(Finding(note.id, "chain", "the event's bytes no longer hash to its chained leaf: it was altered"))
+                findings.append(Finding(note.id, "chain", "the event's stored bytes no longer hash to the leaf chained when it "
+                                        "was written: it was altered afterwards (or another event's row was moved here)"))
             elif chain_hash(previous, row[2]) != row[3]:
-                findings.append(Finding(note.id, "chain", "the hash chain breaks here"))
+                findings.append(Finding(note.id, "chain", "the hash chain breaks here: this chain entry does not follow from "
+                                        "the one before, so chain rows were edited"))
             previous, row = row[3], next(chain, None)
         while row is not None:
-            findings.append(Finding(row[0], "chain", self.unreadable.get(row[0], "the event recorded at this position is missing")))
+            findings.append(Finding(row[0], "chain", self.unreadable.get(row[0], MISSING)))
+            self.log_end = max(self.log_end, row[0])
             row = next(chain, None)
         return findings, leaves
 
@@ -165,45 +216,107 @@ class Verifier:
             if level >= len(tree.levels) or index >= len(tree.levels[level]) or tree.levels[level][index] != bytes(value):
                 first_leaf = index << level
                 position = leaves[first_leaf][0] if first_leaf < len(leaves) else self.last_position
-                findings.append(Finding(position, "merkle", f"stored Merkle node (level {level}, index {index}) disagrees with the events"))
+                findings.append(Finding(position, "merkle", f"stored Merkle node (level {level}, index {index}) disagrees with the events "
+                                        f"from here on: the Merkle log or the events it covers were rewritten"))
                 break
         checkpoints = _checkpoints(db)
         for expected_number, checkpoint in enumerate(checkpoints, start=1):
             if checkpoint.number != expected_number:
-                findings.append(Finding(self.last_position, "checkpoint", f"checkpoint #{expected_number} is missing (numbering jumps to #{checkpoint.number})"))
+                findings.append(Finding(self.last_position, "checkpoint", f"checkpoint #{expected_number} is missing from the store "
+                                        f"(numbering jumps to #{checkpoint.number}): its row was deleted"))
                 break
+        verified: list[Checkpoint] = []
         for checkpoint in checkpoints:
-            findings += self._check_checkpoint(checkpoint, tree, leaves)
+            problems = self._check_checkpoint(checkpoint, tree, leaves)
+            findings += problems
+            if not problems:
+                verified.append(checkpoint)
+        findings += self.check_held(tree, leaves, checkpoints)
+        if self.public_key is not None and leaves and not verified and not self._held_by_key():
+            findings.append(Finding(self.last_position, "checkpoint", f"the store holds {len(leaves)} events but no checkpoint "
+                                    f"signed by the given public key (key ID {key_id(self.public_key)}): its checkpoints were "
+                                    "deleted or signed by another key; check the log against a checkpoint you kept "
+                                    "(`verify --checkpoint FILE`)"))
         return findings
 
+    def _end_of(self, size: int, leaves: list[tuple[int, bytes]]) -> int:
+        """The store position of the last event a tree of `size` leaves covers."""
+        return leaves[size - 1][0] if 0 < size <= len(leaves) else self.last_position
+
     def _check_checkpoint(self, checkpoint: Checkpoint, tree: MemoryLevels, leaves: list[tuple[int, bytes]]) -> list[Finding]:
-        last = leaves[checkpoint.tree_size - 1][0] if 0 < checkpoint.tree_size <= len(leaves) else self.last_position
+        last = self._end_of(checkpoint.tree_size, leaves)
         public = self.public_key or _public_key(self.views, checkpoint)
-        try:
-            if public is None:
-                raise InvalidSignature
-            public.verify(base64.b64decode(checkpoint.signature), checkpoint.message())
-        except (InvalidSignature, ValueError):
-            return [Finding(last, "checkpoint", f"checkpoint #{checkpoint.number}: the signature does not verify")]
+        if not _signed_by(checkpoint, public):
+            whose = "the given public key" if self.public_key else "the ledger key stored beside it"
+            return [Finding(last, "checkpoint", f"checkpoint #{checkpoint.number}: the signature does not verify with {whose}: "
+                            "the checkpoint row (or the stored key) was altered, or it was signed by another key")]
+        return self._prefix_findings(f"checkpoint #{checkpoint.number}", checkpoint, tree, leaves)
+
+    def _prefix_findings(self, name: str, checkpoint: Checkpoint, tree: MemoryLevels, leaves: list[tuple[int, bytes]]) -> list[Finding]:
+        """The signed size and root must be those of a prefix of the log as it is now."""
         if checkpoint.tree_size > tree.size:
-            return [Finding(self.last_position, "checkpoint", f"checkpoint #{checkpoint.number} signs {checkpoint.tree_size} events but only {tree.size} remain")]
+            return [Finding(self.last_position, "checkpoint", f"{name} signs {checkpoint.tree_size} events but only {tree.size} "
+                            f"remain: events from leaf {tree.size} on were removed (the log was truncated)")]
         if base64.b64encode(root(tree.perfect, checkpoint.tree_size)).decode() != checkpoint.root_hash:
-            return [Finding(last, "checkpoint", f"the first {checkpoint.tree_size} events no longer have the root signed in checkpoint #{checkpoint.number}: the log was rewritten")]
+            return [Finding(self._end_of(checkpoint.tree_size, leaves), "checkpoint", f"the first {checkpoint.tree_size} events no "
+                            f"longer have the root signed in {name}: the log was rewritten at or before this position")]
         return []
 
-    # --- 3. domain replay -------------------------------------------------------------------
+    def check_held(self, tree: MemoryLevels, leaves: list[tuple[int, bytes]], stored: list[Checkpoint]) -> list[Finding]:
+        """Checkpoints the auditor kept outside the store: signed, a prefix of the log, and still in the store."""
+        findings: list[Finding] = []
+        for held in self.held:
+            checkpoint, name = held.checkpoint, f"the checkpoint held in {held.source}"
+            last = self._end_of(checkpoint.tree_size, leaves)
+            public = self.public_key or _public_key(self.views, checkpoint)
+            if not _signed_by(checkpoint, public):
+                why = ("is not signed by the given public key" if self.public_key else
+                       "cannot be checked with the ledger keys stored in the store: the stored key was replaced or removed, "
+                       "or the file is not this ledger's; give the ledger's public key with --public-key")
+                findings.append(Finding(last, "checkpoint", f"{name} {why}"))
+                continue
+            problems = self._prefix_findings(name, checkpoint, tree, leaves)
+            findings += problems
+            if not problems and not any(_same(checkpoint, kept) for kept in stored):
+                findings.append(Finding(last, "checkpoint", f"{name} (size {checkpoint.tree_size}) is no longer among the store's "
+                                        "checkpoints: checkpoint rows were deleted (the log itself still matches it)"))
+        return findings
+
+    def _held_by_key(self) -> bool:
+        return any(_signed_by(held.checkpoint, self.public_key) for held in self.held)
+
+    # --- 3. domain replay and the keys table ------------------------------------------------
 
     def check_domain(self) -> list[Finding]:
         streams: dict[UUID, Aggregate] = {}
         blocked_only: dict[UUID, int] = {}
         allocations: list[tuple[int, Allocation]] = []
+        expected = ExpectedKeys()
+        findings: list[Finding] = []
+        decoded_all = True
         to_event = self.ledger.mapper.to_domain_event
         for note in self._notifications():
             try:
                 event = to_event(note)
+            except Exception as error:  # noqa: BLE001 - any failure to decode is a finding
+                findings.append(Finding(note.id, "domain", f"the stored payload cannot be read as a {note.topic} event "
+                                        f"({error or type(error).__name__}): it was altered outside the ledger"))
+                decoded_all = False
+                break
+            try:
+                expected.observe(note.id, note.originator_id, event)
+            except Exception as error:  # noqa: BLE001 - fields of the wrong type: the payload was edited
+                findings.append(Finding(note.id, "domain", f"the stored {note.topic} event is not well-formed ({type(error).__name__}: "
+                                        f"{error}): it was altered outside the ledger"))
+                decoded_all = False
+                break
+            if findings:
+                continue  # after the first failure the aggregates are no longer meaningful; keys still are
+            try:
                 aggregate = streams.get(note.originator_id)
                 if aggregate is None and isinstance(event, e.CommandBlocked):
-                    assert note.originator_version == blocked_only.get(note.originator_id, 0) + 1, "versions skip"
+                    assert note.originator_version == blocked_only.get(note.originator_id, 0) + 1, \
+                        (note.originator_version, blocked_only.get(note.originator_id, 0))
                     blocked_only[note.originator_id] = note.originator_version
                     continue
                 if aggregate is None:
@@ -213,13 +326,29 @@ class Verifier:
                         allocations.append((note.id, aggregate))
                 aggregate.apply(event)
             except Exception as error:  # noqa: BLE001 - any failure to replay is a finding
-                return [Finding(note.id, "domain", f"replaying this event fails: {error or type(error).__name__}")]
-        for position, allocation in allocations:
-            try:
-                allocation.check()
-            except AssertionError as error:
-                return [Finding(position, "domain", f"color {allocation.color} breaks an invariant: {error}")]
-        return []
+                findings.append(Finding(note.id, "domain", _replay_problem(event, error), event.command_id, getattr(event, "color", None)))
+        if not findings:
+            for position, allocation in allocations:
+                try:
+                    allocation.check()
+                except AssertionError as error:
+                    findings.append(Finding(position, "domain", f"color {allocation.color} breaks an invariant after replaying all its "
+                                            f"events ({error or 'conservation, lots or balances'}): an event of this color was "
+                                            "altered or removed", color=allocation.color))
+                    break
+        if decoded_all:  # otherwise the keys the unread events imply are unknown
+            findings += self.check_keys(expected)
+        return findings
+
+    def check_keys(self, expected: ExpectedKeys) -> list[Finding]:
+        """The keys table against the one the events imply (and every transaction id once)."""
+        from ledger.app import TIME_ZONE_KEY
+        from ledger.store.cipher import CIPHER_MARKER
+
+        stored = stored_keys(self.ledger.recorder)
+        problems = compare_keys(expected, stored, self.ledger.stored_key, {CIPHER_MARKER, TIME_ZONE_KEY})
+        return [Finding(problem.position or self.log_end, problem.check, problem.message, problem.transaction, problem.color)
+                for problem in problems]
 
     # --- 4. projections ---------------------------------------------------------------------
 
@@ -255,6 +384,34 @@ def _aggregate_for(event: e.LedgerEvent) -> Aggregate:
     if isinstance(event, e.ColorEvent):
         return Allocation(event.originator_id)
     return Attempt(event.originator_id)
+
+
+def _replay_problem(event: e.LedgerEvent, error: BaseException) -> str:
+    """What a failed replay means, in a sentence (not the bare assertion)."""
+    what = f"replaying this {type(event).__name__} fails"
+    detail = error.args[0] if isinstance(error, AssertionError) and error.args else None
+    if isinstance(detail, tuple) and len(detail) == 2 and all(isinstance(v, int) for v in detail):
+        return (f"{what}: it is version {detail[0]} of its stream, but the stream is at version {detail[1]}: an event of "
+                "this stream is missing, repeated or out of order")
+    if isinstance(error, AssertionError):
+        return (f"{what}: it breaks the ledger's invariants ({detail or 'conservation, lots or a balance below zero'}): "
+                "this event or an earlier one of the same stream was altered")
+    return f"{what} ({type(error).__name__}: {error}): the event does not fit the state its stream reached"
+
+
+def _signed_by(checkpoint: Checkpoint, public: Ed25519PublicKey | None) -> bool:
+    if public is None or checkpoint.key_id != key_id(public, checkpoint.origin):
+        return False
+    try:
+        public.verify(base64.b64decode(checkpoint.signature), checkpoint.message())
+    except (InvalidSignature, ValueError, AssertionError):
+        return False
+    return True
+
+
+def _same(held: Checkpoint, kept: Checkpoint) -> bool:
+    return (held.origin, held.tree_size, held.root_hash, held.key_id, held.signature) == \
+        (kept.origin, kept.tree_size, kept.root_hash, kept.key_id, kept.signature)
 
 
 def _has_table(db: Any, table: str) -> bool:
@@ -294,7 +451,8 @@ def _compare_table(live: Any, scratch: Any, table: str, projection: str, reached
     example = dict(zip(columns, differing[0])) if differing else {}
     shown = ", ".join(f"{k}={v!r}" for k, v in example.items() if not isinstance(v, bytes))[:200]
     return Finding(position, "projection", f"projection {projection}, table {table}, differs from a rebuild from the events "
-                   f"({len(differing)} row(s) differ, e.g. {shown})")
+                   f"({len(differing)} row(s) differ, e.g. {shown}): the read model was edited; `tenge-ledger rebuild` "
+                   "recomputes it from the events")
 
 
 def _plain(value: Any) -> Any:

@@ -105,9 +105,10 @@ def position_of(path: Path, transaction: str) -> int:
     return int(position)
 
 
-def verify(path: Path, *extra: str) -> tuple[int, list[dict[str, Any]], Run]:
-    """`verify --format json`: exit code, findings (position, check, message) and the run."""
-    run = cli("--store", path, *extra, "verify", "--format", "json")
+def verify(path: Path | str, *extra: str, options: Iterable[str | os.PathLike[str]] = ()) -> tuple[int, list[dict[str, Any]], Run]:
+    """`verify --format json [OPTIONS]`: exit code, findings (position, check, transaction, color,
+    message) and the run. `extra` are global options (before `verify`)."""
+    run = cli("--store", path, *extra, "verify", *options, "--format", "json")
     assert run.code in (0, 3), f"verify must exit 0 or 3, got {run.code}: {run.err[-2000:]}"
     document = run.json()
     assert document["ok"] is (run.code == 0), document

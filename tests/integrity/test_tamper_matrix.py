@@ -14,15 +14,23 @@ What `verify` can and cannot know, and what these tests claim:
   unsigned tail with the chain recomputed, is indistinguishable from the ledger's own writes: no
   check can catch it (tests named `test_limit_*` pin these honest limits);
 - a rewrite re-signed under a key the attacker controls passes `verify` (which trusts the public key
-  stored in the same file) but not an auditor holding the ledger's public key or an earlier checkpoint.
+  stored in the same file) but not an auditor holding the ledger's public key or an earlier checkpoint;
+- the keys table is rebuilt from the events: a deleted, added or altered key and a transaction id that
+  occurs twice are caught; so is a rewrite or truncation that leaves the keys as they were (the
+  `test_limit_*` attackers therefore fix the keys too);
+- the matrix at the end runs every change of issue 10 point 4 three ways — plain `verify`, with the
+  auditor's public key, and with the checkpoint files the auditor kept (`checkpoint --out`) — on
+  SQLite and PostgreSQL, and prints the table with `pytest -s -k tamper_matrix`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -30,14 +38,16 @@ from uuid import UUID
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Mapper, StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger.integrity.keys import ExpectedKeys, digests_of
 from ledger.integrity.checkpoints import b64, key_id, load_private_key, sign_checkpoint, write_key_pair
 from ledger.store.chain import chain_rows
 from ledger.integrity.merkle import MemoryLevels, root
 from ledger.store.transcoder import MsgpackTranscoder
+from bench.workload import records as workload_records
 from tests.integrity.integrity_support import (
     AuditedStore,
     build_audited_store,
@@ -49,9 +59,11 @@ from tests.integrity.integrity_support import (
     rows,
     sql,
     verify,
+    write_jsonl,
 )
 
 TRANSCODER = MsgpackTranscoder()
+MAPPER = Mapper(TRANSCODER)
 PRINTABLE = [chr(c) for c in range(0x21, 0x7F)]
 
 
@@ -146,6 +158,33 @@ def spend_less(conn: Any, position: int, delta_tiyn: int) -> None:
     assert taken > delta_tiyn
     payload.update(amount_tiyn=payload["amount_tiyn"] - delta_tiyn, consumed=(*rest, (lot, taken - delta_tiyn)))
     conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (TRANSCODER.encode(payload), position))
+
+
+def _event_at(conn: Any, position: int) -> Any:
+    """The domain event stored at `position`, decoded as the ledger would."""
+    oid, version, topic, state = conn.execute(
+        "SELECT originator_id, originator_version, topic, state FROM stored_events WHERE rowid = ?", (position,)).fetchone()
+    return MAPPER.to_domain_event(StoredEvent(UUID(oid), int(version), topic, bytes(state)))
+
+
+def recompute_key_digest(conn: Any, position: int) -> None:
+    """Give the event's `command:` key the digest of the command the (rewritten) event now records."""
+    event = _event_at(conn, position)
+    [digest] = digests_of(event)
+    assert conn.execute("UPDATE ledger_keys SET digest = ? WHERE key = ?", (digest, "command:" + event.command_id)).rowcount == 1
+
+
+def insert_command_key(conn: Any, position: int) -> None:
+    """The `command:` key a forged event would have had, had the ledger written it."""
+    event = _event_at(conn, position)
+    digest = sorted(digests_of(event) or {bytes(32)})[0]  # a transfer's digest cannot be recomputed: any passes
+    conn.execute("INSERT INTO ledger_keys VALUES (?, ?, ?)", ("command:" + event.command_id, digest, str(event.originator_id)))
+
+
+def delete_keys_from(conn: Any, position: int) -> None:
+    """Delete the `command:` keys of the events from `position` on (before the events themselves go)."""
+    for (number,) in conn.execute("SELECT rowid FROM stored_events WHERE rowid >= ?", (position,)).fetchall():
+        conn.execute("DELETE FROM ledger_keys WHERE key = ?", ("command:" + _event_at(conn, number).command_id,))
 
 
 def recompute_chain(conn: Any) -> None:
@@ -283,7 +322,7 @@ def test_changed_amount_of_a_named_transaction(audited, copy):
     assert_caught_at(path, position, message="altered")
     stderr = cli("--store", path, "verify", "--format", "table")
     assert stderr.code == 3
-    match = re.search(r"verify FAILED: position (\d+): chain:", stderr.err)
+    match = re.search(r"verify FAILED: position (\d+) \(transaction T-ROAD-ADV, color ROAD-[0-9-]+\): chain:", stderr.err)
     assert match and int(match.group(1)) == position, stderr.err
 
 
@@ -345,6 +384,7 @@ def test_limit_forged_event_appended_with_its_chain_row_is_indistinguishable_fro
     with sql(path) as conn:
         event = forged_transfer(conn, event_position(audited, "unsigned", "FundsTransferred"), "FORGED-2", 12_345)
         position = append_with_forged_chain_row(conn, event)
+        insert_command_key(conn, position)
     assert verify(path)[:2] == (0, [])
     # It is provably *not* covered by any existing checkpoint:
     assert cli("--store", path, "proof", "FORGED-2").code == 2
@@ -375,6 +415,7 @@ def test_rewritten_history_with_chain_and_merkle_recomputed_is_caught_only_by_th
     path = copy("rewrite-all")
     with sql(path) as conn:
         spend_less(conn, position, 100)
+        recompute_key_digest(conn, position)
         recompute_chain(conn)
         recompute_merkle_nodes(conn)
     assert cli("--store", path, "rebuild").code == 0
@@ -389,12 +430,13 @@ def test_rewritten_history_with_chain_and_merkle_recomputed_is_caught_only_by_th
 
 def test_limit_rewrite_of_the_unsigned_tail_with_recomputed_chain_is_not_detectable(audited, copy):
     """LIMIT: after the last checkpoint the chain is the only protection, and it is keyless: whoever
-    can write the file can recompute it. Checkpoint often (or publish the chain head)."""
+    can write the file can recompute it (and the key's digest). Checkpoint often (or publish the chain head)."""
     position = position_of(audited.path, "s-75")
     assert position > 112
     path = copy("rewrite-tail")
     with sql(path) as conn:
         spend_less(conn, position, 100)
+        recompute_key_digest(conn, position)
         recompute_chain(conn)
     assert cli("--store", path, "rebuild").code == 0
     assert verify(path)[:2] == (0, [])
@@ -410,6 +452,7 @@ def test_rewrite_resigned_with_another_key_is_caught_by_an_auditor_with_the_ledg
     attacker, _ = write_key_pair(tmp_path / "attacker.key")
     with sql(path) as conn:
         spend_less(conn, position, 100)
+        recompute_key_digest(conn, position)
         recompute_chain(conn)
         recompute_merkle_nodes(conn)
         resign_checkpoints(conn, attacker)
@@ -430,6 +473,7 @@ def test_rewrite_resigned_with_the_ledger_key_is_caught_by_a_published_checkpoin
     path = copy("rewrite-insider")
     with sql(path) as conn:
         spend_less(conn, position, 100)
+        recompute_key_digest(conn, position)
         recompute_chain(conn)
         recompute_merkle_nodes(conn)
         resign_checkpoints(conn, audited.key)
@@ -466,6 +510,7 @@ def test_limit_truncated_unsigned_tail_is_not_detectable(audited, copy):
     shorter, self-consistent log (projections rebuilt)."""
     path = copy("truncate-tail")
     with sql(path) as conn:
+        delete_keys_from(conn, 131)
         conn.execute("DELETE FROM stored_events WHERE rowid > 130")
         conn.execute("DELETE FROM ledger_chain WHERE position > 130")
     assert cli("--store", path, "rebuild").code == 0
@@ -478,12 +523,14 @@ def test_changed_merkle_node_is_caught(audited, copy):
         conn.execute("UPDATE ledger_merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3")
     code, findings, _ = verify(path)
     assert code == 3
-    assert findings[0] == {"position": 13, "check": "merkle",
-                           "message": "stored Merkle node (level 2, index 3) disagrees with the events"}
+    assert (findings[0]["position"], findings[0]["check"]) == (13, "merkle")
+    assert findings[0]["message"].startswith("stored Merkle node (level 2, index 3) disagrees with the events")
 
 
 @pytest.mark.parametrize("edit, expected", [
-    ("UPDATE ledger_checkpoints SET time = '2020-01-01T00:00:00+00:00' WHERE number = 1", (45, "#1: the signature does not verify")),
+    ("UPDATE ledger_checkpoints SET origin = 'another.example/log' WHERE number = 1", (45, "#1: the signature does not verify")),
+    ("UPDATE ledger_checkpoints SET root_hash = (SELECT root_hash FROM ledger_checkpoints WHERE number = 2) WHERE number = 1",
+     (45, "#1: the signature does not verify")),
     ("UPDATE ledger_checkpoints SET tree_size = 100 WHERE number = 2", (100, "#2: the signature does not verify")),
     ("DELETE FROM ledger_signing_keys", (45, "#1: the signature does not verify")),
 ])
@@ -649,3 +696,350 @@ def verify_url(url: str) -> tuple[int, list[dict[str, Any]]]:
     run = cli("--store", url, "verify", "--format", "json")
     assert run.code in (0, 3), run.err[-1500:]
     return run.code, run.json()["findings"]
+
+
+# --- the matrix of issue 10 point 4: every tampering × with and without outside checkpoints ----------
+#
+# One store per row, built through the CLI on SQLite and on PostgreSQL: the Baseline world, then
+# checkpoint #1 written out (`checkpoint --out`), a workload file, checkpoint #2 written out, an
+# unsigned tail. Each row changes the store as an attacker with write access to the database would,
+# then `verify` runs three ways: alone (trusting the keys stored in the store), with the auditor's
+# public key, and with the public key and the two checkpoint files the auditor kept. The expected
+# exit codes are the table in the module's report (printed with `pytest -s`).
+
+PLAIN, WITH_KEY, WITH_HELD = "verify", "verify --public-key", "verify --public-key --checkpoint (held)"
+
+
+class RawStore:
+    """Direct SQL on a store's tables, the same operations on SQLite and PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.postgres = url.startswith("postgresql://")
+        self.events_table = "ledger_events" if self.postgres else "stored_events"
+        self.position = "notification_id" if self.postgres else "rowid"
+
+    def run(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        statement = statement.replace("{events}", self.events_table).replace("{position}", self.position)
+        if self.postgres:
+            import psycopg
+
+            dsn, schema = self.url.split("?schema=")
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f'SET search_path TO "{schema}"')
+                cursor = conn.execute(statement.replace("?", "%s") if params else statement, params or None)
+                return cursor.fetchall() if cursor.description else []
+        path = self.url.removeprefix("sqlite:///")
+        with sql(Path(path)) as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def stream(self, stream: UUID) -> Any:
+        return stream if self.postgres else stream.hex
+
+    def events(self) -> list[tuple[int, StoredEvent]]:
+        return [(int(r[0]), StoredEvent(UUID(str(r[1])), int(r[2]), r[3], bytes(r[4]))) for r in self.run(
+            "SELECT {position}, originator_id, originator_version, topic, state FROM {events} ORDER BY {position}")]
+
+    def event(self, position: int) -> StoredEvent:
+        return dict(self.events())[position]
+
+    def set_event(self, position: int, event: StoredEvent) -> None:
+        self.run("UPDATE {events} SET originator_id = ?, originator_version = ?, topic = ?, state = ? WHERE {position} = ?",
+                 (self.stream(event.originator_id), event.originator_version, event.topic, event.state, position))
+
+    def flip_byte(self, position: int) -> None:
+        event = self.event(position)
+        state = bytearray(event.state)
+        state[len(state) // 2] ^= 0x01
+        self.set_event(position, StoredEvent(event.originator_id, event.originator_version, event.topic, bytes(state)))
+
+    def swap(self, first: int, second: int) -> None:
+        a, b = self.event(first), self.event(second)
+        parked = StoredEvent(b.originator_id, b.originator_version + 1_000_000, b.topic, b.state)
+        self.set_event(first, parked)  # (stream, version) stays unique at every step
+        self.set_event(second, a)
+        self.set_event(first, b)
+
+    def insert_copy(self, position: int) -> None:
+        """A copy of an event as the next version of its stream, at a new position, with no chain row."""
+        event = self.event(position)
+        version = max(e.originator_version for _, e in self.events() if e.originator_id == event.originator_id)
+        self.run("INSERT INTO {events} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",
+                 (self.stream(event.originator_id), version + 1, event.topic, event.state))
+
+    def spend_less(self, position: int, delta_tiyn: int = 100) -> None:
+        event = self.event(position)
+        payload = dict(TRANSCODER.decode(event.state))
+        *rest, (lot, taken) = payload["consumed"]
+        payload.update(amount_tiyn=payload["amount_tiyn"] - delta_tiyn, consumed=(*rest, (lot, taken - delta_tiyn)))
+        self.set_event(position, StoredEvent(event.originator_id, event.originator_version, event.topic, TRANSCODER.encode(payload)))
+        changed = MAPPER.to_domain_event(self.event(position))
+        self.run("UPDATE ledger_keys SET digest = ? WHERE key = ?", (sorted(digests_of(changed))[0], "command:" + changed.command_id))
+
+    def recompute_chain(self) -> None:
+        stored = self.events()
+        self.run("DELETE FROM ledger_chain")
+        for row in chain_rows(None, [p for p, _ in stored], [event for _, event in stored]):
+            self.run("INSERT INTO ledger_chain VALUES (?, ?, ?, ?)", row)
+
+    def recompute_merkle(self, size: int | None = None) -> None:
+        size = self.run("SELECT COUNT(*) FROM ledger_merkle_nodes WHERE level = 0")[0][0] if size is None else size
+        leaves = [bytes(r[0]) for r in self.run("SELECT leaf_hash FROM ledger_chain ORDER BY position")][:size]
+        tree = MemoryLevels(leaves)
+        self.run("DELETE FROM ledger_merkle_nodes")
+        for level, hashes in enumerate(tree.levels):
+            for index, value in enumerate(hashes):
+                self.run("INSERT INTO ledger_merkle_nodes VALUES (?, ?, ?)", (level, index, value))
+
+    def resign(self, key_path: Path) -> None:
+        key = load_private_key(key_path)
+        tree = MemoryLevels([bytes(r[0]) for r in self.run("SELECT leaf_hash FROM ledger_chain ORDER BY position")])
+        old = self.run("SELECT number, tree_size, time FROM ledger_checkpoints ORDER BY number")
+        self.run("DELETE FROM ledger_checkpoints")
+        self.run("DELETE FROM ledger_signing_keys")
+        for number, size, time in old:
+            signed = sign_checkpoint(key, int(number), int(size), root(tree.perfect, int(size)), datetime.fromisoformat(time))
+            self.run("INSERT INTO ledger_checkpoints VALUES (?, ?, ?, ?, ?, ?, ?)", (
+                signed.number, signed.origin, signed.tree_size, signed.root_hash, signed.time, signed.key_id, signed.signature))
+        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.run("INSERT INTO ledger_signing_keys VALUES (?, ?)", (key_id(key.public_key()), b64(raw)))
+
+    def truncate_from(self, position: int) -> None:
+        """Events from `position` on go, with their chain rows, every key they implied and the Merkle nodes."""
+        implied = ExpectedKeys()
+        for number, event in self.events():
+            if number >= position:
+                implied.observe(number, event.originator_id, MAPPER.to_domain_event(event))
+        for name in implied.keys:
+            self.run("DELETE FROM ledger_keys WHERE key = ?", (name,))
+        self.run("DELETE FROM {events} WHERE {position} >= ?", (position,))
+        self.run("DELETE FROM ledger_chain WHERE position >= ?", (position,))
+        self.run("DELETE FROM ledger_merkle_nodes")
+        self.recompute_merkle(size=10**9)
+
+    def append_forged(self, model: int, command_id: str) -> None:
+        """A well-formed transfer appended after the last event, with the chain row and key the ledger would write."""
+        event = self.event(model)
+        payload = dict(TRANSCODER.decode(event.state))
+        lot = payload["consumed"][0][0]
+        payload.update(command_id=command_id, amount_tiyn=1_00, consumed=((lot, 1_00),), invoice=None)
+        version = max(e.originator_version for _, e in self.events() if e.originator_id == event.originator_id)
+        forged = StoredEvent(event.originator_id, version + 1, event.topic, TRANSCODER.encode(payload))
+        self.run("INSERT INTO {events} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",
+                 (self.stream(forged.originator_id), forged.originator_version, forged.topic, forged.state))
+        position = max(p for p, _ in self.events())
+        last = self.run("SELECT leaf_index, chain_hash FROM ledger_chain ORDER BY position DESC LIMIT 1")[0]
+        for row in chain_rows((int(last[0]), bytes(last[1])), [position], [forged]):
+            self.run("INSERT INTO ledger_chain VALUES (?, ?, ?, ?)", row)
+        digest = sorted(digests_of(MAPPER.to_domain_event(forged)) or {bytes(32)})[0]
+        self.run("INSERT INTO ledger_keys VALUES (?, ?, ?)", ("command:" + command_id, digest, str(forged.originator_id)))
+
+
+@dataclass
+class MatrixStore:
+    url: str
+    key: Path
+    public_key: Path
+    held: list[Path]
+    files: list[Path]
+    sizes: list[int]  # tree sizes of checkpoints #1 and #2
+
+    def region(self, topic: str, signed_by_first: bool = True) -> list[int]:
+        """Positions of events of this topic signed by checkpoint #1 (or only in the unsigned tail)."""
+        low, high = (1, self.sizes[0]) if signed_by_first else (self.sizes[1] + 1, 10**9)
+        return [p for p, event in RawStore(self.url).events() if low <= p <= high and event.topic == f"tenge:{topic}"]
+
+
+def build_matrix_store(url: str, directory: Path, key: Path) -> MatrixStore:
+    directory.mkdir(parents=True, exist_ok=True)
+    world = build_world_file(directory)
+    workload = list(workload_records(40, colors=2, contractors_per_color=3, seed=13))
+    files = [world, write_jsonl(directory / "workload.jsonl", workload[:-8]), write_jsonl(directory / "tail.jsonl", workload[-8:])]
+    built = MatrixStore(url, key, Path(f"{key}.pub"), [], files, [])
+    for number, path in enumerate(files):
+        imported = cli("--store", url, "import", path)
+        assert imported.code == 0, imported.err
+        if number < 2:
+            held = directory / f"checkpoint-{number + 1}.note"
+            signed = cli("--store", url, "checkpoint", "--key", key, "--out", held, "--format", "json")
+            assert signed.code == 0, signed.err
+            built.held.append(held)
+            built.sizes.append(signed.json()["tree_size"])
+    assert cli("--store", url, "balance", "--format", "json").code == 0  # the projections reach the end
+    return built
+
+
+def _spend_to_rewrite(store: MatrixStore) -> int:
+    raw = RawStore(store.url)
+    return next(p for p in store.region("FundsSpent") if dict(TRANSCODER.decode(raw.event(p).state))["consumed"][-1][1] > 100)
+
+
+def _rewrite(store: MatrixStore) -> RawStore:
+    raw = RawStore(store.url)
+    raw.spend_less(_spend_to_rewrite(store))
+    raw.recompute_chain()
+    raw.recompute_merkle()
+    assert cli("--store", store.url, "rebuild").code == 0
+    return raw
+
+
+def _duplicate_transaction(store: MatrixStore) -> None:
+    RawStore(store.url).run("DELETE FROM ledger_keys WHERE key = 'command:s-3'")
+    # decided again: blocked out_of_order_time (SPEC §2.5), recorded under the same transaction id
+    assert cli("--store", store.url, "import", store.files[1]).code == 1
+    assert cli("--store", store.url, "balance", "--format", "json").code == 0
+
+
+def _truncate(store: MatrixStore) -> None:
+    raw = RawStore(store.url)
+    raw.truncate_from(store.sizes[0] - 3)
+    raw.run("DELETE FROM ledger_checkpoints")
+    assert cli("--store", store.url, "rebuild").code == 0
+
+
+def _rewrite_chain_only(store: MatrixStore) -> None:
+    raw = RawStore(store.url)
+    raw.spend_less(_spend_to_rewrite(store))
+    raw.recompute_chain()
+
+
+# row: (what the attacker does, expected exit codes: plain verify, with the public key, with the key and the held checkpoints)
+MATRIX: dict[str, tuple[Callable[[MatrixStore], Any], tuple[int, int, int]]] = {
+    "untouched": (lambda s: None, (0, 0, 0)),
+    "altered event (one payload byte)": (lambda s: RawStore(s.url).flip_byte(s.region("FundsTransferred")[0]), (3, 3, 3)),
+    "removed event": (lambda s: RawStore(s.url).run("DELETE FROM {events} WHERE {position} = ?", (s.region("FundsSpent")[0],)), (3, 3, 3)),
+    "reordered events (two rows swapped)": (lambda s: RawStore(s.url).swap(s.region("FundsTransferred")[0], s.region("FundsSpent")[-1]), (3, 3, 3)),
+    "inserted event (no chain row)": (lambda s: RawStore(s.url).insert_copy(s.region("FundsTransferred")[0]), (3, 3, 3)),
+    "deleted checkpoint rows": (lambda s: RawStore(s.url).run("DELETE FROM ledger_checkpoints"), (0, 3, 3)),
+    "rewritten history, chain recomputed": (_rewrite_chain_only, (3, 3, 3)),
+    "rewritten history, chain + Merkle + key digest recomputed, projections rebuilt": (_rewrite, (3, 3, 3)),
+    "… and the checkpoint rows deleted": (lambda s: _rewrite(s).run("DELETE FROM ledger_checkpoints"), (0, 3, 3)),
+    "… and the checkpoints re-signed with another key": (lambda s: _rewrite(s).resign(s.key.with_name("attacker.key")), (0, 3, 3)),
+    "… and the checkpoints re-signed with the ledger key (insider)": (lambda s: _rewrite(s).resign(s.key), (0, 0, 3)),
+    "signed log truncated (events, chain rows, keys, Merkle nodes), checkpoint rows deleted, projections rebuilt": (
+        _truncate, (0, 3, 3)),
+    "deleted key (command:s-3)": (lambda s: RawStore(s.url).run("DELETE FROM ledger_keys WHERE key = 'command:s-3'"), (3, 3, 3)),
+    "duplicate transaction id (key deleted, file re-imported)": (_duplicate_transaction, (3, 3, 3)),
+    "LIMIT: forged event appended after the last checkpoint with its chain row and key": (
+        lambda s: RawStore(s.url).append_forged(s.region("FundsTransferred", signed_by_first=False)[0], "FORGED-9"), (0, 0, 0)),
+}
+
+
+def run_matrix(make_store: Callable[[str], MatrixStore]) -> dict[str, tuple[int, int, int]]:
+    results: dict[str, tuple[int, int, int]] = {}
+    for row, (attack, _) in MATRIX.items():
+        store = make_store(row)
+        attack(store)
+        held = [arg for path in store.held for arg in ("--checkpoint", path)]
+        codes = tuple(verify(store.url, options=options)[0] for options in (
+            [], ["--public-key", store.public_key], ["--public-key", store.public_key, *held]))
+        results[row] = codes  # type: ignore[assignment]
+    return results
+
+
+def print_matrix(kind: str, results: dict[str, tuple[int, int, int]]) -> None:
+    def cell(code: int) -> str:
+        return f"detected (exit {code})" if code == 3 else f"not detected (exit {code})"
+
+    print(f"\n\nTamper matrix on {kind}: exit code of verify after each change\n")
+    print(f"| change | {PLAIN} (no outside checkpoint) | {WITH_KEY} (no outside checkpoint) | {WITH_HELD} |")
+    print("|---|---|---|---|")
+    for row, codes in results.items():
+        print(f"| {row} | {' | '.join(cell(code) for code in codes)} |")
+
+
+def test_tamper_matrix_sqlite(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("matrix")
+    with clean_environment():
+        assert cli("keygen", "--out", directory / "ledger.key").code == 0
+        assert cli("keygen", "--out", directory / "attacker.key").code == 0
+        template = build_matrix_store(f"sqlite:///{directory / 'template.sqlite'}", directory, directory / "ledger.key")
+
+        def make(row: str) -> MatrixStore:
+            copy = directory / f"row-{list(MATRIX).index(row)}.sqlite"
+            copy_store(Path(template.url.removeprefix("sqlite:///")), copy)
+            return MatrixStore(f"sqlite:///{copy}", template.key, template.public_key, template.held, template.files, template.sizes)
+
+        results = run_matrix(make)
+    print_matrix("SQLite", results)
+    assert results == {row: expected for row, (_, expected) in MATRIX.items()}
+
+
+@pytest.mark.postgres
+def test_tamper_matrix_postgres(tmp_path_factory):
+    import psycopg
+
+    from tests.conftest import POSTGRES_URL
+
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need TENGE_LEDGER_TEST_POSTGRES=postgresql://user@host:port/db")
+    directory = tmp_path_factory.mktemp("matrix-pg")
+    dsn = POSTGRES_URL.split("?")[0]
+    schemas: list[str] = []
+    with clean_environment():
+        assert cli("keygen", "--out", directory / "ledger.key").code == 0
+        assert cli("keygen", "--out", directory / "attacker.key").code == 0
+
+        def make(row: str) -> MatrixStore:
+            schema = "t_" + secrets.token_hex(6)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA "{schema}"')
+            schemas.append(schema)
+            return build_matrix_store(f"{dsn}?schema={schema}", directory / schema, directory / "ledger.key")
+
+        try:
+            results = run_matrix(make)
+        finally:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                for schema in schemas:
+                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    print_matrix("PostgreSQL", results)
+    assert results == {row: expected for row, (_, expected) in MATRIX.items()}
+
+
+# --- findings a person can act on (issue 10 item 12) -------------------------------------------------
+
+
+def test_a_replay_failure_names_position_transaction_color_and_what_is_wrong(audited, copy):
+    """Deleting a color's event makes the next event of that color skip a version: the finding says so in
+    words (not "replaying this event fails: (4, 2)") and names the event's transaction and color."""
+    all_events = events(audited.path)
+    position, following = next((p, q) for p, oid, _, topic, _ in all_events if topic == "tenge:FundsSpent"
+                               for q, other, *_ in all_events if q > p and other == oid)
+    stream = all_events[position - 1][1]
+    path = copy("replay")
+    with sql(path) as conn:
+        delete_event(conn, position)
+    code, findings, _ = verify(path)
+    assert code == 3
+    [domain] = [f for f in findings if f["check"] == "domain"]
+    follower = MAPPER.to_domain_event(StoredEvent(UUID(stream), all_events[following - 1][2], all_events[following - 1][3],
+                                                  all_events[following - 1][4]))
+    assert (domain["position"], domain["transaction"], domain["color"]) == (following, follower.command_id, follower.color)
+    assert "of its stream, but the stream is at version" in domain["message"]
+    assert "missing, repeated or out of order" in domain["message"]
+    for finding in findings:
+        assert not re.search(r"\(\d+, \d+\)", finding["message"]), finding
+        assert finding["message"][0].islower() or finding["message"][0].isupper()
+        assert len(finding["message"].split()) >= 8, f"not a sentence: {finding}"
+    table = cli("--store", path, "verify", "--format", "table")
+    assert f"position {following} (transaction {follower.command_id}, color {follower.color}): domain:" in table.err, table.err
+
+
+def test_findings_name_the_transaction_and_color_of_the_event_where_it_can_be_read(audited, copy):
+    position = position_of(audited.path, "S-ROAD-M1")
+    path = copy("named")
+    with sql(path) as conn:
+        change_amount(conn, position, +1)
+    _, findings, _ = verify(path)
+    at_position = [f for f in findings if f["position"] == position]
+    assert {f["check"] for f in at_position} >= {"chain", "merkle", "keys"}, at_position
+    assert all(f["transaction"] == "S-ROAD-M1" and f["color"].startswith("ROAD-") for f in at_position), at_position
+    missing = copy("missing")
+    with sql(missing) as conn:
+        delete_event(conn, position)
+    _, findings, _ = verify(missing)
+    [gone] = [f for f in findings if f["position"] == position and f["check"] == "chain"]
+    assert gone["transaction"] is None and "its row was deleted" in gone["message"]
+    assert any(f["check"] == "keys" and "command:S-ROAD-M1" in f["message"] for f in findings), \
+        "the deleted event's transaction is still named, by the key no event implies any more"
