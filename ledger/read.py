@@ -5,6 +5,9 @@ projection that owns each table; this module asks those projections, never a tab
 is checked against the ledger's roles policy (`read`; `rebuild` for a rebuild) before it is answered. `--as-of` takes a
 store position `@N` or a business time T; a time means the position of the last event whose
 business time is at or before T — "the ledger as it stood when it had recorded everything up to T".
+
+With `TENGE_LEDGER_KEY` the projections seal every personal value they store (`projections.sealing`,
+sub-keys of the ledger key); an encrypted store opened without its key has no read side at all.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import events as e
-from domain.errors import InvalidValue, LedgerError
+from domain.errors import InvalidValue, LedgerError, StoreError
 from projections.balances import Balances, balances_as_of
 from projections.base import Projection
 from projections.flags import Flags, stored_flags
@@ -23,6 +26,7 @@ from domain.roles import READ
 from projections import index
 from projections.index import LogIndex, party_names_as_of, utc_text
 from projections.runner import OnProgress, ProjectionRunner
+from projections.sealing import PLAIN, Sealer
 from projections.trace import build_trace
 from ledger.interchange import parse_business_time
 from ledger.store.views import open_view_database
@@ -32,8 +36,15 @@ class UnknownColor(LedgerError):
     """A well-formed color that was never allocated (as of the question's position)."""
 
 
-def all_projections(rules: RulesConfig) -> list[Projection]:
-    return [LogIndex(), Balances(), Flags(rules)]
+def all_projections(rules: RulesConfig, sealer: Sealer = PLAIN) -> list[Projection]:
+    return [LogIndex(sealer), Balances(sealer), Flags(rules, sealer)]
+
+
+def sealer_of(ledger: Any) -> Sealer:
+    """What the ledger's projections seal personal values with: sub-keys of its key, or nothing."""
+    if ledger.sealed:
+        raise StoreError("this store is encrypted: set TENGE_LEDGER_KEY to its key to read it")
+    return ledger.encryption.sealer() if ledger.encryption is not None else PLAIN
 
 
 class ReadSide:
@@ -41,9 +52,15 @@ class ReadSide:
 
     def __init__(self, ledger: Any, rules: RulesConfig | None = None) -> None:
         self.ledger = ledger
+        self.sealer = sealer_of(ledger)
         self.db = open_view_database(ledger.store)
-        self.flags_projection = Flags(rules or default_config())
-        self.runner = ProjectionRunner(self.db, [LogIndex(), Balances(), self.flags_projection], self._read_log)
+        if self.sealer.keyed and self.db.kind == "sqlite":
+            # rows a rebuild drops (plain ones written before the key sealed them) are zeroed, not
+            # left readable in free pages of the file
+            self.db.execute("PRAGMA secure_delete = ON")
+        projections = all_projections(rules or default_config(), self.sealer)
+        self.flags_projection = next(p for p in projections if isinstance(p, Flags))
+        self.runner = ProjectionRunner(self.db, projections, self._read_log)
 
     def _read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
         notifications = self.ledger.recorder.select_notifications(start=after + 1, limit=limit)
@@ -83,7 +100,7 @@ class ReadSide:
 
     def balances(self, position: int | None, color: str | None = None, party: str | None = None) -> list[tuple[str, str, int]]:
         self._authorize()
-        return balances_as_of(self.db, position, color, party)
+        return balances_as_of(self.db, self.sealer, position, color, party)
 
     def color_events(self, color: str, position: int) -> list[tuple[int, e.LedgerEvent]]:
         """The color's events recorded up to `position`, with their positions, in order."""
@@ -108,14 +125,14 @@ class ReadSide:
     def transaction_positions(self, transaction: str) -> list[int]:
         """The store positions of a transaction's events (caught up first), in order."""
         self.catch_up()
-        return index.transaction_positions(self.db, transaction)
+        return index.transaction_positions(self.db, self.sealer, transaction)
 
     def party_names(self, position: int | None = None) -> dict[str, str]:
         """Party names now, or as they were at `position`."""
         self._authorize()
         if position is None:
-            return index.party_names_now(self.db)
-        return party_names_as_of(self.db, position)
+            return index.party_names_now(self.db, self.sealer)
+        return party_names_as_of(self.db, self.sealer, position)
 
     def trace(self, color: str, position: int, as_of: str | None) -> dict[str, Any]:
         events = [event for _, event in self.color_events(color, position)]
@@ -125,9 +142,9 @@ class ReadSide:
         """Flag documents as of a position (`@N`) or a business time (windows evaluated at T)."""
         self._authorize()
         if as_of is None or as_of.startswith("@"):
-            return stored_flags(self.db, position=None if position == now else position)
+            return stored_flags(self.db, self.sealer, position=None if position == now else position)
         moment = parse_business_time(as_of)
-        documents = stored_flags(self.db, at_utc=utc_text(moment))
+        documents = stored_flags(self.db, self.sealer, at_utc=utc_text(moment))
         pending = self.flags_projection.pending_until(self.db, moment)
         return documents + [flag.document() for flag in pending]
 
