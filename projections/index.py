@@ -6,7 +6,8 @@ to this color up to N" (as-of history and trace) and "which position is business
 
 Personal values pass through the projection's sealer (`projections.sealing`): transaction ids
 (they may embed a BIN/IIN), party ids, administrators and treasuries as identifiers; names,
-addresses, phones and the people of a party as text. Positions, streams, versions, event names,
+addresses, phones, the people of a party and an allocation's purpose (free text that may name a
+party) as text. Positions, streams, versions, event names,
 colors and times stay plain: every lookup below filters on plain columns or on sealed identifiers.
 """
 
@@ -79,7 +80,7 @@ class LogIndex(Projection):
         seal_id = self.sealer.seal_id
         db.execute(
             "INSERT INTO ledger_colors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (ev.color, str(ev.originator_id), ev.pilot, ev.fiscal_year, ev.program, ev.purpose,
+            (ev.color, str(ev.originator_id), ev.pilot, ev.fiscal_year, ev.program, self.sealer.seal_text(ev.purpose),
              seal_id(ev.administrator), seal_id(ev.treasury), ev.amount_tiyn, ev.expires_on.isoformat(), ev.region, position),
         )
 

@@ -87,7 +87,10 @@ class KeyedSealer:
 
     def _open_siv(self, sealed: str, domain: list[bytes]) -> str:
         try:
-            return self._siv.decrypt(base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4)), domain).decode()
+            data = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
+            if _text(data) != sealed:  # one spelling per value: equal values stay equal text
+                raise ValueError("not the canonical form")
+            return self._siv.decrypt(data, domain).decode()
         except (InvalidTag, ValueError, binascii.Error, TypeError, UnicodeDecodeError) as error:
             raise _broken(f"the value {sealed[:24]!r}") from error
 
