@@ -41,10 +41,12 @@ def all_projections(rules: RulesConfig, sealer: Sealer = PLAIN) -> list[Projecti
 
 
 def sealer_of(ledger: Any) -> Sealer:
-    """What the ledger's projections seal personal values with: sub-keys of its key, or nothing."""
-    if ledger.sealed:
+    """What the ledger's projections seal personal values with: sub-keys of its key, or nothing
+    (also for stand-ins of a ledger that only offer its log)."""
+    if getattr(ledger, "sealed", False):
         raise StoreError("this store is encrypted: set TENGE_LEDGER_KEY to its key to read it")
-    return ledger.encryption.sealer() if ledger.encryption is not None else PLAIN
+    encryption = getattr(ledger, "encryption", None)
+    return encryption.sealer() if encryption is not None else PLAIN
 
 
 class ReadSide:
