@@ -37,7 +37,16 @@ from ledger.store.sealing import SealBroken
 from projections.sealing import PLAIN, sealed_version
 from simulations.runs import SimulatedWorld
 from simulations.world import SimulationConfig
-from tests.integrity.integrity_support import clean_environment, cli, copy_store, events, rows, sql, verify, write_jsonl
+from tests.integrity.integrity_support import (
+    clean_environment,
+    cli,
+    copy_store,
+    events,
+    rows,
+    sql,
+    verify,
+    write_jsonl,
+)
 from tests.rules.baseline import Baseline
 
 
