@@ -11,6 +11,9 @@ before T: the position `resolve_as_of` gives is the last one dated ≤ T (an upp
 or a blocked attempt dated earlier than a movement recorded before it). Within a color, recorded
 movements never go back in business time (`out_of_order_time`), so the movements dated ≤ T are a
 prefix of the color's stream and its balances as of T are ones it really had.
+
+With `TENGE_LEDGER_KEY` the projections seal every personal value they store (`projections.sealing`,
+sub-keys of the ledger key); an encrypted store opened without its key has no read side at all.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import events as e
-from domain.errors import InvalidValue, LedgerError
+from domain.errors import InvalidValue, LedgerError, StoreError
 from projections.balances import Balances, balances_as_of, balances_dated
 from projections.base import Projection
 from projections.flags import Flags, stored_flags
@@ -31,6 +34,7 @@ from domain.roles import READ
 from projections import index
 from projections.index import LogIndex, party_names_as_of, utc_text
 from projections.runner import OnProgress, ProjectionRunner
+from projections.sealing import PLAIN, Sealer
 from projections.trace import build_trace
 from ledger.interchange import parse_business_time
 from ledger.store.views import open_view_database
@@ -43,8 +47,17 @@ class UnknownColor(LedgerError):
     """A well-formed color that was never allocated (as of the question's position)."""
 
 
-def all_projections(rules: RulesConfig) -> list[Projection]:
-    return [LogIndex(), Balances(), Flags(rules)]
+def all_projections(rules: RulesConfig, sealer: Sealer = PLAIN) -> list[Projection]:
+    return [LogIndex(sealer), Balances(sealer), Flags(rules, sealer)]
+
+
+def sealer_of(ledger: Any) -> Sealer:
+    """What the ledger's projections seal personal values with: sub-keys of its key, or nothing
+    (also for stand-ins of a ledger that only offer its log)."""
+    if getattr(ledger, "sealed", False):
+        raise StoreError("this store is encrypted: set TENGE_LEDGER_KEY to its key to read it")
+    encryption = getattr(ledger, "encryption", None)
+    return encryption.sealer() if encryption is not None else PLAIN
 
 
 class ReadSide:
@@ -52,10 +65,16 @@ class ReadSide:
 
     def __init__(self, ledger: Any, rules: RulesConfig | None = None) -> None:
         self.ledger = ledger
+        self.sealer = sealer_of(ledger)
         self.db = open_view_database(ledger.store)
+        if self.sealer.keyed and self.db.kind == "sqlite":
+            # rows a rebuild drops (plain ones written before the key sealed them) are zeroed, not
+            # left readable in free pages of the file
+            self.db.execute("PRAGMA secure_delete = ON")
         # the rules judge day windows and fiscal years in the store's own zone (SPEC §2.5)
-        self.flags_projection = Flags((rules or default_config()).with_time_zone(ledger.time_zone))
-        self.runner = ProjectionRunner(self.db, [LogIndex(), Balances(), self.flags_projection], self._read_log)
+        projections = all_projections((rules or default_config()).with_time_zone(ledger.time_zone), self.sealer)
+        self.flags_projection = next(p for p in projections if isinstance(p, Flags))
+        self.runner = ProjectionRunner(self.db, projections, self._read_log)
 
     def _read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
         notifications = self.ledger.recorder.select_notifications(start=after + 1, limit=limit)
@@ -114,8 +133,8 @@ class ReadSide:
         self._authorize()
         moment = self.business_time(as_of)
         if moment is None:
-            return balances_as_of(self.db, position, color, party)
-        return balances_dated(self.db, utc_text(moment), position, color, party)
+            return balances_as_of(self.db, self.sealer, position, color, party)
+        return balances_dated(self.db, self.sealer, utc_text(moment), position, color, party)
 
     def color_events(self, color: str, position: int, as_of: str | None = None) -> list[tuple[int, e.LedgerEvent]]:
         """The color's events recorded up to `position` (and dated ≤ `as_of` if it is a time), in order."""
@@ -150,14 +169,14 @@ class ReadSide:
     def transaction_positions(self, transaction: str) -> list[int]:
         """The store positions of a transaction's events (caught up first), in order."""
         self.catch_up()
-        return index.transaction_positions(self.db, transaction)
+        return index.transaction_positions(self.db, self.sealer, transaction)
 
     def party_names(self, position: int | None = None) -> dict[str, str]:
         """Party names now, or as they were at `position`."""
         self._authorize()
         if position is None:
-            return index.party_names_now(self.db)
-        return party_names_as_of(self.db, position)
+            return index.party_names_now(self.db, self.sealer)
+        return party_names_as_of(self.db, self.sealer, position)
 
     def trace(self, color: str, position: int, as_of: str | None) -> dict[str, Any]:
         events = [event for _, event in self.color_events(color, position, as_of)]
@@ -169,12 +188,12 @@ class ReadSide:
         time, which the face reads) has passed (SPEC §5)."""
         self._authorize()
         if as_of is None or as_of.startswith("@"):
-            documents = stored_flags(self.db, position=None if position == now else position)
+            documents = stored_flags(self.db, self.sealer, position=None if position == now else position)
             if as_of is None and wall_time is not None:
                 documents += [flag.document() for flag in self.flags_projection.pending_until(self.db, wall_time)]
             return documents
         moment = self.business_time(as_of)
-        documents = stored_flags(self.db, at_utc=utc_text(moment))
+        documents = stored_flags(self.db, self.sealer, at_utc=utc_text(moment))
         pending = self.flags_projection.pending_until(self.db, moment)
         return documents + [flag.document() for flag in pending]
 

@@ -2,7 +2,9 @@
 
 `ledger_balance_changes` keeps one row per (position, color, holder) change, so a balance as of
 position N is a sum over rows up to N — no replay of the store per question. `ledger_balances`
-holds the current balances for the common "now" question.
+holds the current balances for the common "now" question. Holders are sealed identifiers
+(`projections.sealing`): filtering on one seals the parameter alike, and rows are put in
+(color, holder) order after opening, per answer.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from domain import events as e
 from projections.index import utc_text
 from projections.base import Projection, ViewDatabase
+from projections.sealing import Sealer
 
 Change = tuple[int, str, str, int]  # position, color, holder, delta_tiyn
 
@@ -51,7 +54,9 @@ class Balances(Projection):
         )
 
     def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
-        changes = [change for position, event in events for change in balance_changes(position, event)]
+        seal_id = self.sealer.seal_id
+        changes = [(at, color, seal_id(holder), delta_tiyn) for position, event in events
+                   for at, color, holder, delta_tiyn in balance_changes(position, event)]
         if not changes:
             return
         dated = {position: utc_text(event.at) for position, event in events}
@@ -67,7 +72,8 @@ class Balances(Projection):
         )
 
 
-def balances_as_of(db: ViewDatabase, position: int | None, color: str | None = None, party: str | None = None) -> list[tuple[str, str, int]]:
+def balances_as_of(db: ViewDatabase, sealer: Sealer, position: int | None, color: str | None = None,
+                   party: str | None = None) -> list[tuple[str, str, int]]:
     """(color, holder, balance_tiyn) rows, sorted; as of `position` (None: now)."""
     where, params = [], []
     if color is not None:
@@ -75,7 +81,7 @@ def balances_as_of(db: ViewDatabase, position: int | None, color: str | None = N
         params.append(color)
     if party is not None:
         where.append("holder = ?")
-        params.append(party)
+        params.append(sealer.seal_id(party))
     if position is None:
         sql = "SELECT color, holder, balance_tiyn FROM ledger_balances"
     else:
@@ -86,13 +92,13 @@ def balances_as_of(db: ViewDatabase, position: int | None, color: str | None = N
         sql += " WHERE " + " AND ".join(where)
     if position is not None:
         sql += " GROUP BY color, holder"
-    rows = [(r[0], r[1], int(r[2])) for r in db.query(sql + " ORDER BY 1, 2", params)]
+    rows = sorted((r[0], sealer.open_id(r[1]), int(r[2])) for r in db.query(sql, params))
     assert all(balance >= 0 for _, _, balance in rows), "no balance ever goes below zero"
     return rows
 
 
-def balances_dated(db: ViewDatabase, at_utc: str, position: int | None = None, color: str | None = None,
-                   party: str | None = None) -> list[tuple[str, str, int]]:
+def balances_dated(db: ViewDatabase, sealer: Sealer, at_utc: str, position: int | None = None,
+                   color: str | None = None, party: str | None = None) -> list[tuple[str, str, int]]:
     """(color, holder, balance_tiyn) rows, sorted, from the changes dated at or before `at_utc`
     (`utc_text`), recorded up to `position` (None: now): the balances as of a business time (SPEC §2.5).
 
@@ -100,12 +106,11 @@ def balances_dated(db: ViewDatabase, at_utc: str, position: int | None = None, c
     its stream); a store written before may hold out-of-order movements: shown as they add up.
     """
     where, params = ["at_utc <= ?"], [at_utc]
-    for column, value in (("color", color), ("holder", party), ("position", position)):
+    for column, value in (("color", color), ("holder", sealer.seal_id(party) if party is not None else None),
+                          ("position", position)):
         if value is not None:
             where.append(f"{column} {'<=' if column == 'position' else '='} ?")
             params.append(value)
-    rows = db.query(
-        "SELECT color, holder, SUM(delta_tiyn) FROM ledger_balance_changes WHERE " + " AND ".join(where)
-        + " GROUP BY color, holder ORDER BY 1, 2", params,
-    )
-    return [(row[0], row[1], int(row[2])) for row in rows]
+    rows = db.query("SELECT color, holder, SUM(delta_tiyn) FROM ledger_balance_changes WHERE "
+                    + " AND ".join(where) + " GROUP BY color, holder", params)
+    return sorted((row[0], sealer.open_id(row[1]), int(row[2])) for row in rows)

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from domain import events as e
+from projections.sealing import PLAIN, Sealer, sealed_version
 
 Row = tuple[Any, ...]
 
@@ -46,12 +47,18 @@ class Projection:
 
     `version` is part of the tracked position: changing a projection's code or tables means
     bumping it, and the runner then rebuilds that projection from the start of the log.
+    `sealer` seals the personal values the projection stores (`projections.sealing`; the identity
+    without a key); a sealed projection's version is marked, so plain tables are rebuilt sealed.
     """
 
     name = ""
     version: int | str = 1
     tables: tuple[str, ...] = ()
     compared_tables: tuple[str, ...] | None = None  # what `verify` compares with a rebuild (None: all tables)
+
+    def __init__(self, sealer: Sealer = PLAIN) -> None:
+        self.sealer = sealer
+        self.version = sealed_version(self.version, sealer)
 
     def attach(self, read_log: Any) -> None:
         """The runner hands every projection the log (most need only the events it applies)."""
@@ -60,8 +67,8 @@ class Projection:
         """Called by the runner at the end of a catch-up, in a transaction of its own."""
 
     def fresh(self) -> Projection:
-        """A new, empty instance configured like this one (to rebuild elsewhere)."""
-        return type(self)()
+        """A new, empty instance configured like this one (to rebuild elsewhere), sealing alike."""
+        return type(self)(self.sealer)
 
     def create(self, db: ViewDatabase) -> None:
         raise NotImplementedError

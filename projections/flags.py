@@ -20,6 +20,7 @@ from projections.rules.registry import all_rules
 from projections.rules.config import RulesConfig
 from projections.rules.engine import Flag, RuleEngine
 from projections.runner import POSITIONS_TABLE, ReadLog
+from projections.sealing import PLAIN, Sealer
 
 CODE_VERSION = 3  # 3: one module per rule, NamedTuple rule state, dates in the ledger's time zone
 SAVE_STATE_EVERY_EVENTS = 25_000
@@ -37,16 +38,17 @@ class Flags(Projection):
     tables = ("ledger_flags", "ledger_rule_state")
     compared_tables = ("ledger_flags",)
 
-    def __init__(self, config: RulesConfig) -> None:
+    def __init__(self, config: RulesConfig, sealer: Sealer = PLAIN) -> None:
         self.config = config
         self.version = f"{CODE_VERSION}:{config.digest}"
+        super().__init__(sealer)  # flag ids and documents, and the saved state, are sealed with a key
         self.engine = self._new_engine()
         self._engine_position = 0  # the engine has seen every event up to here (-1: unknown)
         self._saved_position = 0
         self._read_log: ReadLog | None = None
 
     def fresh(self) -> Flags:
-        return Flags(self.config)
+        return Flags(self.config, self.sealer)
 
     def attach(self, read_log: ReadLog) -> None:
         self._read_log = read_log
@@ -78,7 +80,7 @@ class Flags(Projection):
         assert saved <= position, (saved, position)
         self.engine = self._new_engine()
         if rows:
-            self.engine.load(bytes(rows[0][1]))
+            self.engine.load(self.sealer.open_blob(bytes(rows[0][1])))
         self._saved_position = saved
         self._engine_position = -1
         while saved < position:
@@ -101,8 +103,8 @@ class Flags(Projection):
             seq0 = int(db.query("SELECT COUNT(*) FROM ledger_flags")[0][0])
             db.executemany(
                 "INSERT INTO ledger_flags VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (flag_id) DO NOTHING",
-                [(f.flag_id, f.rule, f.severity, f.pilot, f.color, utc_text(datetime.fromisoformat(f.at)), f.position,
-                  seq0 + i, orjson.dumps(f.document()).decode()) for i, f in enumerate(flags)],
+                [(self.sealer.seal_id(f.flag_id), f.rule, f.severity, f.pilot, f.color, utc_text(datetime.fromisoformat(f.at)),
+                  f.position, seq0 + i, self.sealer.seal_text(orjson.dumps(f.document()).decode())) for i, f in enumerate(flags)],
             )
         last = events[-1][0]
         if last - self._saved_position >= SAVE_STATE_EVERY_EVENTS:
@@ -119,7 +121,7 @@ class Flags(Projection):
         db.execute(
             "INSERT INTO ledger_rule_state VALUES ('engine', ?, ?) ON CONFLICT (name) "
             "DO UPDATE SET position = excluded.position, state = excluded.state",
-            (position, self.engine.dump()),
+            (position, self.sealer.seal_blob(self.engine.dump())),
         )
         self._saved_position = position
 
@@ -132,7 +134,7 @@ class Flags(Projection):
         return copy.close_windows_until(moment, position)
 
 
-def stored_flags(db: ViewDatabase, *, position: int | None = None, at_utc: str | None = None) -> list[dict[str, Any]]:
+def stored_flags(db: ViewDatabase, sealer: Sealer, *, position: int | None = None, at_utc: str | None = None) -> list[dict[str, Any]]:
     """Stored flag documents in the order raised, up to a position and/or business time."""
     where, params = [], []
     if position is not None:
@@ -142,4 +144,4 @@ def stored_flags(db: ViewDatabase, *, position: int | None = None, at_utc: str |
         where.append("at_utc <= ?")
         params.append(at_utc)
     sql = "SELECT document FROM ledger_flags" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY position, seq"
-    return [orjson.loads(row[0]) for row in db.query(sql, params)]
+    return [orjson.loads(sealer.open_text(row[0])) for row in db.query(sql, params)]

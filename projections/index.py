@@ -3,6 +3,12 @@
 `ledger_transactions` answers "which position is transaction X" (proofs), "which positions belong
 to this color up to N" (as-of history and trace) and "which position is business time T" (as-of).
 `ledger_colors` and `ledger_parties` are the current catalogue of allocations and parties.
+
+Personal values pass through the projection's sealer (`projections.sealing`): transaction ids
+(they may embed a BIN/IIN), party ids, administrators and treasuries as identifiers; names,
+addresses, phones, the people of a party and an allocation's purpose (free text that may name a
+party) as text. Positions, streams, versions, event names,
+colors and times stay plain: every lookup below filters on plain columns or on sealed identifiers.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import orjson
 
 from domain import events as e
 from projections.base import Projection, ViewDatabase
+from projections.sealing import Sealer
 
 PARTY_LIST_FIELDS = ("owners", "directors", "officials")
 PARTY_TEXT_FIELDS = ("name", "address", "phone", "status")
@@ -56,9 +63,10 @@ class LogIndex(Projection):
 
     def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
         rows = []
+        seal_id = self.sealer.seal_id
         for position, event in events:
             color = getattr(event, "color", None)
-            rows.append((position, str(event.originator_id), event.originator_version, event.command_id,
+            rows.append((position, str(event.originator_id), event.originator_version, seal_id(event.command_id),
                          type(event).__name__, color, utc_text(event.at)))
             if isinstance(event, e.FundsAllocated):
                 self._color(db, position, event)
@@ -69,41 +77,50 @@ class LogIndex(Projection):
         db.executemany("INSERT INTO ledger_transactions VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def _color(self, db: ViewDatabase, position: int, ev: e.FundsAllocated) -> None:
+        seal_id = self.sealer.seal_id
         db.execute(
             "INSERT INTO ledger_colors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (ev.color, str(ev.originator_id), ev.pilot, ev.fiscal_year, ev.program, ev.purpose,
-             ev.administrator, ev.treasury, ev.amount_tiyn, ev.expires_on.isoformat(), ev.region, position),
+            (ev.color, str(ev.originator_id), ev.pilot, ev.fiscal_year, ev.program, self.sealer.seal_text(ev.purpose),
+             seal_id(ev.administrator), seal_id(ev.treasury), ev.amount_tiyn, ev.expires_on.isoformat(), ev.region, position),
         )
 
     def _party(self, db: ViewDatabase, position: int, ev: e.PartyRegistered) -> None:
+        party, text = self.sealer.seal_id(ev.party), self._seal_text
         db.execute(
             "INSERT INTO ledger_parties VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (ev.party, ev.name, ev.kind, ev.registered_on.isoformat() if ev.registered_on else None,
-             ev.address, ev.phone, _json(ev.owners), _json(ev.directors), _json(ev.officials), ev.region, position),
+            (party, text(ev.name), ev.kind, ev.registered_on.isoformat() if ev.registered_on else None,
+             text(ev.address), text(ev.phone), text(_json(ev.owners)), text(_json(ev.directors)),
+             text(_json(ev.officials)), ev.region, position),
         )
-        db.execute("INSERT INTO ledger_party_names VALUES (?, ?, ?)", (ev.party, position, ev.name))
+        db.execute("INSERT INTO ledger_party_names VALUES (?, ?, ?)", (party, position, text(ev.name)))
 
     def _party_update(self, db: ViewDatabase, position: int, ev: e.PartyUpdated) -> None:
+        party, text = self.sealer.seal_id(ev.party), self._seal_text
         if "name" in ev.changes:
-            db.execute("INSERT INTO ledger_party_names VALUES (?, ?, ?)", (ev.party, position, ev.changes["name"]))
+            db.execute("INSERT INTO ledger_party_names VALUES (?, ?, ?)", (party, position, text(ev.changes["name"])))
         for field, value in ev.changes.items():
             assert field in PARTY_TEXT_FIELDS or field in PARTY_LIST_FIELDS, field
             stored = _json(value) if field in PARTY_LIST_FIELDS else value
-            db.execute(f"UPDATE ledger_parties SET {field} = ?, position = ? WHERE party = ?", (stored, position, ev.party))
+            if field != "status":  # a party's status is one of a few words, not personal data
+                stored = text(stored)
+            db.execute(f"UPDATE ledger_parties SET {field} = ?, position = ? WHERE party = ?", (stored, position, party))
+
+    def _seal_text(self, value: str | None) -> str | None:
+        return None if value is None else self.sealer.seal_text(value)
 
 
 def _json(values: Sequence[str]) -> str:
     return orjson.dumps(list(values)).decode()
 
 
-def party_names_as_of(db: ViewDatabase, position: int) -> dict[str, str]:
+def party_names_as_of(db: ViewDatabase, sealer: Sealer, position: int) -> dict[str, str]:
     """Every party's name as it was at `position` (renames after it not yet applied)."""
     rows = db.query(
         "SELECT n.party, n.name FROM ledger_party_names n JOIN (SELECT party, MAX(position) AS last "
         "FROM ledger_party_names WHERE position <= ? GROUP BY party) m ON n.party = m.party AND n.position = m.last",
         (position,),
     )
-    return {row[0]: row[1] for row in rows}
+    return {sealer.open_id(row[0]): sealer.open_text(row[1]) for row in rows}
 
 
 # --- the questions this projection answers (the only SQL on its tables outside `apply`) --------
@@ -128,9 +145,10 @@ def stream_positions(db: ViewDatabase, stream: str, position: int) -> list[tuple
     return [(int(version), int(at)) for version, at in rows]
 
 
-def transaction_positions(db: ViewDatabase, transaction: str) -> list[int]:
+def transaction_positions(db: ViewDatabase, sealer: Sealer, transaction: str) -> list[int]:
     """The positions of a transaction's events, in order (one unless the id was reused)."""
-    rows = db.query("SELECT position FROM ledger_transactions WHERE transaction_id = ? ORDER BY position", (transaction,))
+    rows = db.query("SELECT position FROM ledger_transactions WHERE transaction_id = ? ORDER BY position",
+                    (sealer.seal_id(transaction),))
     return [int(row[0]) for row in rows]
 
 
@@ -139,6 +157,6 @@ def all_colors(db: ViewDatabase) -> list[str]:
     return [str(row[0]) for row in db.query("SELECT color FROM ledger_colors ORDER BY color")]
 
 
-def party_names_now(db: ViewDatabase) -> dict[str, str]:
+def party_names_now(db: ViewDatabase, sealer: Sealer) -> dict[str, str]:
     """Every party's current name."""
-    return {row[0]: row[1] for row in db.query("SELECT party, name FROM ledger_parties")}
+    return {sealer.open_id(row[0]): sealer.open_text(row[1]) for row in db.query("SELECT party, name FROM ledger_parties")}

@@ -4,7 +4,8 @@ eventsourcing's AESCipher (from `cryptography`) encrypts each stored event's pay
 keys table (command ids, party ids as `party:<IIN>`, …) are stored as keyed hashes, so no
 plaintext identifier sits beside the sealed payloads. A check value (an HMAC of a fixed text)
 marks an encrypted store: a missing or wrong key is refused with a clear message instead of
-decrypting into garbage.
+decrypting into garbage. The read models beside the events are sealed under sub-keys of the same
+key (`sealer()`, see `ledger.store.sealing`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import secrets
 from uuid import UUID
 
 from domain.errors import StoreError
+from ledger.store.sealing import KeyedSealer
 
 CIPHER_MARKER = "meta:cipher"
 KEY_BYTES_ALLOWED = (16, 24, 32)
@@ -37,6 +39,10 @@ class Encryption:
             raise StoreError(f"TENGE_LEDGER_KEY must hold 16, 24 or 32 bytes, not {len(self.key)}")
         self.key_text = base64.b64encode(self.key).decode()
         self._hide_key = hmac.new(self.key, b"tenge-ledger key names", hashlib.sha256).digest()
+
+    def sealer(self) -> KeyedSealer:
+        """What the projections seal their personal values with (sub-keys of this key)."""
+        return KeyedSealer(self.key)
 
     def env(self) -> dict[str, str]:
         return {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": self.key_text}
