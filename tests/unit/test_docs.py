@@ -134,3 +134,28 @@ def test_the_commands_are_specs() -> None:
     assert {"demo", "import", "trace", "verify-proof", "unfreeze"} <= spec_commands, spec_commands
     documented = documented_commands()
     assert spec_commands - documented == NOT_YET_BUILT, "a SPEC §5 command is missing from docs/cli.md"
+
+
+# --- README's "Where things are" ---------------------------------------------------------------------
+
+
+def where_things_are() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Where things are\n(.*?)(?=^## )", text, re.MULTILINE | re.DOTALL)
+    assert section, "README.md has no 'Where things are' section"
+    return section.group(1)
+
+
+def test_the_readme_tree_has_a_line_for_every_package_folder() -> None:
+    tree = {line.split()[0] for line in where_things_are().split("```")[1].splitlines() if line.strip()}
+    folders = {f"{path.parent.relative_to(ROOT).as_posix()}/" for path in ROOT.glob("*/__init__.py")}
+    folders |= {f"{path.parent.relative_to(ROOT).as_posix()}/" for path in ROOT.glob("*/*/__init__.py")
+                if path.parts[-3] in ("ledger", "projections")}
+    folders |= {"docs/"}
+    assert folders - tree == set(), "folders the README's tree does not mention"
+
+
+def test_every_file_the_readme_points_to_exists() -> None:
+    paths = set(re.findall(r"`((?:domain|ledger|projections|simulations|tests|bench|docs)/[\w/.-]*)`", where_things_are()))
+    assert len(paths) >= 10, paths
+    assert sorted(path for path in paths if not (ROOT / path).exists()) == []
