@@ -21,25 +21,8 @@ class MalformedInput(LedgerError):
         self.message = message
 
 
-class CommandConflict(LedgerError):
-    """The same command id was submitted before with different content (SPEC §2.3)."""
-
-    def __init__(self, command_id: str) -> None:
-        super().__init__(f"command id {command_id!r} was already used for different content")
-        self.command_id = command_id
-
-
 class StoreError(LedgerError):
     """The store could not be opened or is not a tenge-ledger store."""
-
-
-class IntegrityViolation(LedgerError):
-    """Stored data contradicts itself (verify, SPEC §7)."""
-
-    def __init__(self, position: int, message: str) -> None:
-        super().__init__(f"position {position}: {message}")
-        self.position = position
-        self.message = message
 
 
 class InvalidValue(LedgerError, ValueError):

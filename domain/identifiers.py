@@ -35,7 +35,9 @@ def party_check_digit(first11: str) -> int | None:
 def make_party_id(first11: str) -> str | None:
     """Append the check digit to 11 digits; None if no check digit exists."""
     check = party_check_digit(first11)
-    return None if check is None else f"{first11}{check}"
+    party_id = None if check is None else f"{first11}{check}"
+    assert party_id is None or is_valid_party_id(party_id), party_id
+    return party_id
 
 
 def parse_party_id(text: object) -> str:
@@ -127,7 +129,9 @@ def parse_color(text: object) -> ColorId:
     canonical = 2 <= int(check) <= 98
     if not canonical or _mod97(f"{pilot}{fy_text}{program}{seq}{check}") != 1:
         raise InvalidValue(f"color {text} has wrong check digits {check} (mistyped?)")
-    return ColorId(pilot=pilot, fiscal_year=int(fy_text), program=program, seq=seq, text=text)
+    color = ColorId(pilot=pilot, fiscal_year=int(fy_text), program=program, seq=seq, text=text)
+    assert f"{color.pilot}-{color.fiscal_year:04d}-{color.program}-{color.seq}-{check}" == text, "one spelling per color"
+    return color
 
 
 def is_valid_color(text: object) -> bool:
@@ -174,6 +178,7 @@ def parse_command_id(text: object) -> str:
             "command id must be 1 to 64 characters of A-Z a-z 0-9 . _ : -, starting with a "
             f"letter or digit, got {_show(text)}"
         )
+    assert text.isascii() and 1 <= len(text) <= 64, text
     return text
 
 
@@ -192,7 +197,7 @@ def normalize_vin(text: object) -> str:
             f"got {_show(text)}"
         )
     vin = compact.upper()
-    assert len(vin) == 17
+    assert len(vin) == 17 and vin.isascii() and not set(vin) & set("IOQ"), vin
     return vin
 
 

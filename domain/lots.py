@@ -18,17 +18,28 @@ def take_lots(
     Without `sources`, lots are consumed first-in first-out (the dict's insertion order).
     `open_lots` is not changed: the mutator applies the result.
     """
-    assert amount_tiyn > 0
+    assert isinstance(amount_tiyn, int) and amount_tiyn > 0, amount_tiyn
     assert len(open_lots) <= OPEN_LOTS_PER_HOLDER_MAX, "open lots per holder limit"
+    assert all(remaining_tiyn > 0 for remaining_tiyn in open_lots.values()), "only open lots are kept"
+    assert sources is None or all(source.amount_tiyn > 0 for source in sources), "the parser checks sources"
     balance_tiyn = sum(open_lots.values())
     if balance_tiyn < amount_tiyn:
         return Rejection(
             "balance_would_go_negative",
             f"{holder} holds {format_kzt(balance_tiyn)} KZT of the color, less than {format_kzt(amount_tiyn)} KZT",
         )
-    if sources is None:
-        return _first_in_first_out(open_lots, amount_tiyn)
-    return _named(open_lots, amount_tiyn, sources, holder)
+    consumed = _first_in_first_out(open_lots, amount_tiyn) if sources is None else _named(
+        open_lots, amount_tiyn, sources, holder)
+    if not isinstance(consumed, Rejection):
+        _check_consumed(open_lots, amount_tiyn, consumed)
+    return consumed
+
+
+def _check_consumed(open_lots: dict[str, int], amount_tiyn: int, consumed: tuple[tuple[str, int], ...]) -> None:
+    """What the mutator relies on: distinct open lots, each taken 0 < t <= what it holds, summing to the amount."""
+    assert len({lot for lot, _ in consumed}) == len(consumed), f"a lot consumed twice: {consumed}"
+    assert all(0 < taken_tiyn <= open_lots.get(lot, 0) for lot, taken_tiyn in consumed), consumed
+    assert sum(taken_tiyn for _, taken_tiyn in consumed) == amount_tiyn, (consumed, amount_tiyn)
 
 
 def _first_in_first_out(open_lots: dict[str, int], amount_tiyn: int) -> tuple[tuple[str, int], ...]:

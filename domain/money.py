@@ -17,6 +17,7 @@ TIYN_PER_KZT = 100
 # Explicit [0-9], never \d: \d also matches non-ASCII digits such as '١'. Always used with
 # fullmatch, never with `$`, which also matches before a trailing newline.
 _KZT_PATTERN = re.compile(r"([0-9]{1,15})(?:\.([0-9]{1,2}))?")
+_PRINTED_KZT_PATTERN = re.compile(r"-?[0-9]+\.[0-9]{2}")
 _KZT_EXAMPLE = '"1500000.50" (up to 15 digits, at most 2 decimals)'
 
 _SHOW_CHARS_MAX = 40
@@ -29,7 +30,7 @@ def parse_kzt(text: object) -> int:
         raise InvalidValue(f"amount must be a string of KZT like {_KZT_EXAMPLE}, got {_show(text)}")
     kzt_digits, tiyn_digits = match.group(1), match.group(2) or ""
     amount_tiyn = int(kzt_digits) * TIYN_PER_KZT + int(tiyn_digits.ljust(2, "0"))
-    assert 0 <= amount_tiyn < 10**17
+    assert isinstance(amount_tiyn, int) and 0 <= amount_tiyn < 10**17, amount_tiyn
     return amount_tiyn
 
 
@@ -38,7 +39,9 @@ def format_kzt(amount_tiyn: int) -> str:
     assert isinstance(amount_tiyn, int) and not isinstance(amount_tiyn, bool), amount_tiyn
     sign = "-" if amount_tiyn < 0 else ""
     kzt, tiyn = divmod(abs(amount_tiyn), TIYN_PER_KZT)
-    return f"{sign}{kzt}.{tiyn:02d}"
+    text = f"{sign}{kzt}.{tiyn:02d}"
+    assert _PRINTED_KZT_PATTERN.fullmatch(text), text
+    return text
 
 
 def parse_decimal(text: object, *, max_int_digits: int = 12, max_frac_digits: int = 6) -> Decimal:
@@ -70,6 +73,7 @@ def line_total_tiyn(quantity: Decimal, unit_price_tiyn: int) -> int:
     with localcontext() as context:
         context.prec = 50
         total_tiyn = int(product_tiyn.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        assert abs(total_tiyn - product_tiyn) <= Decimal("0.5"), (product_tiyn, total_tiyn)  # one rounding, to the nearest
     assert total_tiyn >= 0
     return total_tiyn
 

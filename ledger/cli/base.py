@@ -19,8 +19,35 @@ from ledger.store.errors import StoreFailure
 from ledger.store.preflight import check_store
 from ledger.store.url import StoreConfig, parse_store_url
 
-EXIT_OK, EXIT_BLOCKED, EXIT_USAGE, EXIT_TAMPERED, EXIT_INTERNAL = 0, 1, 2, 3, 70
-EXIT_NOT_PERMITTED = 77  # SPEC §5: not permitted by the ledger's roles policy, nothing written
+# SPEC §5's exit codes, defined once: the commands return these, docs/exit-codes.md is generated from EXIT_CODES.
+EXIT_OK = 0
+EXIT_BLOCKED = 1
+EXIT_USAGE = 2
+EXIT_TAMPERED = 3
+EXIT_UNAVAILABLE = 69
+EXIT_INTERNAL = 70
+EXIT_IO_ERROR = 74
+EXIT_BUSY = 75
+EXIT_NOT_PERMITTED = 77
+
+EXIT_CODES: dict[int, tuple[str, str]] = {  # code -> (constant, meaning), in SPEC §5's words
+    EXIT_OK: ("EXIT_OK", "success (duplicates included)"),
+    EXIT_BLOCKED: ("EXIT_BLOCKED", "some commands blocked by the enforcement rules of SPEC §4 (the rest applied), "
+                   "or an id reused with different content"),
+    EXIT_USAGE: ("EXIT_USAGE", "malformed input or usage: nothing at all was written, and every error names "
+                 "the file, the line and the field"),
+    EXIT_TAMPERED: ("EXIT_TAMPERED", "`verify` found tampering or inconsistency (a damaged or unreadable store included)"),
+    EXIT_UNAVAILABLE: ("EXIT_UNAVAILABLE", "the store is unavailable (server unreachable, unknown database, user or "
+                       "schema, missing file for a read)"),
+    EXIT_INTERNAL: ("EXIT_INTERNAL", "internal error (a bug: the only code that may print a traceback, and only "
+                    "with `--debug`)"),
+    EXIT_IO_ERROR: ("EXIT_IO_ERROR", "store I/O error (read-only store, disk full): whole batches already written "
+                    "stay written, and the same import run again completes"),
+    EXIT_BUSY: ("EXIT_BUSY", "busy: other writers held what this command needed past `--wait` (default 60 s), "
+                "with what was applied reported"),
+    EXIT_NOT_PERMITTED: ("EXIT_NOT_PERMITTED", "not permitted by the ledger's roles policy, nothing written"),
+}
+assert all(globals()[name] == code for code, (name, _) in EXIT_CODES.items()), "EXIT_CODES names its constants"
 
 
 class UsageProblem(click.ClickException):

@@ -1,7 +1,7 @@
 """Merkle proofs (SPEC §7): RFC 9162 interoperability, generated proofs, and the CLI's proof commands.
 
 Interoperability is checked three ways: against the public transparency-dev/merkle test vectors
-(`/work/shared/vectors/rfc9162`), against the RFC 6962 reference tree's known roots, and against an
+(vendored in `tests/vectors/rfc9162`), against the RFC 6962 reference tree's known roots, and against an
 independent, deliberately naive implementation of the RFC's recursive definitions written here.
 """
 
@@ -38,8 +38,9 @@ from tests.integrity.integrity_support import (
 )
 from tests.rules.baseline import Baseline
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "rfc9162"
-VECTOR_FILES = sorted(VECTORS.rglob("*.json")) if VECTORS.is_dir() else []
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "rfc9162"
+VECTOR_FILES = sorted(VECTORS.rglob("*.json"))
+SHARED_VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "rfc9162"
 
 # RFC 6962 reference tree (the leaves of certificate-transparency's merkle tree tests)
 REFERENCE_LEAVES = [bytes.fromhex(h) for h in (
@@ -71,8 +72,8 @@ def _reference_tree_vectors() -> list[dict[str, Any]]:
 
 
 def _need_vectors() -> None:
-    if not VECTOR_FILES:
-        pytest.skip(f"RFC 9162 test vectors not found at {VECTORS} (transparency-dev/merkle testdata)")
+    """The vectors ship with the tests: their absence is a broken checkout, not a reason to skip."""
+    assert VECTOR_FILES, f"RFC 9162 test vectors not found at {VECTORS} (transparency-dev/merkle testdata)"
 
 
 # --- an independent implementation of RFC 6962 §2.1 (recursive, over the leaf data) ------------
@@ -126,6 +127,14 @@ def test_the_vectors_are_there():
     assert kinds == {"inclusion", "consistency"}
     assert len(VECTOR_FILES) >= 190, len(VECTOR_FILES)
     assert sum(1 for path in VECTOR_FILES if not _load(path)["wantErr"]) >= 10
+
+
+def test_the_vendored_vectors_are_the_shared_folders_where_it_exists():
+    """The copy in the repository is byte for byte the team's shared one (checked when it is beside us)."""
+    if not SHARED_VECTORS.is_dir():
+        pytest.skip(f"no shared folder at {SHARED_VECTORS} to compare the vendored vectors with")
+    shared = {path.relative_to(SHARED_VECTORS): path.read_bytes() for path in SHARED_VECTORS.rglob("*.json")}
+    assert {path.relative_to(VECTORS): path.read_bytes() for path in VECTOR_FILES} == shared
 
 
 @pytest.mark.parametrize("path", VECTOR_FILES, ids=[str(p.relative_to(VECTORS)) for p in VECTOR_FILES])

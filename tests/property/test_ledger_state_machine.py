@@ -1,6 +1,6 @@
 """The ledger against an independent model, one random command at a time (SPEC §3–§4).
 
-`LedgerMachine` drives a `Ledger("memory://")` with random parties, allocations of 1–3 colors
+`LedgerMachine` drives a `Ledger` with random parties, allocations of 1–3 colors
 (ROAD, AGRO, LOCAL), contracts and subcontracts, acceptances, transfers (FIFO and with `sources`),
 reservations, releases, voids, spends (allowed and forbidden categories), returns, freezes,
 status changes, duplicates, conflicting ids and business time jumping past `expires_on`.
@@ -15,6 +15,10 @@ Hypothesis prints the failing steps; the `note` lines show each record and its o
 
 At the end of every run `verify` (SPEC §7) must find the store intact.
 
+The machine runs on every store kind: `memory://`, a SQLite file, and PostgreSQL when
+`TENGE_LEDGER_TEST_POSTGRES` names a server, since each recorder is its own implementation of the
+key, conflict and read checks. The slower stores run fewer examples.
+
 The tests at the bottom run random command lists from `simulations.strategies` through batches of
 random size versus one by one, re-execute them to get only duplicates, and check that the
 strategies' worlds are valid.
@@ -26,10 +30,16 @@ couple of minutes) and then prints the steps.
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -220,10 +230,42 @@ class Model:
 
 # --- the machine ----------------------------------------------------------------------------
 
+POSTGRES_URL = os.environ.get("TENGE_LEDGER_TEST_POSTGRES", "")
+
+
+def memory_store() -> tuple[str, Callable[[], None]]:
+    """An in-memory store, gone with its Ledger."""
+    return "memory://", lambda: None
+
+
+def sqlite_store() -> tuple[str, Callable[[], None]]:
+    """A SQLite file in a fresh temporary folder, removed after the run."""
+    folder = tempfile.mkdtemp(prefix="tenge-ledger-machine-")
+    return f"sqlite:///{folder}/ledger.sqlite", lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+def postgres_store() -> tuple[str, Callable[[], None]]:
+    """A fresh schema on the test server, dropped after the run."""
+    import psycopg
+
+    assert POSTGRES_URL, "the PostgreSQL machine runs only when TENGE_LEDGER_TEST_POSTGRES is set"
+    dsn, schema = POSTGRES_URL.split("?")[0], "m_" + secrets.token_hex(6)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+
+    def drop() -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return f"{dsn}?schema={schema}", drop
+
+
 class LedgerMachine(RuleBasedStateMachine):
+    open_store: Callable[[], tuple[str, Callable[[], None]]] = staticmethod(memory_store)
+
     def __init__(self) -> None:
         super().__init__()
-        self.ledger = Ledger("memory://")
+        store_url, self.drop_store = self.open_store()
+        self.ledger = Ledger(store_url)
         self.model = Model()
         self.b = RecordBuilder("M")
         self.submitted: list[dict[str, Any]] = []
@@ -757,13 +799,30 @@ class LedgerMachine(RuleBasedStateMachine):
             assert findings == [], [str(finding) for finding in findings]
         finally:
             self.ledger.close()
+            self.drop_store()
+
+
+def machine_settings(max_examples: int) -> settings:
+    return settings(max_examples=max_examples, stateful_step_count=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+class SqliteLedgerMachine(LedgerMachine):
+    open_store = staticmethod(sqlite_store)
+
+
+class PostgresLedgerMachine(LedgerMachine):
+    open_store = staticmethod(postgres_store)
 
 
 TestLedgerStateMachine = LedgerMachine.TestCase
-TestLedgerStateMachine.settings = settings(
-    max_examples=50, stateful_step_count=40, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+TestLedgerStateMachine.settings = machine_settings(50)
+TestLedgerStateMachineOnSqlite = SqliteLedgerMachine.TestCase
+TestLedgerStateMachineOnSqlite.settings = machine_settings(12)
+TestLedgerStateMachineOnPostgres = pytest.mark.postgres(pytest.mark.skipif(
+    not POSTGRES_URL, reason="PostgreSQL tests need TENGE_LEDGER_TEST_POSTGRES=postgresql://user@host:port/db",
+)(PostgresLedgerMachine.TestCase))
+TestLedgerStateMachineOnPostgres.settings = machine_settings(4)
 
 
 # --- the same command lists, batched differently ------------------------------------------------

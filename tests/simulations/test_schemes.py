@@ -54,5 +54,5 @@ def test_an_instance_lists_the_second_rules_it_raises(scheme: str, pilot: str) -
         [instance] = world.truth["instances"]
         contract = next(r for r in world.records if r["id"] == instance["transactions"][0])
         large = Decimal(contract["amount"]) >= 50_000_000
-        assert instance["rules"] == ["F03", "S01", "P01"] if large else ["F03", "S01"]
+        assert instance["rules"] == (["F03", "S01", "P01"] if large else ["F03", "S01"])
         assert {f["rule"] for f in world.flags()} == set(instance["rules"])

@@ -214,10 +214,6 @@ def test_every_pilot_makes_valid_colors(pilot: str) -> None:
     assert parse_color(color).pilot == pilot
 
 
-def test_pilots() -> None:
-    assert PILOTS == ("ROAD", "AGRO", "LOCAL")
-
-
 colors = st.builds(
     lambda pilot, fy, program, seq: (pilot, fy, program, seq),
     st.sampled_from(PILOTS),

@@ -10,16 +10,11 @@ from hypothesis import strategies as st
 
 from domain.errors import InvalidValue, LedgerError
 from domain.money import (
-    TIYN_PER_KZT,
     format_kzt,
     line_total_tiyn,
     parse_decimal,
     parse_kzt,
 )
-
-
-def test_tiyn_per_kzt() -> None:
-    assert TIYN_PER_KZT == 100
 
 
 @pytest.mark.parametrize(
