@@ -9,8 +9,10 @@ the clock starts, so the times are the command's own work, not the interpreter's
 memory includes that start-up, as a real `tenge-ledger` run does (`baseline_rss_kb` says how much).
 
 SPEC_JSON: {"result": PATH, "store": URL, "barrier": bool,
-            "steps": [{"label": str, "argv": [...], "repeat": int, "ok": [exit codes]}]}
-Each step runs `ledger.cli.main(["--store", URL, *argv])` `repeat` times. The result file gets, per
+            "steps": [{"label": str, "argv": [...], "repeat": int, "ok": [exit codes], "attempts": int}]}
+Each step runs `ledger.cli.main(["--store", URL, *argv])` `repeat` times; a run whose exit code is
+not `ok` is run again, up to `attempts` times in all, as an operator re-runs a failed (idempotent)
+import — the time includes the failed attempts, and their exit codes are reported as `failures`. The result file gets, per
 step, the seconds of each run, the wall-clock start and end (epoch seconds: several concurrent
 probes compare them), the exit codes, and the peak memory of this process after the step.
 With `barrier`, the probe writes "ready" on its standard output once imported and waits for a line
@@ -56,16 +58,21 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     steps = []
     for step in spec["steps"]:
         argv = ["--store", spec["store"], *step["argv"]]
-        seconds, codes = [], []
+        seconds, codes, failures = [], [], []
+        ok = step.get("ok", [0])
         started_at = time.time()
         for _ in range(int(step.get("repeat", 1))):
             started = time.perf_counter()
-            code = cli_main(argv)
+            for _attempt in range(int(step.get("attempts", 1))):
+                code = cli_main(argv)
+                if code in ok:
+                    break
+                failures.append(code)
             seconds.append(time.perf_counter() - started)
             codes.append(code)
-            if code not in step.get("ok", [0]):
+            if code not in ok:
                 break
-        steps.append({"label": step.get("label", step["argv"][0]), "seconds": seconds, "exit": codes,
+        steps.append({"label": step.get("label", step["argv"][0]), "seconds": seconds, "exit": codes, "failures": failures,
                       "started_at": started_at, "ended_at": time.time(), "rss_kb": _peak_kb()})
     return {"baseline_rss_kb": baseline, "steps": steps}
 

@@ -34,7 +34,7 @@ class Row:
 
 
 def number(value: float, unit: str) -> str:
-    if unit in RATE_UNITS or unit == "MB":
+    if unit in RATE_UNITS or unit in ("MB", "count"):
         return f"{value:,.0f}"
     if unit == "ms":
         return f"{value:,.1f}"

@@ -37,9 +37,10 @@ class Step:
     argv: list[str]
     repeat: int = 1
     ok: tuple[int, ...] = (0,)
+    attempts: int = 1  # >1: a failed run is re-run (in the same process), as an operator would
 
     def spec(self) -> dict[str, Any]:
-        return {"label": self.label, "argv": self.argv, "repeat": self.repeat, "ok": list(self.ok)}
+        return {"label": self.label, "argv": self.argv, "repeat": self.repeat, "ok": list(self.ok), "attempts": self.attempts}
 
 
 @dataclass
@@ -49,6 +50,7 @@ class StepResult:
     started_at: float
     ended_at: float
     rss_kb: int  # the probe's peak so far, after this step
+    failures: list[int]  # exit codes of failed attempts that were re-run
 
 
 @dataclass
@@ -127,7 +129,8 @@ class Probe:
             bad = [code for code in done["exit"] if code not in step.ok]
             if bad or len(done["exit"]) != step.repeat:
                 raise BenchError(f"`tenge-ledger {' '.join(step.argv)}` exited {bad or done['exit']}\n{tail}")
-            results.append(StepResult(done["label"], done["seconds"], done["started_at"], done["ended_at"], done["rss_kb"]))
+            results.append(StepResult(done["label"], done["seconds"], done["started_at"], done["ended_at"], done["rss_kb"],
+                                      done["failures"]))
         if len(results) != len(self.steps):
             raise BenchError(f"probe ran {len(results)} of {len(self.steps)} steps: {commands}\n{tail}")
         return ProbeResult(results, peak_kb, int(document["baseline_rss_kb"]))
