@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -60,7 +60,7 @@ def _scale(args: argparse.Namespace) -> sections.Scale:
 
 def _git_commit() -> str:
     try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return done.stdout.strip() or "unknown"
@@ -69,7 +69,7 @@ def _git_commit() -> str:
 def _meta(argv: list[str], scale: sections.Scale) -> dict[str, object]:
     return {
         "command": " ".join(["python -m bench", *argv]),
-        "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "scale": scale.name, "commit": _git_commit(), "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }

@@ -37,8 +37,9 @@ class RawRows:
             db.close()
         self.row_count = sum(len(rows) for _, rows in self.tables)
 
-    def write(self, target: Path) -> float:
-        """Write every row into a fresh file at `target`; the seconds it took."""
+    def write(self, target: Path, *, keep: bool = False) -> float:
+        """Write every row into a fresh file at `target`; the seconds it took (the file is removed
+        afterwards unless `keep`)."""
         for stale in target.parent.glob(target.name + "*"):
             stale.unlink()
         started = time.perf_counter()
@@ -56,8 +57,9 @@ class RawRows:
                 db.execute("COMMIT")
         db.close()
         seconds = time.perf_counter() - started
-        for written in target.parent.glob(target.name + "*"):
-            written.unlink()
+        if not keep:
+            for written in target.parent.glob(target.name + "*"):
+                written.unlink()
         return seconds
 
 

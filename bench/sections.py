@@ -288,7 +288,7 @@ def trace_latency(report: Report, cache: Cache, scale: Scale) -> None:
     for events in scale.trace_sizes:
         name = f"trace-{events}"
         progress(f"trace store of {events:,} events")
-        store = cache.store(name, lambda events=events: cache.file(name, lambda: trace_store_records(events)))
+        store = cache.store(name, lambda name=name, events=events: cache.file(name, lambda: trace_store_records(events)))
         result = run_probe(sqlite_url(store), [Step("trace", ["trace", TARGET, "--format", "json"], repeat=1 + scale.trace_runs)])
         rows.append(report.add(f"trace {TARGET} at {events:,} events", "ms",
                                [s * 1000 for s in result.step("trace").seconds[1:]]))
