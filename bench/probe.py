@@ -1,10 +1,11 @@
 """One measured process: runs `tenge-ledger` commands in-process, timed, as a user would run them.
 
-    python -m bench.probe SPEC_JSON
+    python -m bench.probe --launch SPEC_JSON
 
 The parent (`bench.runner.run_probe`) starts this module as a subprocess so that each measurement
-has a process of its own: its peak resident memory is what the command costs (the parent reads it
-with `os.wait4`), and nothing the parent holds leaks into it. The CLI modules are imported before
+has a process of its own: its peak resident memory is what the command costs. `--launch` is a
+small launcher that runs the measured `--worker` as its child and reads the child's peak with
+`os.wait4` (see `launch`: a big parent would otherwise pass its own peak on to the child). The CLI modules are imported before
 the clock starts, so the times are the command's own work, not the interpreter's start-up; the
 memory includes that start-up, as a real `tenge-ledger` run does (`baseline_rss_kb` says how much).
 
@@ -54,7 +55,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     if spec.get("barrier"):
         control.write("ready\n")
         control.flush()
-        sys.stdin.readline()
+        if sys.stdin.readline().strip() != "go":
+            raise SystemExit("the bench withdrew the start signal")  # another writer failed to start
     steps = []
     for step in spec["steps"]:
         argv = ["--store", spec["store"], *step["argv"]]
@@ -77,8 +79,35 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     return {"baseline_rss_kb": baseline, "steps": steps}
 
 
+def launch(spec_text: str) -> int:
+    """Run the measured process as a child of this small one and add its peak memory to the result.
+
+    Linux carries a parent's peak resident size into a child it forks (`ru_maxrss` of the child
+    starts at the parent's high-water mark), so the bench's own process, which holds whole tables
+    for the raw ceilings, must not be the measured process's parent. This launcher imports almost
+    nothing, so the only peak it can pass on is far below any command's.
+    """
+    import subprocess
+
+    worker = subprocess.Popen([sys.executable, "-m", "bench.probe", "--worker", spec_text])
+    _, status, usage = os.wait4(worker.pid, 0)
+    worker.returncode = code = os.waitstatus_to_exitcode(status)
+    result_path = orjson.loads(spec_text)["result"]
+    if code == 0 and os.path.exists(result_path):
+        with open(result_path, "rb") as stream:
+            result = orjson.loads(stream.read())
+        result["peak_rss_kb"] = int(usage.ru_maxrss)
+        with open(result_path, "wb") as out:
+            out.write(orjson.dumps(result))
+    return code
+
+
 def main() -> None:
-    spec = orjson.loads(sys.argv[1])
+    mode, spec_text = sys.argv[1], sys.argv[2]
+    if mode == "--launch":
+        sys.exit(launch(spec_text))
+    assert mode == "--worker", mode
+    spec = orjson.loads(spec_text)
     result = run(spec)
     with open(spec["result"], "wb") as out:
         out.write(orjson.dumps(result))

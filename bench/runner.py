@@ -1,7 +1,8 @@
 """Starting measured processes (`bench.probe`) and reading back their figures and peak memory.
 
-Each probe is a child process; its peak resident set size comes from `os.wait4` (the kernel's
-`ru_maxrss` of exactly that child), so concurrent probes and the parent's own memory never mix.
+Each probe is a process of its own, started through a small launcher (`bench.probe --launch`);
+its peak resident set size comes from the launcher's `os.wait4` (the kernel's `ru_maxrss` of
+exactly that process), so concurrent probes and this process's own memory never mix.
 A probe that exits badly, or a command in it that returns an unexpected exit code, raises
 `BenchError` with the tail of the probe's standard error.
 """
@@ -56,7 +57,7 @@ class StepResult:
 @dataclass
 class ProbeResult:
     steps: list[StepResult]
-    peak_rss_kb: int  # the whole process, from wait4
+    peak_rss_kb: int  # the whole measured process, from wait4 in its launcher
     baseline_rss_kb: int  # after importing the CLI, before any command
 
     def step(self, label: str) -> StepResult:
@@ -85,7 +86,7 @@ class Probe:
         spec = {"result": str(self._result), "store": store, "barrier": barrier, "steps": [s.spec() for s in steps]}
         self._stderr = self._stderr_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.probe", orjson.dumps(spec).decode()],
+            [sys.executable, "-m", "bench.probe", "--launch", orjson.dumps(spec).decode()],
             cwd=ROOT, env=probe_env(), stdout=subprocess.PIPE if barrier else subprocess.DEVNULL,
             stdin=subprocess.PIPE if barrier else subprocess.DEVNULL, stderr=self._stderr,
         )
@@ -107,18 +108,17 @@ class Probe:
         if self._finished:
             raise BenchError("this probe was already finished")
         self._finished = True
-        _, status, usage = os.wait4(self.process.pid, 0)
-        self.process.returncode = os.waitstatus_to_exitcode(status)
+        self.process.wait()
         for pipe in (self.process.stdout, self.process.stdin):
             if pipe is not None and not pipe.closed:
                 pipe.close()
         self._stderr.close()
         try:
-            return self._read(int(usage.ru_maxrss))
+            return self._read()
         finally:
             self._dir.cleanup()
 
-    def _read(self, peak_kb: int) -> ProbeResult:
+    def _read(self) -> ProbeResult:
         tail = self._stderr_path.read_text(errors="replace")[-STDERR_TAIL_CHARS:]
         commands = "; ".join(" ".join(s.argv) for s in self.steps)
         if self.process.returncode != 0 or not self._result.exists():
@@ -133,7 +133,7 @@ class Probe:
                                       done["failures"]))
         if len(results) != len(self.steps):
             raise BenchError(f"probe ran {len(results)} of {len(self.steps)} steps: {commands}\n{tail}")
-        return ProbeResult(results, peak_kb, int(document["baseline_rss_kb"]))
+        return ProbeResult(results, int(document["peak_rss_kb"]), int(document["baseline_rss_kb"]))
 
 
 def run_probe(store: str, steps: list[Step]) -> ProbeResult:

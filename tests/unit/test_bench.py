@@ -166,3 +166,12 @@ def test_report_keeps_every_run_and_ratios_of_medians(capsys: pytest.CaptureFixt
                                    "min": 10.0, "median": 20.0, "max": 30.0, "note": ""}
     assert document["failed"] == ["postgres"]
     assert any(n["kind"] == "ratio" and n["value"] == "0.2000" for n in document["notes"])
+
+
+def test_a_probes_peak_memory_is_its_own_not_the_bench_process(tmp_path: Path) -> None:
+    """Linux hands a parent's peak resident size down to a forked child; the launcher keeps the
+    bench's own (large) peak out of the measured process's figure."""
+    ballast = b"x" * (400 * 1024 * 1024)  # this process's peak is now above 400 MB
+    result = run_probe(sqlite_url(tmp_path / "s.sqlite"), [Step("balance", ["balance", "--format", "json"])])
+    assert len(ballast) and result.peak_rss_kb < 300 * 1024
+    assert result.peak_rss_kb >= result.baseline_rss_kb > 0
