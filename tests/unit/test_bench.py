@@ -175,3 +175,22 @@ def test_a_probes_peak_memory_is_its_own_not_the_bench_process(tmp_path: Path) -
     result = run_probe(sqlite_url(tmp_path / "s.sqlite"), [Step("balance", ["balance", "--format", "json"])])
     assert len(ballast) and result.peak_rss_kb < 300 * 1024
     assert result.peak_rss_kb >= result.baseline_rss_kb > 0
+
+
+def test_compare_puts_two_runs_side_by_side_by_section(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.compare import table
+
+    runs = []
+    for values in ([10.0, 20.0, 30.0], [40.0]):
+        report = Report({})
+        report.section("Import")
+        a = report.add("import", "commands/s", values)
+        b = report.add("raw", "commands/s", [100.0])
+        report.ratio("import / raw", a, b)
+        runs.append(report.document())
+    capsys.readouterr()
+    lines = table(runs[0], runs[1])
+    assert lines[2] == "| **Import** | | | | |"
+    assert lines[3] == "| import | commands/s | 20 (10–30) | 40 | 2.00× |"
+    assert lines[5] == "| import / raw | ratio | 0.20× | 0.40× | |"
+    assert table(runs[0], None)[3] == "| import | commands/s | 20 (10–30) |  |  |"
