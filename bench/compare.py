@@ -26,9 +26,8 @@ def _cell(row: dict[str, Any] | None) -> str:
     if row is None:
         return ""
     unit = row["unit"]
-    if row["min"] == row["max"]:
-        return number(row["median"], unit)
-    return f"{number(row['median'], unit)} ({number(row['min'], unit)}–{number(row['max'], unit)})"
+    low, middle, high = (number(row[k], unit) for k in ("min", "median", "max"))
+    return middle if low == high else f"{middle} ({low}–{high})"
 
 
 def _ratio_cell(note: dict[str, Any] | None) -> str:
