@@ -7,14 +7,17 @@ docstring or its frozen `Thresholds`, or a rule not in `CODES` stops the import 
 `RegistryError` — no rule can be dropped or added silently.
 
 Adding a rule: write `projections/rules/<code>_<title>.py` (a docstring with the reading of RULES.md
-it implements, `Thresholds`, the `Rule` subclass, `RULE = ThatClass`) and its test, and add its
-code to `CODES` and its module to `MODULES`.
+it implements, `Thresholds`, the `Rule` subclass, `RULE = ThatClass`) and its test, and add its code
+to `CODES` (the catalog: RULES.md's list). The module is found on disk by its name (`MODULES`); a
+rule module whose code is not in `CODES`, or a code with no module, stops the import.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import pkgutil
+import re
 from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -28,16 +31,20 @@ CODES: tuple[str, ...] = (
     "F01", "F03", "F04", "F05", "F07", "F09", "F10", "F11", "F12", "P01", "P02", "P03", "P04", "C01",
     "H01", "H03", "S01", "R01", "R02", "R03", "R04", "A01", "A03", "L01", "L02", "L03", "L04",
 )
-MODULES: tuple[str, ...] = (
-    "f01_split_below_threshold", "f03_rapid_pass_through", "f04_circular_flow", "f05_cash_like_outflow",
-    "f07_blocked_attempt", "f09_duplicate_invoice", "f10_advance_without_delivery", "f11_paid_ahead_of_acceptance",
-    "f12_round_amounts", "p01_new_company", "p02_shared_identifiers", "p03_conflict_of_interest",
-    "p04_mass_registration_address", "c01_supplier_dominance", "h01_price_raising_amendments", "h03_amendment_velocity",
-    "s01_pass_through_subcontracting", "r01_unit_price_above_reference", "r02_road_cost_per_km", "r03_asphalt_quantity",
-    "r04_machine_above_catalog", "a01_same_machine_twice", "a03_dealer_kickback", "l01_ghost_project",
-    "l02_implausibly_fast_works", "l03_year_end_rush", "l04_idle_funds",
-)
 PACKAGE = "projections.rules"
+RULE_MODULE = re.compile(r"^[a-z][0-9]{2}_[a-z0-9_]+$")  # `<code>_<title>`: a rule module, found by its name
+
+
+def rule_module_names() -> tuple[str, ...]:
+    """The rule modules on disk (`projections/rules/<code>_<title>.py`), in catalog order (a module
+    whose code is not in the catalog last, where the registry's check names it)."""
+    package = importlib.import_module(PACKAGE)
+    names = [info.name for info in pkgutil.iter_modules(package.__path__) if RULE_MODULE.match(info.name)]
+    order = {code.lower(): index for index, code in enumerate(CODES)}
+    return tuple(sorted(names, key=lambda name: (order.get(name[:3], len(CODES)), name)))
+
+
+MODULES: tuple[str, ...] = rule_module_names()
 
 
 class RegistryError(Exception):
@@ -95,8 +102,6 @@ def build_registry(modules: Sequence[ModuleType], expected: Sequence[str] = CODE
 
 
 def _load() -> Registry:
-    if len(MODULES) != len(CODES):
-        raise RegistryError(f"{len(CODES)} codes but {len(MODULES)} modules")
     return build_registry([importlib.import_module(f"{PACKAGE}.{name}") for name in MODULES])
 
 
