@@ -74,3 +74,11 @@ def related_parties(world: World, party: str) -> list[str]:
         for director in info["directors"]:
             found |= world.by_director.get(director, set())
     return sorted(found)
+
+
+def forget_reservation(state: dict[str, Any], event: e.ReservationReleased) -> None:
+    """Drop a released reservation from the contract record of `state` (F10, F11: a released
+    reservation is paid, so it no longer counts as reserved)."""
+    record = state.get("contracts", {}).get(event.contract)
+    if record is not None:
+        record["reserved"].pop(event.reservation, None)

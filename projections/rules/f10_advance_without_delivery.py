@@ -23,16 +23,10 @@ from fractions import Fraction
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import ADVANCE, contract_parties, local_date, time_of
+from projections.rules.common import ADVANCE, contract_parties, forget_reservation, local_date, time_of
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.thresholds import fraction, whole
 from projections.rules.wording import decimal_text, kzt, percent
-
-
-def _forget_reservation(state: dict[str, Any], event: e.ReservationReleased) -> None:
-    record = state.get("contracts", {}).get(event.contract)
-    if record is not None:
-        record["reserved"].pop(event.reservation, None)
 
 
 @dataclass(frozen=True)
@@ -75,7 +69,7 @@ class AdvanceWithoutDelivery(Rule):
         if isinstance(event, e.DeliveryAccepted):
             self._contract(event.contract)["accepted"] = True
         elif isinstance(event, e.ReservationReleased):
-            _forget_reservation(self.state, event)  # paid out for good: it can no longer be voided
+            forget_reservation(self.state, event)  # paid out for good: it can no longer be voided
         elif isinstance(event, e.ReservationVoided):
             self._void(event)
         elif isinstance(event, e.ContractAmended):

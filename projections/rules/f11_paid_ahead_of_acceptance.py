@@ -17,15 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import events as e
-from projections.rules.common import ADVANCE, contract_parties
+from projections.rules.common import ADVANCE, contract_parties, forget_reservation
 from projections.rules.engine import Rule, RuleContext
 from projections.rules.wording import kzt
-
-
-def _forget_reservation(state: dict[str, Any], event: e.ReservationReleased) -> None:
-    record = state.get("contracts", {}).get(event.contract)
-    if record is not None:
-        record["reserved"].pop(event.reservation, None)
 
 
 @dataclass(frozen=True)
@@ -63,7 +57,7 @@ class PaidAheadOfAcceptance(Rule):
         if isinstance(event, e.DeliveryAccepted):
             self._contract(event.contract)["accepted"] += event.amount_tiyn
         elif isinstance(event, e.ReservationReleased):
-            _forget_reservation(self.state, event)  # paid out for good: it can no longer be voided
+            forget_reservation(self.state, event)  # paid out for good: it can no longer be voided
         elif isinstance(event, e.ReservationVoided):
             record = self.state.get("contracts", {}).get(event.contract)
             if record is not None and event.reservation in record["reserved"]:
