@@ -206,7 +206,7 @@ def _postgres_run(dsn: str, files: list[Path], lines: int) -> tuple[float, list[
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
         store = f"{dsn}?schema={schema}"
-        run_probe(store, [Step("create tables", ["balance", "--format", "json"])])  # no writer races on DDL
+        run_probe(store, [Step("create tables", ["rebuild"])])  # no writer races on DDL
         steps = [[Step("import", _import_step(path).argv, attempts=PG_ATTEMPTS)] for path in files]
         results = run_concurrent(store, steps)
         started = min(r.step("import").started_at for r in results)
