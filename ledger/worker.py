@@ -90,6 +90,7 @@ class ProjectionWorker:
         self.name = name or worker_name()
         self.clock_ms = clock_ms
         self._last_beat_ms = 0
+        self._following = False  # beats only while following (a one-off catch-up is no worker)
 
     def catch_up_once(self, on_backlog: OnBacklog | None = None, should_stop: Callable[[], bool] | None = None) -> int:
         """Apply everything up to the current head (or until `should_stop`); the position reached."""
@@ -108,6 +109,8 @@ class ProjectionWorker:
         return self.runner.catch_up(until=last, last_position=last, on_progress=on_progress, should_stop=should_stop)
 
     def _beat(self, force: bool) -> None:
+        if not self._following:
+            return
         now = self.clock_ms()
         if force or now - self._last_beat_ms >= BEAT_EVERY_MS:
             self.runner.beat(self.name, now)
@@ -117,6 +120,7 @@ class ProjectionWorker:
         """Catch up, beat, wait for news; again, until `stop` is set. Returns the position reached."""
         assert poll_s > 0
         self.runner.register_worker(self.name, self.clock_ms())
+        self._following = True
         waiter = waiter_for(self.read, stop)
         reached = self.runner.reached()
         try:
@@ -125,6 +129,7 @@ class ProjectionWorker:
                 self._beat(force=False)
                 waiter.wait(poll_s)
         finally:
+            self._following = False
             waiter.close()
             self.runner.retire(self.name)
         return reached
