@@ -32,15 +32,14 @@ def project(obj: Context, follow: bool, poll_s: float, progress: str) -> int:
     """Apply new events to the projections (catch up once), or with --follow keep doing so as a worker."""
     ledger = obj.ledger()
     worker = ProjectionWorker(obj.read_side())
-    with progress_bars(progress, transient=follow) as bars:
-        on_backlog = _on_backlog(bars)
-        if not follow:
-            reached = worker.catch_up_once(on_backlog)
-            click.echo(f"projections at @{reached} of @{ledger.position()}", err=True)
-            return EXIT_OK
-        with _stop_on_signals() as stop:
-            click.echo(f"following the log as worker {worker.name} (SIGTERM or Ctrl-C stops)", err=True)
-            reached = worker.follow(stop, poll_s, on_backlog)
+    if not follow:
+        with progress_bars(progress) as bars:
+            reached = worker.catch_up_once(_on_backlog(bars))
+        click.echo(f"projections at @{reached} of @{ledger.position()}", err=True)
+        return EXIT_OK
+    with _stop_on_signals() as stop, progress_bars(progress, transient=True) as bars:
+        click.echo(f"following the log as worker {worker.name} (SIGTERM or Ctrl-C stops)", err=True)
+        reached = worker.follow(stop, poll_s, _on_backlog(bars))
     click.echo(f"stopped: projections at @{reached}", err=True)
     return EXIT_OK
 
