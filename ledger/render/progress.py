@@ -101,6 +101,8 @@ def _rate_column_type() -> Any:
 
         def render(self, task: Any) -> Text:
             speed = task.finished_speed or task.speed
+            if speed is None and task.completed and task.elapsed:  # one update so far: the mean rate
+                speed = task.completed / task.elapsed
             shown = "?" if speed is None else f"{speed:,.0f}".replace(",", " ")
             return Text(f"{shown} {self.unit}/s", style="progress.data.speed")
 
