@@ -19,6 +19,8 @@ from ledger.cli.base import EXIT_OK, Context
 from ledger.render.progress import MODES, Bars, progress_bars
 from ledger.worker import POLL_S_DEFAULT, ProjectionWorker
 
+FOLLOW_BAR_MIN_EVENTS = 2_000  # a follower draws a bar only for a backlog this large (not for every new batch)
+
 
 @click.command()
 @click.option("--follow", is_flag=True, help="keep following the log (PostgreSQL LISTEN/NOTIFY, polling on SQLite) "
@@ -37,17 +39,18 @@ def project(obj: Context, follow: bool, poll_s: float, progress: str) -> int:
             reached = worker.catch_up_once(_on_backlog(bars))
         click.echo(f"projections at @{reached} of @{ledger.position()}", err=True)
         return EXIT_OK
-    with _stop_on_signals() as stop, progress_bars(progress, transient=True) as bars:
+    with _stop_on_signals() as stop, progress_bars(progress, transient=True, drop_finished=True) as bars:
         click.echo(f"following the log as worker {worker.name} (SIGTERM or Ctrl-C stops)", err=True)
-        reached = worker.follow(stop, poll_s, _on_backlog(bars))
+        reached = worker.follow(stop, poll_s, _on_backlog(bars, FOLLOW_BAR_MIN_EVENTS))
     click.echo(f"stopped: projections at @{reached}", err=True)
     return EXIT_OK
 
 
-def _on_backlog(bars: Bars) -> Any:
+def _on_backlog(bars: Bars, least: int = 0) -> Any:
+    """For each backlog the worker takes on: a bar, when bars are on and it has `least` events."""
     if not bars.on:
         return None
-    return lambda start, last: bars.positions("projecting", start, last)
+    return lambda start, last: bars.positions("projecting", start, last) if last - start >= least else None
 
 
 @contextmanager

@@ -28,9 +28,10 @@ def wanted(mode: str = "auto") -> bool:
 class Bars:
     """The bars of one command; every method does nothing when bars are off (`progress` is None)."""
 
-    def __init__(self, progress: Any = None, unit: str = "events") -> None:
+    def __init__(self, progress: Any = None, unit: str = "events", drop_finished: bool = False) -> None:
         self.progress = progress
         self.unit = unit
+        self.drop_finished = drop_finished  # a long-running command's bars go once their work is done
         self._tasks: dict[str, Any] = {}
 
     @property
@@ -47,6 +48,8 @@ class Bars:
 
         def tick(completed: int) -> None:
             progress.update(task, completed=max(min(completed, total) - start, 0))
+            if self.drop_finished and completed >= total:
+                progress.remove_task(task)
 
         return tick
 
@@ -72,8 +75,10 @@ class Bars:
 
 
 @contextmanager
-def progress_bars(mode: str = "auto", unit: str = "events", transient: bool = False) -> Iterator[Bars]:
-    """Bars on stderr for the duration of the block (see `wanted`); `transient`: erase them at the end."""
+def progress_bars(mode: str = "auto", unit: str = "events", transient: bool = False,
+                  drop_finished: bool = False) -> Iterator[Bars]:
+    """Bars on stderr for the duration of the block (see `wanted`); `transient`: erase them at the
+    end; `drop_finished`: erase each as soon as its work is done (a worker that runs for days)."""
     if not wanted(mode):
         yield Bars(None, unit)
         return
@@ -85,7 +90,7 @@ def progress_bars(mode: str = "auto", unit: str = "events", transient: bool = Fa
         _RateColumn(unit), TimeRemainingColumn(), console=Console(stderr=True), transient=transient,
     )
     with progress:
-        yield Bars(progress, unit)
+        yield Bars(progress, unit, drop_finished)
 
 
 def _rate_column_type() -> Any:
