@@ -94,11 +94,11 @@ class ProjectionWorker:
 
     def catch_up_once(self, on_backlog: OnBacklog | None = None, should_stop: Callable[[], bool] | None = None) -> int:
         """Apply everything up to the current head (or until `should_stop`); the position reached."""
-        self.read.ledger.authorize("read")
         last = self.read.ledger.position()
         start = self.runner.reached()
         if start >= last:
             return start
+        self.read.ledger.authorize("read")  # the same right a query needs to bring them up to date
         listener = on_backlog(start, last) if on_backlog else None
 
         def on_progress(reached: int, last_position: int) -> None:

@@ -94,7 +94,8 @@ def checkpoint(obj: Context, key_path: str, list_only: bool, out_path: str | Non
         ledger = obj.ledger()
         mode = "auto" if ledger.position() >= VERIFY_BAR_MIN_EVENTS else "none"
         with progress_bars(mode, transient=True) as bars:
-            documents = [audit.make_checkpoint(key, on_progress=bars.task("checkpoint: Merkle log", ledger.position())).document()]
+            on_leaves = bars.task("checkpoint: Merkle log", ledger.position(), start=audit.log.size) if bars.on else None
+            documents = [audit.make_checkpoint(key, on_progress=on_leaves).document()]
     if out_path:
         if not documents or documents[-1]["note"] is None:
             raise UsageProblem("there is no readable checkpoint to write: run `tenge-ledger checkpoint` first (and `verify`)")

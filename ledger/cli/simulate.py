@@ -14,7 +14,6 @@ after the year's last record (S01's share, L03, F10's 90 days, L01) are judged t
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections import Counter
 from contextlib import ExitStack

@@ -138,3 +138,30 @@ def test_catch_up_once_applies_everything_and_stops_between_chunks_when_told(sha
     worker = ProjectionWorker(Ledger(shared_store_url).read_side())
     assert worker.catch_up_once(should_stop=lambda: True) == 0, "told to stop before the first chunk: nothing applied"
     assert worker.catch_up_once() == writer.position()
+
+
+def test_postgresql_notifies_listeners_when_events_commit(postgres_url):
+    """The worker's wake-up call: every insert transaction NOTIFYs the recorder's channel."""
+    import psycopg
+    from psycopg.sql import SQL, Identifier
+
+    ledger = Ledger(postgres_url)
+    channel = ledger.recorder.channel_name
+    with psycopg.connect(postgres_url.split("?")[0], autocommit=True) as listener:
+        listener.execute(SQL("LISTEN {}").format(Identifier(channel)))
+        _world(ledger, 1)
+        heard = list(listener.notifies(timeout=DEADLINE_S, stop_after=1))
+    assert [note.channel for note in heard] == [channel]
+    ledger.close()
+
+
+def test_an_unauthorized_actor_cannot_run_a_catch_up_through_the_worker(shared_store_url):
+    """The worker needs the right a query needs (`read`); with nothing to apply it asks nothing."""
+    from ledger.roles import NotAllowed, Policy
+
+    writer = Ledger(shared_store_url)
+    _world(writer, 2)
+    stranger = Ledger(shared_store_url, actor="nobody", roles=Policy({"admin": "admin"}, "test"))
+    worker = ProjectionWorker(stranger.read_side())
+    with pytest.raises(NotAllowed):
+        worker.catch_up_once()
