@@ -1,6 +1,9 @@
 """The auditors' read side: projections kept beside the events, and the questions they answer.
 
-Every query first catches up (applies events recorded since the last query). The SQL lives in the
+Every query first catches up (applies events recorded since the last query), unless a projection
+worker (`tenge-ledger project --follow`, `ledger.worker`) is alive and close behind: then the query
+waits, within a deadline, for the worker to reach the head it saw, and catches up itself only if
+the worker does not get there. Answers are never older than the store the query started on. The SQL lives in the
 projection that owns each table; this module asks those projections, never a table. Every question
 is checked against the ledger's roles policy (`read`; `rebuild` for a rebuild) before it is answered.
 
@@ -19,7 +22,8 @@ sub-keys of the ledger key); an encrypted store opened without its key has no re
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time as clock
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -41,6 +45,18 @@ from ledger.store.views import open_view_database
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# A worker is live when it beat within WORKER_STALE_MS (it beats about once a second, and after
+# every chunk it applies); a query leaves the catch-up to a live worker only when the projections
+# are at most WORKER_LAG_EVENTS behind the head, and waits for it at most WORKER_WAIT_S.
+WORKER_STALE_MS = 5_000
+WORKER_LAG_EVENTS = 20_000
+WORKER_WAIT_S = 10.0
+WORKER_POLL_S = 0.02  # between two looks at the worker's progress while waiting
+
+
+def wall_clock_ms() -> int:
+    return int(clock.time() * 1000)
 
 
 class UnknownColor(LedgerError):
@@ -75,6 +91,8 @@ class ReadSide:
         projections = all_projections((rules or default_config()).with_time_zone(ledger.time_zone), self.sealer)
         self.flags_projection = next(p for p in projections if isinstance(p, Flags))
         self.runner = ProjectionRunner(self.db, projections, self._read_log)
+        self.clock_ms: Callable[[], int] = wall_clock_ms
+        self.caught_up_by = ""  # "", "current", "worker" or "self": who brought the last query up to date
 
     def _read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
         notifications = self.ledger.recorder.select_notifications(start=after + 1, limit=limit)
@@ -86,10 +104,35 @@ class ReadSide:
         self.ledger.authorize(action)
 
     def catch_up(self, on_progress: OnProgress | None = None) -> int:
+        """Bring the projections up to the store's current head (returned): by a live worker when
+        one is close behind, else here; `on_progress` hears only this process's own catch-up."""
         self._authorize()
         last = self.ledger.position()
-        self.runner.catch_up(until=last, last_position=last, on_progress=on_progress)
+        reached = self.runner.reached()
+        if reached >= last:
+            self.caught_up_by = "current"
+        elif last - reached <= WORKER_LAG_EVENTS and self.worker_alive() and self._wait_for_workers(last):
+            self.caught_up_by = "worker"
+        else:
+            self.runner.catch_up(until=last, last_position=last, on_progress=on_progress)
+            self.caught_up_by = "self"
         return last
+
+    def worker_alive(self) -> bool:
+        """Is some projection worker alive (beat within WORKER_STALE_MS)?"""
+        return bool(self.runner.live_workers(self.clock_ms(), WORKER_STALE_MS))
+
+    def _wait_for_workers(self, last: int) -> bool:
+        """Wait (at most WORKER_WAIT_S) until the projections reach `last`; False if they did not,
+        or the workers died meanwhile."""
+        deadline = clock.monotonic() + WORKER_WAIT_S
+        while clock.monotonic() < deadline:
+            if self.runner.reached() >= last:
+                return True
+            if not self.worker_alive():
+                return False
+            clock.sleep(WORKER_POLL_S)
+        return self.runner.reached() >= last
 
     def rebuild(self, names: Sequence[str] | None = None, on_progress: OnProgress | None = None) -> None:
         self._authorize("rebuild")

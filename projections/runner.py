@@ -14,6 +14,12 @@ OnProgress = Callable[[int, int], None]
 
 POSITIONS_TABLE = "projection_positions"
 CHUNK_EVENTS_DEFAULT = 2_000
+# Live projection workers (`tenge-ledger project --follow`): each beats (wall-clock milliseconds,
+# supplied by the caller) and the position its projections reached; queries read it to decide
+# whether to leave the catch-up to the worker (ledger.read).
+WORKERS_TABLE = "projection_workers"
+WORKERS_DDL = (f"CREATE TABLE IF NOT EXISTS {WORKERS_TABLE} "
+               "(worker TEXT PRIMARY KEY, beat_ms BIGINT NOT NULL, position BIGINT NOT NULL)")
 
 
 class ProjectionRunner:
@@ -67,12 +73,19 @@ class ProjectionRunner:
     def positions(self) -> dict[str, int]:
         return {name: position for name, _, position in self._rows() if name in self.projections}
 
+    def reached(self) -> int:
+        """The lowest position every projection has reached (all events up to it are applied)."""
+        return min(self.positions().values(), default=0)
+
     def catch_up(self, until: int | None = None, chunk_events: int = CHUNK_EVENTS_DEFAULT,
-                 last_position: int = 0, on_progress: OnProgress | None = None) -> int:
-        """Apply every event not yet applied (up to position `until`); returns the lowest position reached."""
+                 last_position: int = 0, on_progress: OnProgress | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> int:
+        """Apply every event not yet applied (up to position `until`); returns the lowest position reached.
+
+        `should_stop` is asked between chunks (a worker told to stop ends after the chunk it is in)."""
         assert chunk_events > 0
-        start = min(self.positions().values(), default=0)
-        while until is None or start < until:
+        start = self.reached()
+        while (until is None or start < until) and not (should_stop is not None and should_stop()):
             batch = [item for item in self.read_log(start, chunk_events) if until is None or item[0] <= until]
             if not batch:
                 break
@@ -110,3 +123,35 @@ class ProjectionRunner:
             for name in chosen:
                 self._reset(self.projections[name])
         self.catch_up(on_progress=on_progress, last_position=last_position)
+
+    # --- workers ----------------------------------------------------------------------------
+
+    def register_worker(self, worker: str, now_ms: int) -> None:
+        """Note a worker (creating the workers table on first use) at the position reached now."""
+        assert worker
+        if not self.db.has_table(WORKERS_TABLE):
+            with self.db.setup_transaction():
+                self.db.execute(WORKERS_DDL)
+        self.beat(worker, now_ms)
+
+    def beat(self, worker: str, now_ms: int) -> None:
+        """The worker is alive at `now_ms` and its projections have reached `reached()`."""
+        with self.db.transaction():
+            self.db.execute(
+                f"INSERT INTO {WORKERS_TABLE} (worker, beat_ms, position) VALUES (?, ?, ?) "
+                "ON CONFLICT (worker) DO UPDATE SET beat_ms = excluded.beat_ms, position = excluded.position",
+                (worker, now_ms, self.reached()),
+            )
+
+    def retire(self, worker: str) -> None:
+        """The worker stopped cleanly: queries no longer count on it."""
+        if self.db.has_table(WORKERS_TABLE):
+            with self.db.transaction():
+                self.db.execute(f"DELETE FROM {WORKERS_TABLE} WHERE worker = ?", (worker,))
+
+    def live_workers(self, now_ms: int, stale_ms: int) -> list[str]:
+        """Workers that beat within the last `stale_ms` (none when no worker ever ran)."""
+        if not self.db.has_table(WORKERS_TABLE):
+            return []
+        rows = self.db.query(f"SELECT worker FROM {WORKERS_TABLE} WHERE beat_ms >= ? ORDER BY worker", (now_ms - stale_ms,))
+        return [str(row[0]) for row in rows]

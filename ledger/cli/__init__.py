@@ -20,10 +20,12 @@ import click
 
 from domain.errors import LedgerError
 from ledger.render import text as render
+from ledger.render.progress import progress_bars
 from ledger.app import BLOCKED, CONFLICT, Outcome
 from ledger.cli.base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_NOT_PERMITTED, EXIT_OK, EXIT_TAMPERED, EXIT_USAGE, Context, UsageProblem
 from ledger.cli.commands import COMMAND_FLAGS, Flag, build_record
 from ledger.cli.audit import AUDIT_COMMANDS
+from ledger.cli.project import project
 from ledger.cli.read import READ_COMMANDS
 from ledger.cli.roles import roles
 from ledger.cli.rules import RULES_COMMANDS
@@ -37,7 +39,8 @@ from ledger.store.url import DEFAULT_STORE_URL
 DEMO_STORE_PATH = "tenge-ledger-demo.sqlite"
 
 
-READ_ONLY_COMMANDS = frozenset({"balance", "trace", "history", "flags", "verify", "proof", "consistency", "export", "serve"})
+READ_ONLY_COMMANDS = frozenset({"balance", "trace", "history", "flags", "verify", "proof", "consistency", "export", "serve",
+                                 "project"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,17 +164,8 @@ def _progress(stack: ExitStack, mode: str, total: int) -> Any:
         def on_batch(done: int, all_lines: int) -> None:
             click.echo(f"committed {done}/{all_lines}", err=True)
         return on_batch
-    if mode == "none" or (mode == "auto" and not sys.stderr.isatty()):
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bar = stack.enter_context(Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=False,
-    ))
-    task = bar.add_task("importing", total=total)
-    return lambda done, _total: bar.update(task, completed=done)
+    tick = stack.enter_context(progress_bars(mode, unit="commands")).task("importing", total)
+    return None if tick is None else lambda done, _total: tick(done)
 
 
 def _print_import_summary(summary: ImportSummary, total: int) -> None:
@@ -254,5 +248,5 @@ def demo(ctx: click.Context) -> int:
                     write_world=write_demo_world, caught=caught, traced_scheme=TRACED)
 
 
-for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + RULES_COMMANDS + [roles]:
+for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + RULES_COMMANDS + [roles, project]:
     cli.add_command(_command)

@@ -26,6 +26,9 @@ from ledger.integrity.checkpoints import (
 from ledger.store.cipher import new_key
 from ledger.cli.base import EXIT_OK, EXIT_TAMPERED, Context, UsageProblem, format_choice
 from ledger.integrity.verify import HeldCheckpoint, Verifier
+from ledger.render.progress import progress_bars
+
+VERIFY_BAR_MIN_EVENTS = 20_000  # below, verify takes about a second: no bar
 
 KEY_OPTION_HELP = "the Ed25519 signing key (env TENGE_LEDGER_SIGNING_KEY)"
 
@@ -88,7 +91,11 @@ def checkpoint(obj: Context, key_path: str, list_only: bool, out_path: str | Non
             key = load_private_key(Path(key_path))
         except KeyFileError as problem:
             raise UsageProblem(str(problem)) from problem
-        documents = [audit.make_checkpoint(key).document()]
+        ledger = obj.ledger()
+        mode = "auto" if ledger.position() >= VERIFY_BAR_MIN_EVENTS else "none"
+        with progress_bars(mode, transient=True) as bars:
+            on_leaves = bars.task("checkpoint: Merkle log", ledger.position(), start=audit.log.size) if bars.on else None
+            documents = [audit.make_checkpoint(key, on_progress=on_leaves).document()]
     if out_path:
         if not documents or documents[-1]["note"] is None:
             raise UsageProblem("there is no readable checkpoint to write: run `tenge-ledger checkpoint` first (and `verify`)")
@@ -202,8 +209,8 @@ def verify(obj: Context, public_key_path: str | None, checkpoint_paths: tuple[st
     ledger = obj.ledger(sealed_ok=True)
     if not ledger.sealed:
         obj.read_side()
-    with _progress_bar(ledger.position()) as on_progress:
-        findings = Verifier(ledger, on_progress, public, held).run()
+    with progress_bars("auto" if ledger.position() >= VERIFY_BAR_MIN_EVENTS else "none", transient=True) as bars:
+        findings = Verifier(ledger, bars.phases("verify"), public, held).run()
     fmt = fmt or render.default_format()
     if fmt == "json":
         render.dump_json({"ok": not findings, "position": ledger.position(), "sealed": ledger.sealed,
@@ -223,35 +230,6 @@ def verify(obj: Context, public_key_path: str | None, checkpoint_paths: tuple[st
 
 def _held_note(held: list[HeldCheckpoint]) -> str:
     return f" (and {len(held)} held outside the store)" if held else ""
-
-
-class _progress_bar:
-    """A rich progress bar on a terminal for long stores; nothing otherwise."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.bar: Any = None
-
-    def __enter__(self) -> Any:
-        if self.total < 20_000 or not sys.stderr.isatty():
-            return None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self.bar = Progress(console=Console(stderr=True), transient=True)
-        self.bar.__enter__()
-        tasks: dict[str, Any] = {}
-
-        def on_progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = self.bar.add_task(f"verify {phase}", total=total)
-            self.bar.update(tasks[phase], completed=done)
-
-        return on_progress
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
 
 
 AUDIT_COMMANDS: list[Any] = [keygen, checkpoint, proof, consistency, verify_proof, verify]

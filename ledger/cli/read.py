@@ -1,12 +1,11 @@
 """The auditors' commands: balance, history, trace, rebuild (SPEC §5–§6.1).
 
 Each first brings the projections up to date with the store (a progress bar on a terminal when
-there is much to catch up), then answers as of now, a business time, or a store position.
+there is much to catch up; nothing to do here while a projection worker keeps them up to date), then answers as of now, a business time, or a store position.
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from ledger.integrity.document import event_document
 from ledger.render import text as render
 from ledger.cli.base import EXIT_BLOCKED, EXIT_OK, Context, UsageProblem, as_of_option, checked, format_choice, format_option
 from ledger.read import ReadSide, UnknownColor
+from ledger.render.progress import progress_bars
 from ledger.render.trace_tree import render_trace_html, render_trace_tree
 from projections.rules.registry import CATALOG_ORDER
 from projections.rules.engine import SEVERITIES
@@ -34,20 +34,15 @@ def wall_clock() -> datetime:
 
 
 def _read_side(obj: Context) -> tuple[ReadSide, int]:
-    """The read side, caught up; and the current position."""
+    """The read side, caught up (a bar on a terminal when this process has much to apply); and the
+    current position."""
     ledger = obj.ledger()
     read = obj.read_side()
-    backlog = ledger.position() - min(read.runner.positions().values(), default=0)
-    if backlog >= CATCH_UP_BAR_MIN_EVENTS and sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import Progress
-
-        with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("catching up projections", total=backlog)
-            start = ledger.position() - backlog
-            now = read.catch_up(on_progress=lambda reached, _last: bar.update(task, completed=reached - start))
-    else:
-        now = read.catch_up()
+    start = read.runner.reached()
+    last = ledger.position()
+    mode = "auto" if last - start >= CATCH_UP_BAR_MIN_EVENTS else "none"
+    with progress_bars(mode, transient=True) as bars:
+        now = read.catch_up(on_progress=bars.positions("catching up projections", start, last))
     return read, now
 
 
@@ -155,7 +150,8 @@ def rebuild(obj: Context, names: tuple[str, ...]) -> int:
     unknown = [n for n in names if n not in known]
     if unknown:
         raise UsageProblem(f"--projection: no projection {', '.join(unknown)}; known: {', '.join(known)}")
-    read.rebuild(list(names) or None)
+    with progress_bars() as bars:
+        read.rebuild(list(names) or None, on_progress=bars.positions("rebuilding", 0, ledger.position()))
     click.echo(f"rebuilt {', '.join(names or known)} up to @{ledger.position()}", err=True)
     return EXIT_OK
 

@@ -14,7 +14,6 @@ after the year's last record (S01's share, L03, F10's 90 days, L01) are judged t
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections import Counter
 from contextlib import ExitStack
@@ -26,6 +25,7 @@ from typing import Any
 import click
 
 from ledger.render import text as render
+from ledger.render.progress import progress_bars
 from ledger.cli.base import EXIT_OK, Context, UsageProblem, format_choice
 
 _RATE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
@@ -153,15 +153,8 @@ def _list_schemes(fmt: str) -> int:
 
 def _bar(stack: ExitStack, mode: str, what: str, total: int) -> Any:
     """A progress callback (completed count) on stderr, or None."""
-    if mode == "none" or (mode == "auto" and not sys.stderr.isatty()):
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bar = stack.enter_context(Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                                       TimeRemainingColumn(), console=Console(stderr=True), transient=False))
-    task = bar.add_task(what, total=total)
-    return lambda done: bar.update(task, completed=min(done, total))
+    unit = "transactions" if what == "simulating" else "lines"
+    return stack.enter_context(progress_bars(mode, unit=unit)).task(what, total)
 
 
 SIMULATE_COMMANDS = [simulate]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -49,10 +50,12 @@ class Audit:
                 return checkpoint
         raise NotProvable(f"there is no checkpoint #{number}")
 
-    def make_checkpoint(self, key: Ed25519PrivateKey, now: datetime | None = None) -> Checkpoint:
-        """Sign the current Merkle log and store the checkpoint (the auditor role's to do)."""
+    def make_checkpoint(self, key: Ed25519PrivateKey, now: datetime | None = None,
+                        on_progress: Callable[[int], None] | None = None) -> Checkpoint:
+        """Sign the current Merkle log and store the checkpoint (the auditor role's to do);
+        `on_progress(leaves)` while the log takes in new leaves."""
         self.ledger.authorize("checkpoint")
-        size = self.log.catch_up()
+        size = self.log.catch_up(on_progress)
         moment = (now or datetime.now(timezone.utc)).replace(microsecond=0)
         with self.db.transaction():
             number = int(self.db.query(f"SELECT COALESCE(MAX(number), 0) FROM {CHECKPOINTS_TABLE}")[0][0]) + 1

@@ -7,6 +7,8 @@ O(log² n) lookups. It is derived data: dropping the table and catching up rebui
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from functools import lru_cache
 from typing import Any
 
@@ -30,8 +32,8 @@ class MerkleLog:
         """How many leaves the stored tree holds."""
         return int(self.db.query(f"SELECT COUNT(*) FROM {NODES_TABLE} WHERE level = 0")[0][0])
 
-    def catch_up(self) -> int:
-        """Add the chain's new leaves; returns the tree size."""
+    def catch_up(self, on_progress: Callable[[int], None] | None = None) -> int:
+        """Add the chain's new leaves; returns the tree size (`on_progress(size)` after each chunk)."""
         size = self.size
         while True:
             rows: list[ChainRow] = self._chain_after_leaf(size)
@@ -41,6 +43,8 @@ class MerkleLog:
                 assert int(self.db.query(f"SELECT COUNT(*) FROM {NODES_TABLE} WHERE level = 0")[0][0]) == size
                 self._append(size, [row[2] for row in rows])
             size += len(rows)
+            if on_progress is not None:
+                on_progress(size)
 
     def _chain_after_leaf(self, size: int) -> list[ChainRow]:
         after = 0
