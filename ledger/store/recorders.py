@@ -9,24 +9,52 @@ and a second writer claiming the same key fails the whole transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.errors import DuplicateObject
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import retry
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
-from psycopg.sql import SQL, Identifier
+from psycopg.errors import LockNotAvailable
+from psycopg.sql import SQL, Identifier, Literal
 
 from ledger.store.chain import ChainRow, chain_rows
 from ledger.store.setup import SETUP_TABLE, SETUP_TABLE_DDL, setup_lock_key, statements_digest
 
 CHAIN_TABLE = "ledger_chain"
 LOOKUP_CHUNK_MAX = 500
+STREAM_LOCKS_MAX = 100_000
+
+
+class StreamsBusy(Exception):
+    """Another writer held a stream this batch needs for longer than the wait (SPEC §5, exit 75)."""
+
+    def __init__(self, wait_seconds: float) -> None:
+        self.wait_seconds = wait_seconds
+        super().__init__(f"lock timeout: a color this batch needs was held by another writer for more than {wait_seconds:g} s")
+
+
+@contextmanager
+def no_stream_locks(streams: Sequence[UUID], wait_seconds: float) -> Iterator[None]:
+    """The SQLite and memory stores: writes are serialised by the store itself (SQLite's one write
+    lock, waited for up to the busy timeout; the memory store's mutex), and a writer that decided on
+    state another writer changed meanwhile fails its save and decides again (`Ledger.execute_batch`)."""
+    assert wait_seconds > 0 and len(streams) <= STREAM_LOCKS_MAX
+    yield
+
+
+def stream_lock_key(schema: str, stream: UUID) -> int:
+    """The PostgreSQL advisory lock key of a stream: 64 bits of a hash of the schema and the stream id
+    (advisory locks are database-wide; two stores in two schemas never wait for each other's colors)."""
+    digest = hashlib.blake2b(f"{schema}/{stream.hex}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 # (key, digest or b"", stream id as text)
 KeyRow = tuple[str, bytes, str]
@@ -66,6 +94,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     keys_table = "ledger_keys"
     chain_table = CHAIN_TABLE
     chained = True  # False only in bench/ to measure what the hash chain costs
+    stream_locks = staticmethod(no_stream_locks)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -247,7 +276,30 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(statement, (after, limit))
             return [(r["position"], r["leaf_index"], bytes(r["leaf_hash"]), bytes(r["chain_hash"])) for r in curs.fetchall()]
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    @contextmanager
+    def stream_locks(self, streams: Sequence[UUID], wait_seconds: float) -> Iterator[None]:
+        """Hold the streams' advisory locks (taken in sorted key order, so two writers never deadlock)
+        until the block ends; a writer that finds one held waits its turn, up to `wait_seconds`, then
+        raises `StreamsBusy` having written nothing.
+
+        The locks live in a transaction of their own connection from the datastore's pool: the
+        batch reads and saves through other connections meanwhile, and every writer takes the locks
+        of the streams it will decide on before deciding, so deciders of one color take turns while
+        deciders of different colors run side by side."""
+        assert wait_seconds > 0 and len(streams) <= STREAM_LOCKS_MAX
+        keys = sorted({stream_lock_key(self.datastore.schema, stream) for stream in streams})
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            if keys:
+                curs.execute(SQL("SET LOCAL lock_timeout = {}").format(Literal(f"{max(1, round(wait_seconds * 1000))}ms")))
+                try:
+                    curs.execute("SELECT count(pg_advisory_xact_lock(k)) AS n FROM "
+                                 "(SELECT k FROM unnest(%s::bigint[]) AS k ORDER BY k) AS sorted", (keys,))
+                except LockNotAvailable as held:
+                    raise StreamsBusy(wait_seconds) from held
+                curs.execute("SET LOCAL lock_timeout = 0")
+            yield
+
+    @retry(InterfaceError, max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Keys, events, read-version checks and chain rows in one transaction (any failure rolls back all).
 
@@ -311,6 +363,8 @@ class LedgerPostgresFactory(PostgresFactory):
 # --- memory ---------------------------------------------------------------------------------
 
 class MemoryRecorder(POPOApplicationRecorder):
+    stream_locks = staticmethod(no_stream_locks)
+
     def __init__(self) -> None:
         super().__init__()
         self._keys: dict[str, tuple[bytes, str]] = {}
