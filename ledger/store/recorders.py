@@ -10,6 +10,7 @@ and a second writer claiming the same key fails the whole transaction.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -18,9 +19,8 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.errors import DuplicateObject
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
-from eventsourcing.persistence import InterfaceError
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
-from eventsourcing.utils import retry
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 from psycopg.errors import LockNotAvailable
 from psycopg.sql import SQL, Identifier, Literal
@@ -31,6 +31,8 @@ from ledger.store.setup import SETUP_TABLE, SETUP_TABLE_DDL, setup_lock_key, sta
 CHAIN_TABLE = "ledger_chain"
 LOOKUP_CHUNK_MAX = 500
 STREAM_LOCKS_MAX = 100_000
+INSERT_ATTEMPTS_MAX = 10
+INSERT_RETRY_PAUSE_SECONDS = 0.2
 
 
 class StreamsBusy(Exception):
@@ -299,8 +301,19 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 curs.execute("SET LOCAL lock_timeout = 0")
             yield
 
-    @retry(InterfaceError, max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """`_insert_all`, tried again after a lost connection (nothing of a failed try was committed);
+        a lock waited for past the lock timeout is not tried again: the writer has waited its `--wait`."""
+        for attempt in range(INSERT_ATTEMPTS_MAX):
+            try:
+                return self._insert_all(stored_events, **kwargs)
+            except (InterfaceError, OperationalError) as problem:
+                if "lock timeout" in str(problem).lower() or attempt == INSERT_ATTEMPTS_MAX - 1:
+                    raise
+                time.sleep(INSERT_RETRY_PAUSE_SECONDS)
+        raise AssertionError("unreachable")
+
+    def _insert_all(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Keys, events, read-version checks and chain rows in one transaction (any failure rolls back all).
 
         Replaces eventsourcing's pipelined insert, which commits when an exception is raised after

@@ -30,7 +30,7 @@ from ledger.app import APPLIED, BatchBusy, Ledger, color_stream
 from ledger.store.recorders import stream_lock_key
 from tests.support import Script, color_id
 
-COMMAND_PAIRS_PER_WRITER = 50  # a transfer and a spend each: 100 commands per writer
+COMMAND_PAIRS_PER_WRITER = 40  # a transfer and a spend each: 80 commands per writer
 BATCH_SIZE = 5  # small batches: many turns taken on the hot colors
 HOT_COLORS = (color_id("ROAD", 1), color_id("ROAD", 2))
 CONTRACTORS = 4
@@ -274,3 +274,31 @@ def test_a_batch_that_keeps_losing_gives_up_busy_after_the_wait(tmp_path, monkey
         assert ledger.position() == 0
     finally:
         ledger.close()
+
+
+def test_a_postgres_save_past_its_lock_timeout_is_not_tried_again_but_a_lost_connection_is(monkeypatch):
+    """A writer that waited its `--wait` for the events table gives up (busy) at once, instead of
+    waiting nine times more; a dropped connection (nothing committed) is tried again."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    import ledger.store.recorders as recorders
+
+    monkeypatch.setattr(recorders.time, "sleep", lambda _: None)
+    recorder = object.__new__(recorders.LedgerPostgresRecorder)
+    tries: list[str] = []
+
+    def failing(problem: Exception):
+        def insert(*args, **kwargs):
+            tries.append(type(problem).__name__)
+            if len(tries) < 3 or isinstance(problem, OperationalError):
+                raise problem
+            return [7]
+        return insert
+
+    monkeypatch.setattr(recorder, "_insert_all", failing(OperationalError("canceling statement due to lock timeout")))
+    with pytest.raises(OperationalError):
+        recorder.insert_events([])
+    assert tries == ["OperationalError"]
+    tries.clear()
+    monkeypatch.setattr(recorder, "_insert_all", failing(InterfaceError("the connection is closed")))
+    assert recorder.insert_events([]) == [7] and len(tries) == 3
