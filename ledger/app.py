@@ -32,7 +32,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import orjson
@@ -153,7 +152,6 @@ class Ledger(Application):
         self.actor = check_actor(actor) if actor else ""
         self.bootstrap_roles = roles
         self._cache: dict[UUID, Aggregate] = {}
-        self._cache_position: int | None = None  # the store's position the cache is known current at
         self._read_side: ReadSide | None = None
         self.encryption = Encryption(cipher_key) if cipher_key else None
         self.sealed_ok = sealed_ok
@@ -342,8 +340,9 @@ class Ledger(Application):
             if remaining <= 0:
                 raise BatchBusy(self.store.url, self.wait_seconds, len(commands))
             try:
-                with self.recorder.stream_locks(sorted(run.streams_to_lock() | used), remaining):
-                    self._forget_others_writes()
+                locked = sorted(run.streams_to_lock() | used)
+                with self.recorder.stream_locks(locked, remaining):
+                    self._forget_stale(locked)
                     return run.run()
             except IntegrityError:
                 self._cache.clear()  # somebody else wrote: decide again from fresh state
@@ -361,25 +360,17 @@ class Ledger(Application):
                 raise
         raise AssertionError("unreachable")
 
-    def _forget_others_writes(self) -> None:
-        """Drop the cached aggregates if anybody else wrote since this ledger's last save (one
-        query): deciding on them would fail the save and cost a whole attempt. A lone writer keeps
-        its cache from batch to batch."""
-        position = self.position()
-        if position != self._cache_position:
-            self._cache.clear()
-            self._cache_position = position
-
-    def _saved_at(self, recordings: Sequence[Any]) -> None:
-        """After a save: the cache is current at the batch's last position if the store was at
-        `_cache_position` just before it (nobody else wrote in between)."""
-        positions = [recording.notification.id for recording in recordings]
-        first = min(positions, default=None)
-        if first is not None and self._cache_position is not None and first - 1 == self._cache_position \
-                and max(positions) - first + 1 == len(positions):
-            self._cache_position = max(positions)
-        else:
-            self._cache_position = None
+    def _forget_stale(self, streams: Sequence[UUID]) -> None:
+        """Drop the cached aggregates among `streams` that another writer moved since they were
+        cached (one query of their versions): deciding on them would fail the save and cost a whole
+        attempt. Called with the streams locked, so what is kept stays current until the save."""
+        cached = [stream for stream in streams if stream in self._cache]
+        if not cached:
+            return
+        versions = self.recorder.stream_versions(cached)
+        for stream in cached:
+            if versions.get(stream, 0) != self._cache[stream].version:
+                del self._cache[stream]
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -497,8 +488,7 @@ class _BatchRun:
             rows += self.ledger.time_zone_row()
             read_only = {stream: version for stream, version in self.read_versions.items() if stream not in self.touched}
             absent = sorted(self.ledger.stored_key(name) for name in self.absent_keys if name not in self.keys)
-            recordings = self.ledger.save(_Batch(self.events), keys=rows, read_versions=read_only, absent_keys=absent)
-            self.ledger._saved_at(recordings)
+            self.ledger.save(_Batch(self.events), keys=rows, read_versions=read_only, absent_keys=absent)
             self.ledger._time_zone_recorded = True
         assert len(outcomes) == len(self.commands)
         return outcomes

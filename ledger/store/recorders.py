@@ -135,14 +135,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         assert positions is not None
         expected = _expected(kwargs)
         if expected:  # the write lock is held now: what we read is what others committed
-            found: dict[UUID, int] = {}
-            streams = list(expected)
-            for start in range(0, len(streams), LOOKUP_CHUNK_MAX):
-                chunk = [stream.hex for stream in streams[start:start + LOOKUP_CHUNK_MAX]]
-                c.execute(f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
-                          f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id", chunk)
-                found.update((UUID(row[0]), int(row[1])) for row in c.fetchall())
-            _check_read_versions(expected, found)
+            _check_read_versions(expected, self._versions(c, list(expected)))
         absent = _absent(kwargs)
         for start in range(0, len(absent), LOOKUP_CHUNK_MAX):
             chunk = absent[start:start + LOOKUP_CHUNK_MAX]
@@ -155,6 +148,20 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         chained = chain_rows((last[0], bytes(last[1])) if last else None, positions, stored_events)
         c.executemany(f"INSERT INTO {self.chain_table} VALUES (?,?,?,?)", chained)
         return positions
+
+    def _versions(self, c: SQLiteCursor, streams: Sequence[UUID]) -> dict[UUID, int]:
+        found: dict[UUID, int] = {}
+        for start in range(0, len(streams), LOOKUP_CHUNK_MAX):
+            chunk = [stream.hex for stream in streams[start:start + LOOKUP_CHUNK_MAX]]
+            c.execute(f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
+                      f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id", chunk)
+            found.update((UUID(row[0]), int(row[1])) for row in c.fetchall())
+        return found
+
+    def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:
+        """Each stream's last version (streams without events are left out)."""
+        with self.datastore.transaction(commit=False) as c:
+            return self._versions(c, streams)
 
     def position_of_leaf(self, leaf_index: int) -> int:
         with self.datastore.transaction(commit=False) as c:
@@ -346,12 +353,19 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self._keys_relation), rows)
 
     def _check_reads(self, curs: Any, expected: dict[UUID, int]) -> None:
-        if not expected:
-            return
+        if expected:
+            _check_read_versions(expected, self._versions(curs, list(expected)))
+
+    def _versions(self, curs: Any, streams: Sequence[UUID]) -> dict[UUID, int]:
         curs.execute(SQL("SELECT originator_id, MAX(originator_version) AS version FROM {}.{} "
                          "WHERE originator_id = ANY(%s) GROUP BY originator_id").format(
-            Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(expected),))
-        _check_read_versions(expected, {row["originator_id"]: int(row["version"]) for row in curs.fetchall()})
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(streams),))
+        return {row["originator_id"]: int(row["version"]) for row in curs.fetchall()}
+
+    def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:
+        """Each stream's last version (streams without events are left out)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            return self._versions(curs, streams)
 
     def raw_positions(self, start: int, limit: int) -> list[int]:
         statement = SQL("SELECT notification_id FROM {}.{} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s").format(
@@ -402,6 +416,12 @@ class MemoryRecorder(POPOApplicationRecorder):
         last = (self._chain[-1][1], self._chain[-1][3]) if self._chain else None
         self._chain += chain_rows(last, positions, stored_events)
         return positions
+
+    def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:
+        """Each stream's last version (streams without events are left out)."""
+        with self._database_lock:
+            return {stream: max(self._stored_events_index[str(stream)]) for stream in streams
+                    if self._stored_events_index.get(str(stream))}
 
     def position_of_leaf(self, leaf_index: int) -> int:
         with self._database_lock:
