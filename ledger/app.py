@@ -24,6 +24,9 @@ sentence (the same attempt, recorded once), not `duplicate`.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import random
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
@@ -48,12 +51,14 @@ from ledger.interchange import command_digest, command_to_record
 from ledger.read import ReadSide
 from ledger.roles import EVERYONE, InvalidRoles, Policy, check_actor
 from projections.rules.config import RulesConfig
+from ledger.store.errors import BUSY, StoreFailure, store_failure
+from ledger.store.recorders import StreamsBusy
 from ledger.store.url import StoreConfig, parse_store_url
 from ledger.store.transcoder import MsgpackTranscoder
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://tenge-ledger/streams")
 BATCH_SIZE_DEFAULT = 1_000
-BATCH_ATTEMPTS_MAX = 5
+WAIT_SECONDS_DEFAULT = 60  # SPEC §5 `--wait`: how long a writer waits for what others hold
 CACHE_AGGREGATES_MAX = 50_000
 
 APPLIED, DUPLICATE, BLOCKED, CONFLICT = "applied", "duplicate", "blocked", "conflict"
@@ -96,6 +101,21 @@ class BatchFailed(LedgerError):
     """A batch could not be saved after several attempts (another writer kept winning)."""
 
 
+class BatchBusy(StoreFailure):
+    """Other writers held what a batch needed past the wait (SPEC §5, exit 75); nothing of the batch
+    was written (earlier batches of the same import were: the importer says how many)."""
+
+    def __init__(self, store_url: str, wait_seconds: float, commands: int) -> None:
+        self.wait_seconds = wait_seconds
+        super().__init__(BUSY, store_url, f"busy: other writers held what a batch of {commands} command(s) needed "
+                                          f"for more than --wait {wait_seconds:g} s; nothing of that batch was written")
+
+
+def _back_off(attempt: int) -> None:
+    """A short random pause before deciding again, so writers that lost a race do not collide in step."""
+    time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 10))))
+
+
 class _Batch:
     """Hands eventsourcing the batch's events in command order (CollectEventsProtocol)."""
 
@@ -114,13 +134,16 @@ class Ledger(Application):
 
     def __init__(self, store: str | StoreConfig = "memory://", *, batch_size: int = BATCH_SIZE_DEFAULT,
                  cipher_key: str | None = None, actor: str = "", sealed_ok: bool = False,
-                 roles: Policy = EVERYONE, time_zone: str | None = None) -> None:
+                 roles: Policy = EVERYONE, time_zone: str | None = None,
+                 wait_seconds: int = WAIT_SECONDS_DEFAULT) -> None:
         """`cipher_key` (base64 AES key, `TENGE_LEDGER_KEY`) encrypts event payloads at rest;
         `actor` is who acts through this instance: checked against the roles policy and recorded
         on every event it writes ("" names nobody: allowed only while no policy is in force).
         `roles` is the bootstrap policy, in force only while the store has none recorded.
         `time_zone` (`+05:00`, `UTC+05:00`; default UTC+05:00) is the zone dates are judged in, for a
         new store; on an existing store it must be the store's own (else `TimeZoneMismatch`).
+        `wait_seconds` (SPEC §5 `--wait`) is how long a write waits for what other writers hold
+        (a color, the store's write lock) before giving up with `BatchBusy` (exit 75).
         `sealed_ok` opens an encrypted store without its key for what needs no key (checking the
         chain, tree and checkpoints): `sealed` is then True and nothing may be decoded or written."""
         assert 0 < batch_size <= 100_000
@@ -133,7 +156,11 @@ class Ledger(Application):
         self.encryption = Encryption(cipher_key) if cipher_key else None
         self.sealed_ok = sealed_ok
         self.sealed = False
-        super().__init__(env={**self.store.env, **(self.encryption.env() if self.encryption else {})})
+        assert wait_seconds >= 1
+        self.wait_seconds = wait_seconds
+        waits = {"SQLITE_LOCK_TIMEOUT": str(wait_seconds), "POSTGRES_LOCK_TIMEOUT": str(wait_seconds)}
+        env = {**self.store.env, **{name: value for name, value in waits.items() if name in self.store.env}}
+        super().__init__(env={**env, **(self.encryption.env() if self.encryption else {})})
         self._check_encryption()
         self._requested_zone = parse_time_zone(time_zone) if time_zone is not None else None
         self._time_zone: tzinfo = LEDGER_TIME_ZONE_DEFAULT
@@ -290,23 +317,60 @@ class Ledger(Application):
 
     def execute_batch(self, commands: Sequence[c.Command]) -> list[Outcome]:
         """Apply `commands` in one transaction: all of them, or none on failure (or on a refusal:
-        `NotAllowed` when the roles policy does not let the actor do one of them)."""
+        `NotAllowed` when the roles policy does not let the actor do one of them).
+
+        Many writers (SPEC §5): the streams the batch will decide on are locked first (on
+        PostgreSQL, advisory locks per color; see `LedgerPostgresRecorder.stream_locks`), so a
+        writer that needs a color another writer holds waits its turn. A save that still finds a
+        stream moved (one the batch could not foresee, or the SQLite store, where the store's one
+        write lock orders writers) fails with `IntegrityError` and the batch is decided again, from
+        fresh state, with the streams that attempt used locked as well, until `wait_seconds` have
+        passed: then `BatchBusy` (exit 75), nothing of this batch written."""
         assert 0 < len(commands) <= 100_000
         assert not self.sealed, "an encrypted store opened without its key is read-only"
         if len(self._cache) >= CACHE_AGGREGATES_MAX:
             self._cache.clear()  # between batches only: a batch's aggregates hold its unsaved events
         actions = {command.TYPE for command in commands}
-        for attempt in range(BATCH_ATTEMPTS_MAX):
+        deadline = time.monotonic() + self.wait_seconds
+        used: set[UUID] = set()  # streams earlier attempts decided on: locked too when deciding again
+        for attempt in itertools.count():
             policy_version = self.authorize(*actions)
+            run = _BatchRun(self, commands, policy_version)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BatchBusy(self.store.url, self.wait_seconds, len(commands))
             try:
-                return _BatchRun(self, commands, policy_version).run()
+                locked = sorted(run.streams_to_lock() | used)
+                with self.recorder.stream_locks(locked, remaining):
+                    self._forget_stale(locked)
+                    return run.run()
             except IntegrityError:
                 self._cache.clear()  # somebody else wrote: decide again from fresh state
                 self._load_time_zone()  # ... maybe the store's first events, with its zone
-            except BaseException:
+                used |= run.streams_used()
+                _back_off(attempt)
+            except StreamsBusy as busy:
+                self._cache.clear()
+                raise BatchBusy(self.store.url, self.wait_seconds, len(commands)) from busy
+            except BaseException as problem:
                 self._cache.clear()  # cached aggregates may hold unsaved events
+                failure = store_failure(problem, self.store.url) if isinstance(problem, Exception) else None
+                if failure is not None and failure.kind == BUSY:
+                    raise BatchBusy(self.store.url, self.wait_seconds, len(commands)) from problem
                 raise
-        raise BatchFailed(f"a batch of {len(commands)} commands conflicted {BATCH_ATTEMPTS_MAX} times with other writers")
+        raise AssertionError("unreachable")
+
+    def _forget_stale(self, streams: Sequence[UUID]) -> None:
+        """Drop the cached aggregates among `streams` that another writer moved since they were
+        cached (one query of their versions): deciding on them would fail the save and cost a whole
+        attempt. Called with the streams locked, so what is kept stays current until the save."""
+        cached = [stream for stream in streams if stream in self._cache]
+        if not cached:
+            return
+        versions = self.recorder.stream_versions(cached)
+        for stream in cached:
+            if versions.get(stream, 0) != self._cache[stream].version:
+                del self._cache[stream]
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -388,6 +452,30 @@ class _BatchRun:
             if contract:
                 wanted.add("contract:" + contract)
         return wanted
+
+    def streams_to_lock(self) -> set[UUID]:
+        """The streams the batch's commands will be decided on, as far as can be told before deciding:
+        each command's color (through its contract or reservation when already recorded), party or
+        price. Streams only read on the way (another party's status) are checked at save instead."""
+        streams: set[UUID] = set()
+        for command in self.commands:
+            if isinstance(command, (c.RegisterParty, c.UpdateParty)):
+                streams.add(self.ledger.party_stream(command.party))
+            elif isinstance(command, c.SetReferencePrice):
+                streams.add(price_stream(command.code, command.region))
+            elif isinstance(command, (c.AmendContract, c.Accept, c.Release, c.Void)):
+                name = "contract:" + command.contract if isinstance(command, (c.AmendContract, c.Accept)) \
+                    else "reservation:" + command.reservation
+                known = self.known.get(name)
+                if known is not None:
+                    streams.add(UUID(known[1]))
+            else:
+                streams.add(color_stream(command.color))  # type: ignore[attr-defined]
+        return streams
+
+    def streams_used(self) -> set[UUID]:
+        """Every stream this attempt decided on (written or read), the roles policy aside."""
+        return (set(self.touched) | set(self.read_versions)) - {ROLES_STREAM}
 
     def run(self) -> list[Outcome]:
         actor = self.ledger.actor

@@ -26,7 +26,8 @@ from typing import IO
 import orjson
 
 from domain.commands import Command
-from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, Ledger, Outcome
+from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, BatchBusy, Ledger, Outcome
+from ledger.store.errors import BUSY, StoreFailure
 from ledger.interchange import format_error, read_lines
 
 KEEP_PARSED_LINES_MAX = 200_000
@@ -135,7 +136,10 @@ def apply(
         batch = [line for _, line in zip(range(ledger.batch_size), lines)]
         if not batch:
             break
-        outcomes = ledger.execute_batch([command for _, _, command in batch])
+        try:
+            outcomes = ledger.execute_batch([command for _, _, command in batch])
+        except BatchBusy as busy:
+            raise busy_after(busy, ledger, summary, done, total) from busy
         for (source, line, _), outcome in zip(batch, outcomes, strict=True):
             _record(summary, source, line, outcome, report, with_file)
         if report is not None:
@@ -143,6 +147,16 @@ def apply(
         done += len(batch)
         if on_batch is not None:
             on_batch(done, total)
+
+
+def busy_after(busy: BatchBusy, ledger: Ledger, summary: ImportSummary, done: int, total: int) -> StoreFailure:
+    """The one line (exit 75) for an import that waited too long: what was applied before it, all of
+    it in whole batches, and that running the same import again completes the rest (SPEC §5)."""
+    counts = summary.counts
+    return StoreFailure(BUSY, ledger.store.url,
+                        f"{busy.cause}; {done} of {total} line(s) were done before it ({counts[APPLIED]} applied, "
+                        f"{counts[DUPLICATE]} duplicate, {counts[BLOCKED]} blocked, {counts[CONFLICT]} conflict): "
+                        "run the same import again to complete the rest")
 
 
 def _record(summary: ImportSummary, source: Source, line: int, outcome: Outcome, report: IO[bytes] | None, with_file: bool) -> None:

@@ -21,9 +21,9 @@ import click
 from domain.errors import LedgerError
 from ledger.render import text as render
 from ledger.render.progress import progress_bars
-from ledger.app import BLOCKED, CONFLICT, Outcome
+from ledger.app import BLOCKED, CONFLICT, WAIT_SECONDS_DEFAULT, Outcome
 from ledger.cli.base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_NOT_PERMITTED, EXIT_OK, EXIT_TAMPERED, EXIT_USAGE, Context, UsageProblem
-from ledger.cli.commands import COMMAND_FLAGS, Flag, build_record
+from ledger.cli.commands import COMMAND_FLAGS, Flag, build_record, wait_option
 from ledger.cli.audit import AUDIT_COMMANDS
 from ledger.cli.project import project
 from ledger.cli.read import READ_COMMANDS
@@ -139,9 +139,13 @@ def cli(ctx: click.Context, store: str, rules_path: str | None, actor: str | Non
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1_000, show_default=True, help="commands per transaction")
 @click.option("--progress", type=click.Choice(["auto", "bar", "lines", "none"]), default="auto", show_default=True,
               help="auto: a bar on a terminal; lines: one 'committed N/M' line per batch on stderr")
+@click.option("--wait", "wait_seconds", type=click.IntRange(1, 86_400), default=WAIT_SECONDS_DEFAULT, show_default=True, metavar="SECONDS",
+              help="wait up to SECONDS for what other writers hold, then exit 75 (busy) reporting what was applied")
 @click.pass_obj
-def import_command(obj: Context, files: tuple[str, ...], report_path: str | None, batch_size: int, progress: str) -> int:
+def import_command(obj: Context, files: tuple[str, ...], report_path: str | None, batch_size: int, progress: str,
+                   wait_seconds: int) -> int:
     """Apply interchange files (JSON Lines) in order; '-' reads standard input."""
+    obj.wait_seconds = wait_seconds
     with ExitStack() as stack:
         sources = open_sources(list(files), stack)
         summary, total, kept = validate(sources)
@@ -186,6 +190,7 @@ def _make_command(cli_name: str, command_type: str, help_text: str, flags: tuple
         command_id = given.pop("command_id") or f"cli-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
         at = given.pop("at") or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         fmt = given.pop("fmt") or render.default_format()
+        obj.wait_seconds = given.pop("wait_seconds")
         record = build_record(command_type, flags, given, command_id, at)
         try:
             command = parse_record(record)
@@ -200,6 +205,7 @@ def _make_command(cli_name: str, command_type: str, help_text: str, flags: tuple
         click.Option(["--id", "command_id"], help="the command (transaction) id; generated and printed when absent"),
         click.Option(["--at"], help="business time, RFC 3339 with offset; default now"),
         click.Option(["--format", "fmt"], type=click.Choice(render.FORMATS), default=None, help="table or json"),
+        wait_option(),
     ]
     return click.Command(cli_name, callback=callback, params=params, help=help_text)
 

@@ -11,7 +11,7 @@ import click
 from domain.errors import InvalidValue, LedgerError
 from ledger.render import text as render
 from domain.errors import StoreError
-from ledger.app import BATCH_SIZE_DEFAULT, Ledger, TimeZoneMismatch, authorize_without_ledger
+from ledger.app import BATCH_SIZE_DEFAULT, WAIT_SECONDS_DEFAULT, Ledger, TimeZoneMismatch, authorize_without_ledger
 from ledger.roles import Policy, check_actor, load_roles
 from ledger.read import ReadSide
 from projections.rules.config import RulesConfigError, load_config
@@ -74,6 +74,7 @@ class Context:
         self.actor = actor if actor is not None else getpass.getuser()
         self.roles_path = roles_path
         self.creates = True  # False for read commands: a missing store is then an error, never created
+        self.wait_seconds = WAIT_SECONDS_DEFAULT  # `--wait` of a writing command (SPEC §5)
         self._ledger: Ledger | None = None
 
     def ledger(self, batch_size: int | None = None, sealed_ok: bool = False) -> Ledger:
@@ -86,7 +87,8 @@ class Context:
             config = check_store(config, create=self.creates)
             try:
                 self._ledger = Ledger(config, batch_size=batch_size or BATCH_SIZE_DEFAULT, cipher_key=cipher_key,
-                                      actor=self.actor, sealed_ok=sealed_ok, roles=roles, time_zone=self.time_zone)
+                                      actor=self.actor, sealed_ok=sealed_ok, roles=roles, time_zone=self.time_zone,
+                                      wait_seconds=self.wait_seconds)
             except StoreFailure:
                 raise
             except StoreError as problem:

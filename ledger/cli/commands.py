@@ -16,8 +16,17 @@ from typing import Any
 import click
 
 from domain.commands import COMMAND_TYPES
+from ledger.app import WAIT_SECONDS_DEFAULT
 from ledger.schemas import FieldSpec, command_fields, command_help
 from ledger.schemas.base import field_specs
+
+
+def wait_option() -> click.Option:
+    """`--wait SECONDS` of every writing command (SPEC §5): how long to wait for what other writers
+    hold (a color, the store's write lock) before giving up with exit 75."""
+    return click.Option(["--wait", "wait_seconds"], type=click.IntRange(1, 86_400), default=WAIT_SECONDS_DEFAULT,
+                        show_default=True, metavar="SECONDS",
+                        help="wait up to SECONDS for what other writers hold, then exit 75 (busy)")
 
 
 def option_name(field: str) -> str:

@@ -9,7 +9,10 @@ and a second writer claiming the same key fails the whole transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -18,15 +21,42 @@ from psycopg.errors import DuplicateObject
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
-from eventsourcing.utils import retry
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
-from psycopg.sql import SQL, Identifier
+from psycopg.errors import LockNotAvailable
+from psycopg.sql import SQL, Identifier, Literal
 
 from ledger.store.chain import ChainRow, chain_rows
 from ledger.store.setup import SETUP_TABLE, SETUP_TABLE_DDL, setup_lock_key, statements_digest
 
 CHAIN_TABLE = "ledger_chain"
 LOOKUP_CHUNK_MAX = 500
+STREAM_LOCKS_MAX = 100_000
+INSERT_ATTEMPTS_MAX = 10
+INSERT_RETRY_PAUSE_SECONDS = 0.2
+
+
+class StreamsBusy(Exception):
+    """Another writer held a stream this batch needs for longer than the wait (SPEC §5, exit 75)."""
+
+    def __init__(self, wait_seconds: float) -> None:
+        self.wait_seconds = wait_seconds
+        super().__init__(f"lock timeout: a color this batch needs was held by another writer for more than {wait_seconds:g} s")
+
+
+@contextmanager
+def no_stream_locks(streams: Sequence[UUID], wait_seconds: float) -> Iterator[None]:
+    """The SQLite and memory stores: writes are serialised by the store itself (SQLite's one write
+    lock, waited for up to the busy timeout; the memory store's mutex), and a writer that decided on
+    state another writer changed meanwhile fails its save and decides again (`Ledger.execute_batch`)."""
+    assert wait_seconds > 0 and len(streams) <= STREAM_LOCKS_MAX
+    yield
+
+
+def stream_lock_key(schema: str, stream: UUID) -> int:
+    """The PostgreSQL advisory lock key of a stream: 64 bits of a hash of the schema and the stream id
+    (advisory locks are database-wide; two stores in two schemas never wait for each other's colors)."""
+    digest = hashlib.blake2b(f"{schema}/{stream.hex}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 # (key, digest or b"", stream id as text)
 KeyRow = tuple[str, bytes, str]
@@ -66,6 +96,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     keys_table = "ledger_keys"
     chain_table = CHAIN_TABLE
     chained = True  # False only in bench/ to measure what the hash chain costs
+    stream_locks = staticmethod(no_stream_locks)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -104,14 +135,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         assert positions is not None
         expected = _expected(kwargs)
         if expected:  # the write lock is held now: what we read is what others committed
-            found: dict[UUID, int] = {}
-            streams = list(expected)
-            for start in range(0, len(streams), LOOKUP_CHUNK_MAX):
-                chunk = [stream.hex for stream in streams[start:start + LOOKUP_CHUNK_MAX]]
-                c.execute(f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
-                          f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id", chunk)
-                found.update((UUID(row[0]), int(row[1])) for row in c.fetchall())
-            _check_read_versions(expected, found)
+            _check_read_versions(expected, self._versions(c, list(expected)))
         absent = _absent(kwargs)
         for start in range(0, len(absent), LOOKUP_CHUNK_MAX):
             chunk = absent[start:start + LOOKUP_CHUNK_MAX]
@@ -124,6 +148,20 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         chained = chain_rows((last[0], bytes(last[1])) if last else None, positions, stored_events)
         c.executemany(f"INSERT INTO {self.chain_table} VALUES (?,?,?,?)", chained)
         return positions
+
+    def _versions(self, c: SQLiteCursor, streams: Sequence[UUID]) -> dict[UUID, int]:
+        found: dict[UUID, int] = {}
+        for start in range(0, len(streams), LOOKUP_CHUNK_MAX):
+            chunk = [stream.hex for stream in streams[start:start + LOOKUP_CHUNK_MAX]]
+            c.execute(f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
+                      f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id", chunk)
+            found.update((UUID(row[0]), int(row[1])) for row in c.fetchall())
+        return found
+
+    def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:
+        """Each stream's last version (streams without events are left out)."""
+        with self.datastore.transaction(commit=False) as c:
+            return self._versions(c, streams)
 
     def position_of_leaf(self, leaf_index: int) -> int:
         with self.datastore.transaction(commit=False) as c:
@@ -247,8 +285,42 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(statement, (after, limit))
             return [(r["position"], r["leaf_index"], bytes(r["leaf_hash"]), bytes(r["chain_hash"])) for r in curs.fetchall()]
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    @contextmanager
+    def stream_locks(self, streams: Sequence[UUID], wait_seconds: float) -> Iterator[None]:
+        """Hold the streams' advisory locks (taken in sorted key order, so two writers never deadlock)
+        until the block ends; a writer that finds one held waits its turn, up to `wait_seconds`, then
+        raises `StreamsBusy` having written nothing.
+
+        The locks live in a transaction of their own connection from the datastore's pool: the
+        batch reads and saves through other connections meanwhile, and every writer takes the locks
+        of the streams it will decide on before deciding, so deciders of one color take turns while
+        deciders of different colors run side by side."""
+        assert wait_seconds > 0 and len(streams) <= STREAM_LOCKS_MAX
+        keys = sorted({stream_lock_key(self.datastore.schema, stream) for stream in streams})
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            if keys:
+                curs.execute(SQL("SET LOCAL lock_timeout = {}").format(Literal(f"{max(1, round(wait_seconds * 1000))}ms")))
+                try:
+                    curs.execute("SELECT count(pg_advisory_xact_lock(k)) AS n FROM "
+                                 "(SELECT k FROM unnest(%s::bigint[]) AS k ORDER BY k) AS sorted", (keys,))
+                except LockNotAvailable as held:
+                    raise StreamsBusy(wait_seconds) from held
+                curs.execute("SET LOCAL lock_timeout = 0")
+            yield
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """`_insert_all`, tried again after a lost connection (nothing of a failed try was committed);
+        a lock waited for past the lock timeout is not tried again: the writer has waited its `--wait`."""
+        for attempt in range(INSERT_ATTEMPTS_MAX):
+            try:
+                return self._insert_all(stored_events, **kwargs)
+            except (InterfaceError, OperationalError) as problem:
+                if "lock timeout" in str(problem).lower() or attempt == INSERT_ATTEMPTS_MAX - 1:
+                    raise
+                time.sleep(INSERT_RETRY_PAUSE_SECONDS)
+        raise AssertionError("unreachable")
+
+    def _insert_all(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Keys, events, read-version checks and chain rows in one transaction (any failure rolls back all).
 
         Replaces eventsourcing's pipelined insert, which commits when an exception is raised after
@@ -281,12 +353,19 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self._keys_relation), rows)
 
     def _check_reads(self, curs: Any, expected: dict[UUID, int]) -> None:
-        if not expected:
-            return
+        if expected:
+            _check_read_versions(expected, self._versions(curs, list(expected)))
+
+    def _versions(self, curs: Any, streams: Sequence[UUID]) -> dict[UUID, int]:
         curs.execute(SQL("SELECT originator_id, MAX(originator_version) AS version FROM {}.{} "
                          "WHERE originator_id = ANY(%s) GROUP BY originator_id").format(
-            Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(expected),))
-        _check_read_versions(expected, {row["originator_id"]: int(row["version"]) for row in curs.fetchall()})
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(streams),))
+        return {row["originator_id"]: int(row["version"]) for row in curs.fetchall()}
+
+    def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:
+        """Each stream's last version (streams without events are left out)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            return self._versions(curs, streams)
 
     def raw_positions(self, start: int, limit: int) -> list[int]:
         statement = SQL("SELECT notification_id FROM {}.{} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s").format(
@@ -311,6 +390,8 @@ class LedgerPostgresFactory(PostgresFactory):
 # --- memory ---------------------------------------------------------------------------------
 
 class MemoryRecorder(POPOApplicationRecorder):
+    stream_locks = staticmethod(no_stream_locks)
+
     def __init__(self) -> None:
         super().__init__()
         self._keys: dict[str, tuple[bytes, str]] = {}
@@ -335,6 +416,12 @@ class MemoryRecorder(POPOApplicationRecorder):
         last = (self._chain[-1][1], self._chain[-1][3]) if self._chain else None
         self._chain += chain_rows(last, positions, stored_events)
         return positions
+
+    def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:
+        """Each stream's last version (streams without events are left out)."""
+        with self._database_lock:
+            return {stream: max(self._stored_events_index[str(stream)]) for stream in streams
+                    if self._stored_events_index.get(str(stream))}
 
     def position_of_leaf(self, leaf_index: int) -> int:
         with self._database_lock:

@@ -403,6 +403,7 @@ def test_a_writer_with_a_stale_cache_cannot_double_spend(shared_store_url, open_
     warm = writer_b.execute_batch(one(b, b.accept("C-1", 1_00)))  # B now caches ROAD
     assert warm[0].status == APPLIED
     spend_a = writer_a.execute(one(b, b.spend(ROAD, CONTRACTOR, 400_000_00, "materials")))
+    monkeypatch.setattr(writer_b, "_forget_stale", lambda streams: None)  # B keeps its stale cache
     saves_b = while_saving(writer_b, monkeypatch, lambda: None)
     spend_b = writer_b.execute_batch(one(b, b.spend(ROAD, CONTRACTOR, 400_000_00, "fuel")))  # decided on stale state
     assert saves_b["saves"] == 2, "B's first save (applied, from its stale cache) is refused; the retry blocks it"
@@ -416,6 +417,19 @@ def test_a_writer_with_a_stale_cache_cannot_double_spend(shared_store_url, open_
     spent = [ev for ev in writer_a.history(ROAD) if isinstance(ev, e.FundsSpent)]
     assert len(spent) == 1
     assert_verified(writer_a)
+
+
+def test_a_writer_drops_what_another_moved_from_its_cache_and_decides_once(shared_store_url, open_ledgers,
+                                                                          monkeypatch) -> None:
+    """Before deciding, with the streams locked, a writer drops the cached aggregates another writer
+    moved since (one query of their versions), so it does not waste an attempt on a refused save."""
+    writer_a, b = funded_contractor(shared_store_url, open_ledgers, 400_000_00)
+    writer_b = open_ledgers(shared_store_url)
+    assert writer_b.execute_batch(one(b, b.accept("C-1", 1_00)))[0].status == APPLIED  # B caches ROAD
+    assert writer_a.execute(one(b, b.spend(ROAD, CONTRACTOR, 400_000_00, "materials")))[0].status == APPLIED
+    saves_b = while_saving(writer_b, monkeypatch, lambda: None)
+    spend_b = writer_b.execute_batch(one(b, b.spend(ROAD, CONTRACTOR, 400_000_00, "fuel")))
+    assert saves_b["saves"] == 1 and (spend_b[0].status, spend_b[0].reason) == (BLOCKED, "balance_would_go_negative")
 
 
 def test_two_writers_deciding_on_the_same_state_cannot_double_spend(shared_store_url, open_ledgers,
