@@ -16,14 +16,20 @@ from typing import Any
 from uuid import UUID
 
 from domain import events as e
-from ledger.integrity.keys import (ExpectedKey, KeyProblem, duplicate_problem, extra_key_problem, key_problem,
-                                   names_of)
+from ledger.integrity.keys import (
+    ExpectedKey,
+    KeyProblem,
+    duplicate_problem,
+    extra_key_problem,
+    key_problem,
+    names_of,
+)
 from ledger.integrity.scratch import COPY_ROWS, Scratch
 
 TABLES = (
     "CREATE TABLE verify_transactions (txid TEXT NOT NULL, position INTEGER NOT NULL, color TEXT)",
-    "CREATE TABLE verify_expected_keys (name TEXT NOT NULL, hidden TEXT NOT NULL, stream TEXT NOT NULL, "
-    "position INTEGER NOT NULL, ordinal INTEGER NOT NULL, txid TEXT NOT NULL, color TEXT, digests BLOB)",
+    ("CREATE TABLE verify_expected_keys (name TEXT NOT NULL, hidden TEXT NOT NULL, stream TEXT NOT NULL, "
+     "position INTEGER NOT NULL, ordinal INTEGER NOT NULL, txid TEXT NOT NULL, color TEXT, digests BLOB)"),
     "CREATE TABLE verify_stored_keys (key TEXT PRIMARY KEY, digest BLOB NOT NULL, stream TEXT NOT NULL)",
 )
 INDEXES = (

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 from ledger.store.url import StoreConfig
@@ -49,7 +49,7 @@ class Scratch:
         self.paths.append(path)
         return path
 
-    def __enter__(self) -> Scratch:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -24,8 +24,7 @@ from ledger.integrity.verify import Finding, Verifier
 from ledger.store import views
 from simulations.runs import SimulatedWorld
 from simulations.world import SimulationConfig
-from tests.integrity.integrity_support import cli, clean_environment, write_jsonl
-
+from tests.integrity.integrity_support import clean_environment, cli, write_jsonl
 
 # a small simulated world with misuse: the rules raise flags, so every read-model table has rows
 WORLD = SimulationConfig(pilots=("ROAD", "AGRO", "LOCAL"), seed=5, transactions=300, misuse_rate=Fraction(1, 3))
