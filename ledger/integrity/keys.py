@@ -79,16 +79,13 @@ class ExpectedKeys:
         color = getattr(event, "color", None)
         first = self.first_position.setdefault(transaction, position)
         if first != position:
-            self.problems.append(KeyProblem("transaction", position, transaction, color, (
-                f"transaction {transaction} occurs a second time (first at position {first}): the same command was "
-                "applied twice, which happens when its idempotency key (`command:` row of ledger_keys) was deleted "
-                "and the command submitted again; this event must be reversed or the store restored")))
+            self.problems.append(duplicate_problem(position, transaction, color, first))
             return
-        for name, digests in _names(event):
+        for name, digests in names_of(event):
             self.keys[name] = ExpectedKey(name, str(stream), position, transaction, color, digests)
 
 
-def _names(event: e.LedgerEvent) -> list[tuple[str, frozenset[bytes] | None]]:
+def names_of(event: e.LedgerEvent) -> list[tuple[str, frozenset[bytes] | None]]:
     """The keys one event implies (as `_BatchRun._apply` and `_claim_names` in ledger/app.py write them)."""
     names: list[tuple[str, frozenset[bytes] | None]] = [("command:" + event.command_id, digests_of(event))]
     empty = frozenset({b""})
@@ -149,31 +146,49 @@ def compare(expected: ExpectedKeys, stored: dict[str, tuple[bytes, str]], stored
     for name, key in expected.keys.items():
         hidden = stored_name(name)
         seen.add(hidden)
-        row = stored.get(hidden)
-        what = f"key {name}" + (" (stored as a keyed hash)" if hidden != name else "")
-        if row is None:
-            consequence = (f"submitting transaction {key.transaction} again would apply it a second time"
-                           if name.startswith("command:") else "another command could claim the same name")
-            problems.append(KeyProblem("keys", key.position, key.transaction, key.color,
-                                       f"the {what} that this event implies is missing from ledger_keys: it was deleted, "
-                                       f"and {consequence}; restore the row (or the store)"))
-            continue
-        digest, stream = row
-        if stream != key.stream:
-            problems.append(KeyProblem("keys", key.position, key.transaction, key.color,
-                                       f"the {what} in ledger_keys points at stream {stream}, but its event is on stream "
-                                       f"{key.stream}: the row was altered"))
-        elif key.digests is not None and bytes(digest) not in key.digests:
-            problems.append(KeyProblem("keys", key.position, key.transaction, key.color,
-                                       f"the {what} in ledger_keys holds a content digest that is not the digest of the "
-                                       "command this event records: the event or the key row was altered (a re-submission "
-                                       "of the original command would no longer be recognised as a duplicate)"))
+        problem = key_problem(name, key, hidden, stored.get(hidden))
+        if problem is not None:
+            problems.append(problem)
     extra = sorted(set(stored) - seen - ignore)
-    for hidden in extra:
-        problems.append(KeyProblem("keys", 0, None, None,
-                                   f"ledger_keys holds the key {hidden}, which no event implies: it was inserted behind "
-                                   "the ledger's back (or its event was removed); it blocks that name or command id"))
+    problems += [extra_key_problem(hidden) for hidden in extra]
     return problems
+
+
+def key_problem(name: str, key: ExpectedKey, hidden: str, row: tuple[bytes, str] | None) -> KeyProblem | None:
+    """What is wrong with the stored row (digest, stream) of a key the events imply (None: nothing)."""
+    what = f"key {name}" + (" (stored as a keyed hash)" if hidden != name else "")
+    if row is None:
+        consequence = (f"submitting transaction {key.transaction} again would apply it a second time"
+                       if name.startswith("command:") else "another command could claim the same name")
+        return KeyProblem("keys", key.position, key.transaction, key.color,
+                          f"the {what} that this event implies is missing from ledger_keys: it was deleted, "
+                          f"and {consequence}; restore the row (or the store)")
+    digest, stream = row
+    if stream != key.stream:
+        return KeyProblem("keys", key.position, key.transaction, key.color,
+                          f"the {what} in ledger_keys points at stream {stream}, but its event is on stream "
+                          f"{key.stream}: the row was altered")
+    if key.digests is not None and bytes(digest) not in key.digests:
+        return KeyProblem("keys", key.position, key.transaction, key.color,
+                          f"the {what} in ledger_keys holds a content digest that is not the digest of the "
+                          "command this event records: the event or the key row was altered (a re-submission "
+                          "of the original command would no longer be recognised as a duplicate)")
+    return None
+
+
+def extra_key_problem(hidden: str) -> KeyProblem:
+    """A stored key that no event implies."""
+    return KeyProblem("keys", 0, None, None,
+                      f"ledger_keys holds the key {hidden}, which no event implies: it was inserted behind "
+                      "the ledger's back (or its event was removed); it blocks that name or command id")
+
+
+def duplicate_problem(position: int, transaction: str, color: str | None, first: int) -> KeyProblem:
+    """A transaction id that occurs again among the events (first at `first`)."""
+    return KeyProblem("transaction", position, transaction, color, (
+        f"transaction {transaction} occurs a second time (first at position {first}): the same command was "
+        "applied twice, which happens when its idempotency key (`command:` row of ledger_keys) was deleted "
+        "and the command submitted again; this event must be reversed or the store restored"))
 
 
 def stored_keys(recorder: Any) -> dict[str, tuple[bytes, str]]:

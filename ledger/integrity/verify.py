@@ -11,6 +11,9 @@ Four passes, each naming the first bad store position it finds:
    transaction id once among the events, every key the events imply present and unaltered, no other;
 4. the projections — rebuilt from the events into a scratch database and compared row by row with
    the live ones, up to the position the live ones reached.
+What is recomputed (leaves, Merkle nodes, implied keys, rebuilt projections) goes to a temporary
+SQLite file (`ledger.integrity.scratch`, deleted when verify ends), and tables are compared in SQL,
+so memory stays bounded however large the store (issue 11); the events stream in chunks.
 Checkpoints the auditor kept outside the store (`--checkpoint FILE`, C2SP tlog-checkpoint notes) must
 each match a prefix of the log; with the auditor's public key, a store with events and no checkpoint
 signed by that key is a finding. Every finding names the position, and where the event can still be
@@ -34,12 +37,13 @@ from domain.allocation import Allocation
 from domain.party import Party, ReferencePrice
 from domain.roles import RolesPolicy
 from ledger.integrity.checkpoints import Checkpoint, key_id
-from ledger.integrity.keys import ExpectedKeys, stored_keys
-from ledger.integrity.keys import compare as compare_keys
-from ledger.store.chain import GENESIS, chain_hash, encode_leaf
-from ledger.integrity.merkle import MemoryLevels, leaf_hash, root
+from ledger.integrity.keys_scratch import ScratchKeys, iter_stored_keys
+from ledger.integrity.merkle import leaf_hash
 from ledger.integrity.merkle_log import NODES_TABLE
-from ledger.store.views import SQLiteViewDatabase, open_view_database
+from ledger.integrity.merkle_scratch import ScratchTree
+from ledger.integrity.scratch import LIVE, Scratch, plain
+from ledger.store.chain import GENESIS, chain_hash, encode_leaf
+from ledger.store.views import open_view_database
 from projections.runner import ProjectionRunner
 
 CHUNK_EVENTS = 5_000
@@ -97,14 +101,15 @@ class Verifier:
     def run(self) -> list[Finding]:
         """Every check; the findings sorted by position (empty when the store is intact)."""
         try:
-            return self._run()
+            with Scratch() as self.scratch:
+                return self._run()
         finally:
             if self.ledger.store.kind != "memory":
                 self.views.close()
 
     def _run(self) -> list[Finding]:
-        findings, leaves = self.check_chain()
-        findings += self.check_merkle(leaves)
+        findings, tree = self.check_chain()
+        findings += self.check_merkle(tree)
         if not self.ledger.sealed:  # without the key only the stored bytes can be checked
             findings += self.check_domain()
             if not findings:  # projections of bad events cannot be rebuilt meaningfully
@@ -168,10 +173,10 @@ class Verifier:
             yield from rows
             after = rows[-1][0]
 
-    def check_chain(self) -> tuple[list[Finding], list[tuple[int, bytes]]]:
-        """Findings, and the recomputed (position, leaf hash) of every event, in order."""
+    def check_chain(self) -> tuple[list[Finding], ScratchTree]:
+        """Findings, and the Merkle tree recomputed from the events' leaves, in order."""
         findings: list[Finding] = []
-        leaves: list[tuple[int, bytes]] = []
+        tree = ScratchTree(self.scratch)
         chain = self._chain_rows()
         row = next(chain, None)
         previous = GENESIS
@@ -183,14 +188,14 @@ class Verifier:
                 findings.append(Finding(row[0], "chain", self.unreadable.get(row[0], MISSING)))
                 previous, row = row[3], next(chain, None)
             leaf = leaf_hash(encode_leaf(note.id, note.originator_id, note.originator_version, note.topic, note.state))
-            leaves.append((note.id, leaf))
+            tree.append(note.id, leaf)
             if row is None or row[0] > note.id:
                 findings.append(Finding(note.id, "chain", "this event has no chain entry: it was written outside the ledger "
                                         "(inserted behind its back) and is not part of the recorded history"))
                 continue
-            if row[1] != len(leaves) - 1:
+            if row[1] != tree.size - 1:
                 findings.append(Finding(note.id, "chain", f"the chain entry says this event is leaf {row[1]}, but it is leaf "
-                                        f"{len(leaves) - 1} of the log: chain rows were renumbered or removed"))
+                                        f"{tree.size - 1} of the log: chain rows were renumbered or removed"))
             if row[2] != leaf:
                 findings.append(Finding(note.id, "chain", "the event's stored bytes no longer hash to the leaf chained when it "
                                         "was written: it was altered afterwards (or another event's row was moved here)"))
@@ -202,23 +207,27 @@ class Verifier:
             findings.append(Finding(row[0], "chain", self.unreadable.get(row[0], MISSING)))
             self.log_end = max(self.log_end, row[0])
             row = next(chain, None)
-        return findings, leaves
+        tree.flush()
+        return findings, tree
 
     # --- 2. Merkle log and checkpoints ------------------------------------------------------
 
-    def check_merkle(self, leaves: list[tuple[int, bytes]]) -> list[Finding]:
+    def check_merkle(self, tree: ScratchTree) -> list[Finding]:
         findings: list[Finding] = []
-        tree = MemoryLevels([leaf for _, leaf in leaves])
         db = self.views
-        stored = db.query(f"SELECT level, idx, hash FROM {NODES_TABLE} ORDER BY level, idx") if _has_table(db, NODES_TABLE) else []
-        for level, index, value in stored:
-            level, index = int(level), int(index)
-            if level >= len(tree.levels) or index >= len(tree.levels[level]) or tree.levels[level][index] != bytes(value):
-                first_leaf = index << level
-                position = leaves[first_leaf][0] if first_leaf < len(leaves) else self.last_position
-                findings.append(Finding(position, "merkle", f"stored Merkle node (level {level}, index {index}) disagrees with the events "
-                                        f"from here on: the Merkle log or the events it covers were rewritten"))
-                break
+        mismatch = None
+        if _has_table(db, NODES_TABLE):
+            stored = db.iterate(f"SELECT level, idx, hash FROM {NODES_TABLE} ORDER BY level, idx")
+            try:
+                mismatch = tree.first_mismatch(stored)
+            finally:
+                stored.close()
+        if mismatch is not None:
+            level, index = mismatch
+            position = tree.position_of(index << level)
+            findings.append(Finding(self.last_position if position is None else position, "merkle",
+                                    f"stored Merkle node (level {level}, index {index}) disagrees with the events "
+                                    f"from here on: the Merkle log or the events it covers were rewritten"))
         checkpoints = _checkpoints(db)
         for expected_number, checkpoint in enumerate(checkpoints, start=1):
             if checkpoint.number != expected_number:
@@ -227,47 +236,48 @@ class Verifier:
                 break
         verified: list[Checkpoint] = []
         for checkpoint in checkpoints:
-            problems = self._check_checkpoint(checkpoint, tree, leaves)
+            problems = self._check_checkpoint(checkpoint, tree)
             findings += problems
             if not problems:
                 verified.append(checkpoint)
-        findings += self.check_held(tree, leaves, checkpoints)
-        if self.public_key is not None and leaves and not verified and not self._held_by_key():
-            findings.append(Finding(self.last_position, "checkpoint", f"the store holds {len(leaves)} events but no checkpoint "
+        findings += self.check_held(tree, checkpoints)
+        if self.public_key is not None and tree.size and not verified and not self._held_by_key():
+            findings.append(Finding(self.last_position, "checkpoint", f"the store holds {tree.size} events but no checkpoint "
                                     f"signed by the given public key (key ID {key_id(self.public_key)}): its checkpoints were "
                                     "deleted or signed by another key; check the log against a checkpoint you kept "
                                     "(`verify --checkpoint FILE`)"))
         return findings
 
-    def _end_of(self, size: int, leaves: list[tuple[int, bytes]]) -> int:
+    def _end_of(self, size: int, tree: ScratchTree) -> int:
         """The store position of the last event a tree of `size` leaves covers."""
-        return leaves[size - 1][0] if 0 < size <= len(leaves) else self.last_position
+        position = tree.position_of(size - 1) if 0 < size <= tree.size else None
+        return self.last_position if position is None else position
 
-    def _check_checkpoint(self, checkpoint: Checkpoint, tree: MemoryLevels, leaves: list[tuple[int, bytes]]) -> list[Finding]:
-        last = self._end_of(checkpoint.tree_size, leaves)
+    def _check_checkpoint(self, checkpoint: Checkpoint, tree: ScratchTree) -> list[Finding]:
+        last = self._end_of(checkpoint.tree_size, tree)
         public = self.public_key or _public_key(self.views, checkpoint)
         if not _signed_by(checkpoint, public):
             whose = "the given public key" if self.public_key else "the ledger key stored beside it"
             return [Finding(last, "checkpoint", f"checkpoint #{checkpoint.number}: the signature does not verify with {whose}: "
                             "the checkpoint row (or the stored key) was altered, or it was signed by another key")]
-        return self._prefix_findings(f"checkpoint #{checkpoint.number}", checkpoint, tree, leaves)
+        return self._prefix_findings(f"checkpoint #{checkpoint.number}", checkpoint, tree)
 
-    def _prefix_findings(self, name: str, checkpoint: Checkpoint, tree: MemoryLevels, leaves: list[tuple[int, bytes]]) -> list[Finding]:
+    def _prefix_findings(self, name: str, checkpoint: Checkpoint, tree: ScratchTree) -> list[Finding]:
         """The signed size and root must be those of a prefix of the log as it is now."""
         if checkpoint.tree_size > tree.size:
             return [Finding(self.last_position, "checkpoint", f"{name} signs {checkpoint.tree_size} events but only {tree.size} "
                             f"remain: events from leaf {tree.size} on were removed (the log was truncated)")]
-        if base64.b64encode(root(tree.perfect, checkpoint.tree_size)).decode() != checkpoint.root_hash:
-            return [Finding(self._end_of(checkpoint.tree_size, leaves), "checkpoint", f"the first {checkpoint.tree_size} events no "
+        if base64.b64encode(tree.root(checkpoint.tree_size)).decode() != checkpoint.root_hash:
+            return [Finding(self._end_of(checkpoint.tree_size, tree), "checkpoint", f"the first {checkpoint.tree_size} events no "
                             f"longer have the root signed in {name}: the log was rewritten at or before this position")]
         return []
 
-    def check_held(self, tree: MemoryLevels, leaves: list[tuple[int, bytes]], stored: list[Checkpoint]) -> list[Finding]:
+    def check_held(self, tree: ScratchTree, stored: list[Checkpoint]) -> list[Finding]:
         """Checkpoints the auditor kept outside the store: signed, a prefix of the log, and still in the store."""
         findings: list[Finding] = []
         for held in self.held:
             checkpoint, name = held.checkpoint, f"the checkpoint held in {held.source}"
-            last = self._end_of(checkpoint.tree_size, leaves)
+            last = self._end_of(checkpoint.tree_size, tree)
             public = self.public_key or _public_key(self.views, checkpoint)
             if not _signed_by(checkpoint, public):
                 why = ("is not signed by the given public key" if self.public_key else
@@ -275,7 +285,7 @@ class Verifier:
                        "or the file is not this ledger's; give the ledger's public key with --public-key")
                 findings.append(Finding(last, "checkpoint", f"{name} {why}"))
                 continue
-            problems = self._prefix_findings(name, checkpoint, tree, leaves)
+            problems = self._prefix_findings(name, checkpoint, tree)
             findings += problems
             if not problems and not any(_same(checkpoint, kept) for kept in stored):
                 findings.append(Finding(last, "checkpoint", f"{name} (size {checkpoint.tree_size}) is no longer among the store's "
@@ -291,7 +301,7 @@ class Verifier:
         streams: dict[UUID, Aggregate] = {}
         blocked_only: dict[UUID, int] = {}
         allocations: list[tuple[int, Allocation]] = []
-        expected = ExpectedKeys()
+        expected = ScratchKeys(self.scratch, self.ledger.stored_key)
         findings: list[Finding] = []
         decoded_all = True
         to_event = self.ledger.mapper.to_domain_event
@@ -340,13 +350,12 @@ class Verifier:
             findings += self.check_keys(expected)
         return findings
 
-    def check_keys(self, expected: ExpectedKeys) -> list[Finding]:
+    def check_keys(self, expected: ScratchKeys) -> list[Finding]:
         """The keys table against the one the events imply (and every transaction id once)."""
         from ledger.app import TIME_ZONE_KEY
         from ledger.store.cipher import CIPHER_MARKER
 
-        stored = stored_keys(self.ledger.recorder)
-        problems = compare_keys(expected, stored, self.ledger.stored_key, {CIPHER_MARKER, TIME_ZONE_KEY})
+        problems = expected.problems(iter_stored_keys(self.ledger.recorder), {CIPHER_MARKER, TIME_ZONE_KEY})
         return [Finding(problem.position or self.log_end, problem.check, problem.message, problem.transaction, problem.color)
                 for problem in problems]
 
@@ -359,18 +368,20 @@ class Verifier:
         if not positions:
             return []
         reached = min(positions.values())
-        scratch = SQLiteViewDatabase(":memory:")
-        try:
-            projections = [projection.fresh() for projection in live.projections.values()]
-            rebuilt = ProjectionRunner(scratch, projections, read._read_log)
-            rebuilt.catch_up(until=reached)
-            for projection in projections:
-                for table in projection.compared_tables or projection.tables:
-                    finding = _compare_table(read.db, scratch, table, projection.name, reached)
-                    if finding:
-                        return [finding]
-        finally:
-            scratch.close()
+        projections = [projection.fresh() for projection in live.projections.values()]
+        rebuilt = ProjectionRunner(self.scratch.db, projections, read._read_log)
+        rebuilt.catch_up(until=reached)
+        tables = [(projection.name, table) for projection in projections for table in projection.compared_tables or projection.tables]
+        copied = not self.scratch.attach_live(self.ledger.store)
+        if copied:
+            self.scratch.attach_copy()
+        for name, table in tables:
+            columns, types = zip(*[(row[1], row[2]) for row in self.scratch.db.query(f"PRAGMA main.table_info({table})")])
+            if copied:
+                self.scratch.copy_in(read.db, table, columns, types)
+            finding = _compare_table(self.scratch, table, list(columns), name, reached)
+            if finding:
+                return [finding]
         return []
 
 
@@ -436,24 +447,30 @@ def _public_key(db: Any, checkpoint: Checkpoint) -> Ed25519PublicKey | None:
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(rows[0][0])) if rows else None
 
 
-def _compare_table(live: Any, scratch: Any, table: str, projection: str, reached: int) -> Finding | None:
-    columns = [row[1] for row in scratch.query(f"PRAGMA table_info({table})")]
-    select = f"SELECT {', '.join(columns)} FROM {table}"
-    mine = sorted((tuple(_plain(v) for v in row) for row in live.query(select)), key=repr)
-    theirs = sorted((tuple(_plain(v) for v in row) for row in scratch.query(select)), key=repr)
-    if mine == theirs:
+def _compare_table(scratch: Scratch, table: str, columns: list[str], projection: str, reached: int) -> Finding | None:
+    """The rebuilt table (`main`) against the live one (`live`), in SQL: rows in one and not the
+    other (`EXCEPT` both ways); if none, the rows repeated a different number of times."""
+    listed = ", ".join(columns)
+    count, first, position = 0, None, None
+    index = columns.index("position") if "position" in columns else None
+    for ours, theirs in (("main", LIVE), (LIVE, "main")):
+        for row in scratch.rows(f"SELECT {listed} FROM {ours}.{table} EXCEPT SELECT {listed} FROM {theirs}.{table}"):
+            row = tuple(plain(value) for value in row)
+            count += 1
+            if first is None or repr(row) < repr(first):
+                first = row
+            if index is not None and row[index] is not None:
+                position = int(row[index]) if position is None else min(position, int(row[index]))
+    if not count and not _multiplicities_differ(scratch, table, listed):
         return None
-    differing = sorted(set(mine) ^ set(theirs), key=repr)
-    position = reached
-    if "position" in columns and differing:
-        index = columns.index("position")
-        position = min(int(row[index]) for row in differing if row[index] is not None)
-    example = dict(zip(columns, differing[0])) if differing else {}
+    example = dict(zip(columns, first)) if first is not None else {}
     shown = ", ".join(f"{k}={v!r}" for k, v in example.items() if not isinstance(v, bytes))[:200]
-    return Finding(position, "projection", f"projection {projection}, table {table}, differs from a rebuild from the events "
-                   f"({len(differing)} row(s) differ, e.g. {shown}): the read model was edited; `tenge-ledger rebuild` "
-                   "recomputes it from the events")
+    return Finding(reached if position is None else position, "projection", f"projection {projection}, table {table}, differs "
+                   f"from a rebuild from the events ({count} row(s) differ, e.g. {shown}): the read model was edited; "
+                   "`tenge-ledger rebuild` recomputes it from the events")
 
 
-def _plain(value: Any) -> Any:
-    return bytes(value) if isinstance(value, (memoryview, bytearray)) else value
+def _multiplicities_differ(scratch: Scratch, table: str, listed: str) -> bool:
+    """With the same set of rows on both sides: is a row repeated more often on one side?"""
+    grouped = [f"SELECT {listed}, COUNT(*) FROM {schema}.{table} GROUP BY {listed}" for schema in ("main", LIVE)]
+    return bool(scratch.db.query(f"{grouped[0]} EXCEPT {grouped[1]} LIMIT 1"))

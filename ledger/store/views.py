@@ -38,6 +38,10 @@ class _SetupOnce:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         raise NotImplementedError
 
+    def iterate(self, sql: str, params: Sequence[Any] = (), size: int = 5_000) -> Iterator[Row]:
+        """The rows of a query, `size` at a time (bounded memory, unlike `query`)."""
+        raise NotImplementedError
+
     def setup_current(self, name: str, digest: str) -> bool:
         """Does the store record that group `name` was set up by statements with this digest?"""
         if not self.has_table(SETUP_TABLE):
@@ -67,9 +71,11 @@ class _SetupOnce:
 class SQLiteViewDatabase(_SetupOnce):
     kind = "sqlite"
 
-    def __init__(self, path: str, read_only_uri: bool = False) -> None:
-        """`read_only_uri`: `path` is a `file:…?immutable=1` URI of a store this process cannot write."""
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, uri=read_only_uri)
+    def __init__(self, path: str, read_only_uri: bool = False, uri_attach: bool = False) -> None:
+        """`read_only_uri`: `path` is a `file:…?immutable=1` URI of a store this process cannot write.
+        `uri_attach`: `ATTACH` takes `file:` URIs (a scratch database reading a store `mode=ro`)."""
+        assert not (uri_attach and path.startswith("file:")), path
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, uri=read_only_uri or uri_attach)
         self.read_only = read_only_uri
         self._conn.execute("PRAGMA busy_timeout = 30000")
         if path != ":memory:" and not read_only_uri:
@@ -113,6 +119,14 @@ class SQLiteViewDatabase(_SetupOnce):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn.execute(sql, params).fetchall()
+
+    def iterate(self, sql: str, params: Sequence[Any] = (), size: int = 5_000) -> Iterator[Row]:
+        cursor = self._conn.execute(sql, params)
+        try:
+            while rows := cursor.fetchmany(size):
+                yield from rows
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         self._conn.close()
@@ -158,6 +172,13 @@ class PostgresViewDatabase(_SetupOnce):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn.execute(_pg(sql), params).fetchall()
+
+    def iterate(self, sql: str, params: Sequence[Any] = (), size: int = 5_000) -> Iterator[Row]:
+        """A server-side cursor, in a transaction of its own (the rows are fetched `size` at a time)."""
+        with self._conn.transaction(), self._conn.cursor(name="tenge_ledger_iterate") as cursor:
+            cursor.itersize = size
+            cursor.execute(_pg(sql), params)
+            yield from cursor
 
     def close(self) -> None:
         self._conn.close()
