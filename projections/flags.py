@@ -27,8 +27,9 @@ from projections.runner import POSITIONS_TABLE, ReadLog
 from projections.sealing import PLAIN, Sealer
 
 CODE_VERSION = 4  # 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
+SAVE_STATE_EVERY_EVENTS = 25_000
 REPLAY_CHUNK_EVENTS = 5_000
-CACHED_KEYS_MAX = 200_000  # keys of rule state kept in memory between chunks (the rest are in SQL)
+CACHED_KEYS_MAX = 50_000  # keys of rule state kept in memory between chunks (the rest are in SQL)
 _META = "engine.meta"  # the section holding the saved position and deadline counter
 
 
@@ -52,10 +53,12 @@ class SqlBacking:
 
 
 class Flags(Projection):
-    """The rule engine as a projection. Its changed state is saved after every chunk, in the same
-    transaction as the flags and the projection's position; a process whose engine is not at the
-    projection's position (a failed chunk) starts a new engine from the saved rows, replaying the
-    events after the saved position (their flags are stored already)."""
+    """The rule engine as a projection. The keys its events changed are saved every
+    `SAVE_STATE_EVERY_EVENTS` events and at the end of every catch-up, in the same transaction as
+    the flags and the projection's position (a key changed by many chunks of a long catch-up is
+    written once); a process whose engine is not at the projection's position (a crash, a failed
+    chunk) starts a new engine from the saved rows and replays the events after the saved position
+    through it (their flags are stored already)."""
 
     name = "flags"
     tables = ("ledger_flags", "ledger_rule_state", "ledger_rule_deadlines")
@@ -68,6 +71,7 @@ class Flags(Projection):
         self.backing = SqlBacking(self.sealer)
         self.engine = self._new_engine(complete=True)
         self._engine_position = -1  # the engine has seen every event up to here (-1: unknown)
+        self._saved_position = 0
         self._read_log: ReadLog | None = None
 
     def fresh(self) -> Flags:
@@ -90,7 +94,7 @@ class Flags(Projection):
                    "PRIMARY KEY (section, key))")
         db.execute("CREATE TABLE ledger_rule_deadlines (seq BIGINT PRIMARY KEY, entry BYTEA NOT NULL)")
         self.engine = self._new_engine(complete=True)  # nothing saved yet: a miss is a miss
-        self._engine_position = 0
+        self._engine_position = self._saved_position = 0
 
     def _projected_position(self, db: ViewDatabase) -> int:
         rows = db.query(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = ?", (self.name,))
@@ -105,6 +109,7 @@ class Flags(Projection):
         meta = self.engine.keyed.section(_META)
         saved, sequence = meta.peek("position", 0), meta.peek("sequence", 0)
         assert saved <= position, (saved, position)
+        self._saved_position = saved
         deadlines = [unpack(self.sealer.open_blob(bytes(row[0])))
                      for row in db.query("SELECT entry FROM ledger_rule_deadlines ORDER BY seq")]
         self.engine.restore_deadlines(deadlines, sequence)
@@ -133,8 +138,16 @@ class Flags(Projection):
                   f.position, seq0 + i, self.sealer.seal_text(orjson.dumps(f.document()).decode())) for i, f in enumerate(flags)],
             )
         last = events[-1][0]
-        self._save(db, last)
+        if last - self._saved_position >= SAVE_STATE_EVERY_EVENTS:
+            self._save(db, last)
         self._engine_position = last
+
+    def flush(self, db: ViewDatabase) -> None:
+        """Save the changed keys at the projection's position (the runner calls this after catching up)."""
+        position = self._projected_position(db)
+        if self._engine_position == position and position > self._saved_position:
+            self.backing.db = db
+            self._save(db, position)
 
     def _save(self, db: ViewDatabase, position: int) -> None:
         """Write the keys and windows this chunk changed, and the position they are as of."""
@@ -160,6 +173,7 @@ class Flags(Projection):
                            [(item[1], self.sealer.seal_blob(pack(item))) for item in opened])
         self.engine.saved()
         self.engine.keyed.evict(CACHED_KEYS_MAX)
+        self._saved_position = position
 
     def pending_until(self, db: ViewDatabase, moment: datetime) -> list[Flag]:
         """Flags whose windows close by `moment` but no later event has closed yet (not stored)."""

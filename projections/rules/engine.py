@@ -138,14 +138,18 @@ class RuleState:
     {})` and `state[name]` all give the section `name` (created on first use; the default is
     ignored, a section being a mapping and a set at once)."""
 
-    __slots__ = ("keyed", "scope")
+    __slots__ = ("keyed", "scope", "sections")
 
     def __init__(self, keyed: KeyedState, scope: str) -> None:
         self.keyed = keyed
         self.scope = scope
+        self.sections: dict[str, LazySection] = {}
 
     def __getitem__(self, name: str) -> LazySection:
-        return self.keyed.section(f"{self.scope}.{name}")
+        found = self.sections.get(name)
+        if found is None:
+            found = self.sections[name] = self.keyed.section(f"{self.scope}.{name}")
+        return found
 
     def get(self, name: str, default: Any = None) -> LazySection:
         return self[name]

@@ -12,7 +12,7 @@ import pytest
 from ledger.app import Ledger
 from projections.flags import CODE_VERSION
 from projections.rules.config import default_config
-from projections.rules.engine import RuleEngine, state_record
+from projections.rules.engine import RuleEngine, state_record, unpack
 from projections.rules.state import ABSENT, KeyedState
 from projections.rules.f04_circular_flow import Hop, Portion
 from projections.rules.registry import all_rules
@@ -172,3 +172,36 @@ def test_a_catch_up_reads_and_writes_only_the_state_its_events_touch(tmp_path: P
         assert any(flag["rule"] == "L03" for flag in read.flags(now, now, "2026-01-01T00:00:00+05:00"))
     finally:
         again.close()
+
+
+def test_a_process_that_stops_before_saving_is_continued_from_the_saved_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The state is saved at the end of a catch-up: a process that applied chunks but died before
+    saving leaves the position ahead of the saved keys, and the next replays the events between."""
+    from projections.flags import Flags
+
+    world = Baseline()
+    expected = world.flags("2026-01-01T00:00:00+05:00")
+    commands = world.commands()
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    half = len(commands) // 2
+    first = Ledger(url)
+    first.execute(commands[:half])
+    first.read_side().catch_up()
+    first.close()
+    second = Ledger(url)
+    second.execute(commands[half:])
+    with monkeypatch.context() as patch:
+        patch.setattr(Flags, "flush", lambda self, db: None)  # dies before the end-of-catch-up save
+        read = second.read_side()
+        read.catch_up()
+        [[saved]] = read.db.query("SELECT value FROM ledger_rule_state WHERE section = 'engine.meta' AND key = 'sposition'")
+        [[projected]] = read.db.query(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = 'flags'")
+    second.close()
+    assert 0 < unpack(bytes(saved)) < projected  # the keys were saved at the first process's end only
+    third = Ledger(url)
+    try:
+        read = third.read_side()
+        now = read.catch_up()
+        assert read.flags(now, now, "2026-01-01T00:00:00+05:00") == expected
+    finally:
+        third.close()
