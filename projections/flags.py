@@ -29,7 +29,7 @@ from projections.sealing import PLAIN, Sealer
 CODE_VERSION = 4  # 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
 SAVE_STATE_EVERY_EVENTS = 25_000
 REPLAY_CHUNK_EVENTS = 5_000
-CACHED_KEYS_MAX = 50_000  # keys of rule state kept in memory between chunks (the rest are in SQL)
+CACHED_KEYS_MAX = 100_000  # keys of rule state kept in memory between saves (the rest are in SQL)
 _META = "engine.meta"  # the section holding the saved position and deadline counter
 
 

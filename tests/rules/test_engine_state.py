@@ -205,3 +205,19 @@ def test_a_process_that_stops_before_saving_is_continued_from_the_saved_keys(tmp
         assert read.flags(now, now, "2026-01-01T00:00:00+05:00") == expected
     finally:
         third.close()
+
+
+def test_after_evicting_a_state_it_wrote_whole_a_process_asks_the_store_only_for_keys_it_saved() -> None:
+    stored = Stored({})
+    keyed = KeyedState(stored, complete=True)  # a rebuild: the store holds nothing this process did not write
+    lots = keyed.section("F04.lots")
+    lots["saved-early"] = [1]
+    keyed.saved()
+    keyed.evict(keep_at_most=0)
+    lots["saved-later"] = [2]
+    keyed.saved()
+    keyed.evict(keep_at_most=0)
+    stored.rows = {("F04.lots", "saved-early"): [1], ("F04.lots", "saved-later"): [2]}
+    assert "never-saved" not in lots and stored.asked == []  # certainly not stored: not asked
+    assert lots.peek("saved-early") == [1] and lots.peek("saved-later") == [2]
+    assert stored.asked == [("F04.lots", "saved-early"), ("F04.lots", "saved-later")]
