@@ -172,10 +172,9 @@ class KeyedState:
         return found
 
     def changes(self) -> Iterator[tuple[str, Any, Any]]:
-        """(section, key, value or ABSENT) of every dirty key, in a deterministic order."""
-        for name in sorted(self.sections):
-            section = self.sections[name]
-            for key in sorted(section.dirty, key=repr):
+        """(section, key, value or ABSENT) of every dirty key (rows: their order does not matter)."""
+        for name, section in self.sections.items():
+            for key in section.dirty:
                 yield name, key, section.cache[key]
 
     def saved(self) -> None:
