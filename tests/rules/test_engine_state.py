@@ -221,3 +221,24 @@ def test_after_evicting_a_state_it_wrote_whole_a_process_asks_the_store_only_for
     assert "never-saved" not in lots and stored.asked == []  # certainly not stored: not asked
     assert lots.peek("saved-early") == [1] and lots.peek("saved-later") == [2]
     assert stored.asked == [("F04.lots", "saved-early"), ("F04.lots", "saved-later")]
+
+
+def test_flags_are_the_same_when_the_state_is_saved_and_evicted_after_every_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import projections.flags as flags_module
+
+    world = Baseline()
+    rush(world)
+    as_of = "2026-01-01T00:00:00+05:00"
+    expected = world.flags(as_of)
+    monkeypatch.setattr(flags_module, "SAVE_STATE_EVERY_EVENTS", 1)
+    monkeypatch.setattr(flags_module, "CACHED_KEYS_MAX", 0)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    try:
+        ledger.execute(world.commands())
+        read = ledger.read_side()
+        last = ledger.position()
+        read.runner.catch_up(until=last, chunk_events=7)  # save, forget, reload by key every 7 events
+        assert read.flags_projection.engine.keyed.stored is not None  # the rebuild did evict
+        assert read.flags(last, last, as_of) == expected
+    finally:
+        ledger.close()
