@@ -20,9 +20,9 @@ import orjson
 from domain import events as e
 from projections.base import Projection, ViewDatabase
 from projections.index import utc_text
-from projections.rules.registry import all_rules
 from projections.rules.config import RulesConfig
 from projections.rules.engine import ABSENT_VALUE, Flag, RuleEngine, pack, unpack
+from projections.rules.registry import all_rules
 from projections.runner import POSITIONS_TABLE, ReadLog
 from projections.sealing import PLAIN, Sealer
 

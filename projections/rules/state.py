@@ -35,7 +35,7 @@ class LazySection:
     `track_reads`: a value returned by `get`/`[]`/`setdefault` may be mutated by the caller, so it is
     marked dirty; the world, whose values only it mutates, marks its writes itself (`touch`)."""
 
-    __slots__ = ("name", "owner", "track_reads", "cache", "dirty")
+    __slots__ = ("cache", "dirty", "name", "owner", "track_reads")
 
     def __init__(self, name: str, owner: KeyedState, track_reads: bool = True) -> None:
         self.name = name

@@ -13,9 +13,9 @@ from ledger.app import Ledger
 from projections.flags import CODE_VERSION
 from projections.rules.config import default_config
 from projections.rules.engine import RuleEngine, state_record, unpack
-from projections.rules.state import ABSENT, KeyedState
 from projections.rules.f04_circular_flow import Hop, Portion
 from projections.rules.registry import all_rules
+from projections.rules.state import ABSENT, KeyedState
 from projections.runner import POSITIONS_TABLE
 from tests.rules.baseline import Baseline
 from tests.rules.test_assets import rush
