@@ -1,8 +1,12 @@
 """Anomaly flags as a projection: the rule engine's output, and its state, beside the events.
 
-The engine's whole state is saved with the projection's position in the same transaction, so a
-new process continues exactly where the last stopped, and a crash replays the chunk. Thresholds
-are part of the projection's version: flags computed under other thresholds are rebuilt.
+The engine's state is kept per key (`projections.rules.state`): one row per (section, key) in
+`ledger_rule_state` — a party, a contract, a rule's lot or bucket — and one row per open window in
+`ledger_rule_deadlines`. A catch-up loads the keys its events touch on first use and writes back
+only those, with the projection's position, in the chunk's transaction: `flags` after N new
+commands costs O(N) reads and writes, not a load and save of the whole history's state. A crash
+rolls the chunk back; the next process continues from the saved rows. Thresholds are part of the
+projection's version: flags computed under other thresholds are rebuilt.
 """
 
 from __future__ import annotations
@@ -16,34 +20,57 @@ import orjson
 from domain import events as e
 from projections.base import Projection, ViewDatabase
 from projections.index import utc_text
-from projections.rules.registry import all_rules
 from projections.rules.config import RulesConfig
-from projections.rules.engine import Flag, RuleEngine
+from projections.rules.engine import ABSENT_VALUE, Flag, RuleEngine, pack, unpack
+from projections.rules.registry import all_rules
 from projections.runner import POSITIONS_TABLE, ReadLog
 from projections.sealing import PLAIN, Sealer
 
-CODE_VERSION = 3  # 3: one module per rule, NamedTuple rule state, dates in the ledger's time zone
+CODE_VERSION = 4  # 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
 SAVE_STATE_EVERY_EVENTS = 25_000
 REPLAY_CHUNK_EVENTS = 5_000
+CACHED_KEYS_MAX = 100_000  # keys of rule state kept in memory between saves (the rest are in SQL)
+_META = "engine.meta"  # the section holding the saved position and deadline counter
+
+
+def key_text(key: Any) -> str:
+    """A state key as text for the key column (sealed as an identifier: it may name a party)."""
+    return "s" + key if isinstance(key, str) else "m" + pack(key).hex()
+
+
+class SqlBacking:
+    """Rule state rows of the flags projection's tables, read through the sealer."""
+
+    def __init__(self, sealer: Sealer) -> None:
+        self.sealer = sealer
+        self.db: ViewDatabase | None = None  # the database of the current transaction
+
+    def fetch(self, section: str, key: Any) -> Any:
+        assert self.db is not None, "rule state read outside a catch-up"
+        rows = self.db.query("SELECT value FROM ledger_rule_state WHERE section = ? AND key = ?",
+                             (section, self.sealer.seal_id(key_text(key))))
+        return unpack(self.sealer.open_blob(bytes(rows[0][0]))) if rows else ABSENT_VALUE
 
 
 class Flags(Projection):
-    """The rule engine as a projection. Its whole state is saved every `SAVE_STATE_EVERY_EVENTS`
-    events and at the end of every catch-up, in the same transaction as the flags and the
-    projection's position; a process that finds the saved state behind the position replays the
-    events in between through the engine (their flags are stored already) — so the state is saved
-    seldom enough that a long catch-up does not rewrite it thousands of times."""
+    """The rule engine as a projection. The keys its events changed are saved every
+    `SAVE_STATE_EVERY_EVENTS` events and at the end of every catch-up, in the same transaction as
+    the flags and the projection's position (a key changed by many chunks of a long catch-up is
+    written once); a process whose engine is not at the projection's position (a crash, a failed
+    chunk) starts a new engine from the saved rows and replays the events after the saved position
+    through it (their flags are stored already)."""
 
     name = "flags"
-    tables = ("ledger_flags", "ledger_rule_state")
+    tables = ("ledger_flags", "ledger_rule_state", "ledger_rule_deadlines")
     compared_tables = ("ledger_flags",)
 
     def __init__(self, config: RulesConfig, sealer: Sealer = PLAIN) -> None:
         self.config = config
         self.version = f"{CODE_VERSION}:{config.digest}"
         super().__init__(sealer)  # flag ids and documents, and the saved state, are sealed with a key
-        self.engine = self._new_engine()
-        self._engine_position = 0  # the engine has seen every event up to here (-1: unknown)
+        self.backing = SqlBacking(self.sealer)
+        self.engine = self._new_engine(complete=True)
+        self._engine_position = -1  # the engine has seen every event up to here (-1: unknown)
         self._saved_position = 0
         self._read_log: ReadLog | None = None
 
@@ -53,8 +80,8 @@ class Flags(Projection):
     def attach(self, read_log: ReadLog) -> None:
         self._read_log = read_log
 
-    def _new_engine(self) -> RuleEngine:
-        return RuleEngine(self.config, all_rules(self.config))
+    def _new_engine(self, complete: bool) -> RuleEngine:
+        return RuleEngine(self.config, all_rules(self.config), self.backing, complete=complete)
 
     def create(self, db: ViewDatabase) -> None:
         db.execute(
@@ -63,8 +90,10 @@ class Flags(Projection):
             "document TEXT NOT NULL)"
         )
         db.execute("CREATE INDEX ledger_flags_by_position ON ledger_flags (position, seq)")
-        db.execute("CREATE TABLE ledger_rule_state (name TEXT PRIMARY KEY, position BIGINT NOT NULL, state BYTEA NOT NULL)")
-        self.engine = self._new_engine()
+        db.execute("CREATE TABLE ledger_rule_state (section TEXT NOT NULL, key TEXT NOT NULL, value BYTEA NOT NULL, "
+                   "PRIMARY KEY (section, key))")
+        db.execute("CREATE TABLE ledger_rule_deadlines (seq BIGINT PRIMARY KEY, entry BYTEA NOT NULL)")
+        self.engine = self._new_engine(complete=True)  # nothing saved yet: a miss is a miss
         self._engine_position = self._saved_position = 0
 
     def _projected_position(self, db: ViewDatabase) -> int:
@@ -72,16 +101,18 @@ class Flags(Projection):
         return int(rows[0][0]) if rows else 0
 
     def _sync(self, db: ViewDatabase, position: int) -> None:
-        """Bring the engine to exactly `position`: load the saved state, replay what follows it."""
+        """Bring the engine to exactly `position`: open the saved state, replay what follows it."""
+        self.backing.db = db
         if self._engine_position == position:
             return
-        rows = db.query("SELECT position, state FROM ledger_rule_state WHERE name = 'engine'")
-        saved = int(rows[0][0]) if rows else 0
+        self.engine = self._new_engine(complete=False)
+        meta = self.engine.keyed.section(_META)
+        saved, sequence = meta.peek("position", 0), meta.peek("sequence", 0)
         assert saved <= position, (saved, position)
-        self.engine = self._new_engine()
-        if rows:
-            self.engine.load(self.sealer.open_blob(bytes(rows[0][1])))
         self._saved_position = saved
+        deadlines = [unpack(self.sealer.open_blob(bytes(row[0])))
+                     for row in db.query("SELECT entry FROM ledger_rule_deadlines ORDER BY seq")]
+        self.engine.restore_deadlines(deadlines, sequence)
         self._engine_position = -1
         while saved < position:
             assert self._read_log is not None, "the runner attaches the log before applying"
@@ -112,26 +143,43 @@ class Flags(Projection):
         self._engine_position = last
 
     def flush(self, db: ViewDatabase) -> None:
-        """Save the state at the projection's position (the runner calls this after catching up)."""
+        """Save the changed keys at the projection's position (the runner calls this after catching up)."""
         position = self._projected_position(db)
         if self._engine_position == position and position > self._saved_position:
+            self.backing.db = db
             self._save(db, position)
 
     def _save(self, db: ViewDatabase, position: int) -> None:
-        db.execute(
-            "INSERT INTO ledger_rule_state VALUES ('engine', ?, ?) ON CONFLICT (name) "
-            "DO UPDATE SET position = excluded.position, state = excluded.state",
-            (position, self.sealer.seal_blob(self.engine.dump())),
-        )
+        """Write the keys and windows this chunk changed, and the position they are as of."""
+        meta = self.engine.keyed.section(_META)
+        meta["position"], meta["sequence"] = position, self.engine.sequence
+        written, deleted = [], []
+        for section, key, value in self.engine.keyed.changes():
+            sealed_key = self.sealer.seal_id(key_text(key))
+            if value is ABSENT_VALUE:
+                deleted.append((section, sealed_key))
+            else:
+                written.append((section, sealed_key, self.sealer.seal_blob(pack(value))))
+        if deleted:
+            db.executemany("DELETE FROM ledger_rule_state WHERE section = ? AND key = ?", deleted)
+        if written:
+            db.executemany("INSERT INTO ledger_rule_state VALUES (?, ?, ?) ON CONFLICT (section, key) "
+                           "DO UPDATE SET value = excluded.value", written)
+        opened, closed = self.engine.deadline_changes()
+        if closed:
+            db.executemany("DELETE FROM ledger_rule_deadlines WHERE seq = ?", [(seq,) for seq in closed])
+        if opened:
+            db.executemany("INSERT INTO ledger_rule_deadlines VALUES (?, ?)",
+                           [(item[1], self.sealer.seal_blob(pack(item))) for item in opened])
+        self.engine.saved()
+        self.engine.keyed.evict(CACHED_KEYS_MAX)
         self._saved_position = position
 
     def pending_until(self, db: ViewDatabase, moment: datetime) -> list[Flag]:
         """Flags whose windows close by `moment` but no later event has closed yet (not stored)."""
         position = self._projected_position(db)
         self._sync(db, position)
-        copy = self._new_engine()
-        copy.load(self.engine.dump())
-        return copy.close_windows_until(moment, position)
+        return self.engine.fork().close_windows_until(moment, position)
 
 
 def stored_flags(db: ViewDatabase, sealer: Sealer, *, position: int | None = None, at_utc: str | None = None) -> list[dict[str, Any]]:

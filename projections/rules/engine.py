@@ -29,14 +29,16 @@ import msgpack
 
 from domain import events as e
 from domain.identifiers import PILOTS
+from projections.rules.state import ABSENT, Backing, KeyedState, LazySection
 from projections.rules.world import World
 
 if TYPE_CHECKING:
     from projections.rules.config import RulesConfig
 
+ABSENT_VALUE = ABSENT  # a deleted key, in `KeyedState.changes`
 SEVERITIES = ("low", "medium", "high")
 # The shape of saved engine state: a store whose saved state has another version replays the log.
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: keyed sections (`projections.rules.state`), saved per key
 
 _RECORDS: dict[str, type[Any]] = {}
 Record = TypeVar("Record", bound=type[NamedTuple])  # type: ignore[valid-type]
@@ -86,7 +88,10 @@ class Rule:
     """Base of every rule. Subclasses set the class attributes and implement `on_event`.
 
     Determinism is what makes incremental flags equal rebuilt flags, so a rule:
-    - keeps all its memory in `self.state`, in plain containers (dict, list, tuple, set, str, int,
+    - keeps all its memory in `self.state`: named sections (`self.state.setdefault("lots", {})`
+      gives the rule's section "lots", a `LazySection`), each used key by key and never iterated
+      whole — a section lives in the store and only the keys an event touches are loaded and
+      saved; values are plain containers (dict, list, tuple, set, str, int,
       bool, None) and NamedTuples registered with `@state_record`: times as ISO strings, ratios as
       integers or strings — it is saved and restored between chunks;
     - never lets the iteration order of a set reach its output (sort first);
@@ -106,7 +111,7 @@ class Rule:
     def __init__(self, config: RulesConfig) -> None:
         assert self.code and self.title and self.reads, type(self).__name__
         self.config = config
-        self.state: dict[str, Any] = {}
+        self.state: Any = RuleState(KeyedState(), self.code)  # the engine hands it its own
 
     def on_event(self, ctx: RuleContext, event: Any) -> None:
         raise NotImplementedError
@@ -126,6 +131,31 @@ class Rule:
     def time_zone(self) -> timezone:
         """The ledger's time zone: where an instant becomes a date (SPEC §2.5)."""
         return self.config.time_zone
+
+
+class RuleState:
+    """A rule's sections of the engine's keyed state: `state.setdefault(name, {})`, `state.get(name,
+    {})` and `state[name]` all give the section `name` (created on first use; the default is
+    ignored, a section being a mapping and a set at once)."""
+
+    __slots__ = ("keyed", "scope", "sections")
+
+    def __init__(self, keyed: KeyedState, scope: str) -> None:
+        self.keyed = keyed
+        self.scope = scope
+        self.sections: dict[str, LazySection] = {}
+
+    def __getitem__(self, name: str) -> LazySection:
+        found = self.sections.get(name)
+        if found is None:
+            found = self.sections[name] = self.keyed.section(f"{self.scope}.{name}")
+        return found
+
+    def get(self, name: str, default: Any = None) -> LazySection:
+        return self[name]
+
+    def setdefault(self, name: str, default: Any = None) -> LazySection:
+        return self[name]
 
 
 @dataclass
@@ -168,15 +198,22 @@ class RuleContext:
 class RuleEngine:
     """Runs the rules over events; its whole state can be saved (`dump`) and restored (`load`)."""
 
-    def __init__(self, config: RulesConfig, rules: list[Rule]) -> None:
+    def __init__(self, config: RulesConfig, rules: list[Rule], backing: Backing | None = None, complete: bool = True) -> None:
+        """`backing`: where state not in memory is read from (None: all state is in memory);
+        `complete`: nothing is stored there yet (a new engine at the start of the log)."""
         codes = [rule.code for rule in rules]
         assert len(set(codes)) == len(codes), codes
         self.config = config
         self.rules = rules
-        self.world = World()
-        self.raised: set[str] = set()
-        self.deadlines: list[tuple[int, int, str, str, Any, str]] = []  # heap: (utc µs, seq, code, key, payload, iso)
+        self.keyed = KeyedState(backing, complete)
+        self.world = World(self.keyed)
+        self.raised = self.keyed.section("engine.raised")  # flag ids raised (a set)
+        for rule in rules:
+            rule.state = RuleState(self.keyed, rule.code)
+        self.deadlines: list[Deadline] = []  # heap of open windows: (utc µs, seq, code, key, payload, iso)
         self.sequence = 0
+        self.scheduled: dict[int, Deadline] = {}  # since the last save, by seq
+        self.fired: set[int] = set()  # seqs fired since the last save
         self._by_type: dict[type, list[Rule]] = {}
         for rule in rules:
             for event_type in rule.reads:
@@ -185,7 +222,9 @@ class RuleEngine:
 
     def schedule(self, rule: Rule, deadline: datetime, key: str, payload: Any) -> None:
         self.sequence += 1
-        heapq.heappush(self.deadlines, (_utc(deadline), self.sequence, rule.code, key, payload, deadline.isoformat()))
+        item = (_utc(deadline), self.sequence, rule.code, key, payload, deadline.isoformat())
+        heapq.heappush(self.deadlines, item)
+        self.scheduled[self.sequence] = item
 
     def process(self, position: int, event: e.LedgerEvent) -> list[Flag]:
         """The flags raised by one event (including deadlines it passes)."""
@@ -205,7 +244,9 @@ class RuleEngine:
     def _fire_deadlines(self, position: int, until_utc: int, *, strictly_before: bool) -> list[Flag]:
         flags: list[Flag] = []
         while self.deadlines and (self.deadlines[0][0] < until_utc or (not strictly_before and self.deadlines[0][0] == until_utc)):
-            _, _, code, key, payload, iso = heapq.heappop(self.deadlines)
+            _, seq, code, key, payload, iso = heapq.heappop(self.deadlines)
+            if self.scheduled.pop(seq, None) is None:
+                self.fired.add(seq)  # saved before: delete it at the next save
             rule = self._by_code[code]
             moment = datetime.fromisoformat(iso)
             ctx = RuleContext(self, position, moment, None)
@@ -215,23 +256,66 @@ class RuleEngine:
 
     # --- saving and restoring ---------------------------------------------------------------
 
+    def restore_deadlines(self, deadlines: list[Deadline], sequence: int) -> None:
+        """The open windows and the deadline counter, as saved (see `deadline_changes`)."""
+        self.deadlines = [tuple(item) for item in deadlines]  # type: ignore[misc]
+        heapq.heapify(self.deadlines)
+        self.sequence = sequence
+        self.scheduled, self.fired = {}, set()
+
+    def deadline_changes(self) -> tuple[list[Deadline], list[int]]:
+        """Windows opened since the last save and still open; saved windows closed since."""
+        return [self.scheduled[seq] for seq in sorted(self.scheduled)], sorted(self.fired)
+
+    def saved(self) -> None:
+        """Everything changed is written: start counting changes afresh."""
+        self.keyed.saved()
+        self.scheduled, self.fired = {}, set()
+
+    def fork(self) -> RuleEngine:
+        """A throwaway copy reading this engine's state on demand (for `close_windows_until`):
+        what the copy changes never reaches this engine or the store."""
+        copy = RuleEngine(self.config, [type(rule)(self.config) for rule in self.rules], _ForkBacking(self.keyed), complete=False)
+        copy.restore_deadlines(_copied(self.deadlines), self.sequence)
+        return copy
+
     def dump(self) -> bytes:
-        state = {
-            "version": STATE_VERSION, "world": self.world.state(), "raised": self.raised, "deadlines": self.deadlines,
-            "sequence": self.sequence, "rules": {rule.code: rule.state for rule in self.rules},
-        }
-        return msgpack.packb(state, default=_pack_default, strict_types=True, use_bin_type=True)
+        """The whole state of an engine that holds it all in memory (no backing store)."""
+        state = {"version": STATE_VERSION, "sections": self.keyed.dump(), "deadlines": self.deadlines, "sequence": self.sequence}
+        return pack(state)
 
     def load(self, blob: bytes) -> None:
-        state = msgpack.unpackb(blob, ext_hook=_unpack_ext, strict_map_key=False, raw=False)
+        state = unpack(blob)
         assert state.get("version") == STATE_VERSION, "saved rule state of another version: replay the log instead"
-        self.world.restore(state["world"])
-        self.raised = state["raised"]
-        self.deadlines = [tuple(item) for item in state["deadlines"]]
-        heapq.heapify(self.deadlines)
-        self.sequence = state["sequence"]
-        for rule in self.rules:
-            rule.state = state["rules"].get(rule.code, {})
+        self.keyed.load(state["sections"])
+        self.restore_deadlines(state["deadlines"], state["sequence"])
+
+
+Deadline = tuple[int, int, str, str, Any, str]
+
+
+class _ForkBacking:
+    """Reads another engine's state, copying each value so the fork may mutate it freely."""
+
+    def __init__(self, parent: KeyedState) -> None:
+        self.parent = parent
+
+    def fetch(self, section: str, key: Any) -> Any:
+        value = self.parent.section(section).peek(key, ABSENT)
+        return ABSENT if value is ABSENT else _copied(value)
+
+
+def pack(value: Any) -> bytes:
+    """Rule state as bytes (plain containers and registered NamedTuples, exactly)."""
+    return msgpack.packb(value, default=_pack_default, strict_types=True, use_bin_type=True)
+
+
+def unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, ext_hook=_unpack_ext, strict_map_key=False, raw=False)
+
+
+def _copied(value: Any) -> Any:
+    return unpack(pack(value))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -1,7 +1,10 @@
 """Facts the rules share: parties and their relations, colors, contracts, reference prices.
 
 Kept by the rule engine from the same events the rules read, in plain containers (dicts, lists,
-sets, tuples, numbers, strings) so the whole engine state can be saved and restored exactly.
+sets, tuples, numbers, strings) so the engine state can be saved and restored exactly. Each kind of
+fact is a section of the engine's keyed state (`projections.rules.state`): a party, a contract, a
+color is loaded from the store on first use and written back only when an event changes it, so
+the world lives in SQL with a bounded cache in memory rather than whole in every process.
 
 Party relations follow normalised identifiers: two parties are related when they share a normalised
 address or phone, an owner or a director. Normalisation is part of the rules (RULES.md P02): case,
@@ -15,6 +18,7 @@ import unicodedata
 from typing import Any
 
 from domain import events as e
+from projections.rules.state import KeyedState, LazySection
 
 # Words that mean the same in Kazakh/Russian/English addresses, spelled one way.
 _ADDRESS_WORDS = {
@@ -54,24 +58,21 @@ def normalize_phone(phone: str | None) -> str | None:
 class World:
     """What the ledger knows of parties, colors, contracts and prices, as of the last event."""
 
-    def __init__(self) -> None:
-        self.parties: dict[str, dict[str, Any]] = {}
-        self.by_address: dict[str, set[str]] = {}
-        self.by_phone: dict[str, set[str]] = {}
-        self.by_owner: dict[str, set[str]] = {}
-        self.by_director: dict[str, set[str]] = {}
-        self.colors: dict[str, dict[str, Any]] = {}
-        self.contracts: dict[str, dict[str, Any]] = {}
-        self.prices: dict[tuple[str, str], int] = {}  # (code, region or "") -> price_tiyn
+    SECTIONS = ("parties", "by_address", "by_phone", "by_owner", "by_director", "colors", "contracts", "prices")
 
-    # --- state for saving -------------------------------------------------------------------
-
-    def state(self) -> dict[str, Any]:
-        return dict(vars(self))
-
-    def restore(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
+    def __init__(self, keyed: KeyedState | None = None) -> None:
+        keyed = keyed if keyed is not None else KeyedState()
+        # Readers never mutate the world's values, so reads do not make them dirty: its own
+        # changes are marked where they happen (`touch`, or by assignment).
+        section = {name: keyed.section(f"world.{name}", track_reads=False) for name in self.SECTIONS}
+        self.parties: LazySection = section["parties"]  # party -> {name, kind, address, …}
+        self.by_address: LazySection = section["by_address"]  # normalised address -> {party}
+        self.by_phone: LazySection = section["by_phone"]
+        self.by_owner: LazySection = section["by_owner"]
+        self.by_director: LazySection = section["by_director"]
+        self.colors: LazySection = section["colors"]  # color -> {pilot, administrator, …}
+        self.contracts: LazySection = section["contracts"]
+        self.prices: LazySection = section["prices"]  # (code, region or "") -> price_tiyn
 
     # --- questions ----------------------------------------------------------------------------
 
@@ -145,6 +146,7 @@ class World:
             }
         elif isinstance(event, e.ContractAmended):
             contract = self.contracts[event.contract]
+            self.contracts.touch(event.contract)
             contract["amount_tiyn"] = event.amount_tiyn
             if event.items is not None:
                 contract["items"] = [(i.code, i.unit, str(i.quantity), i.unit_price_tiyn) for i in event.items]
@@ -166,6 +168,7 @@ class World:
         if info is None:
             return
         self._index(ev.party, -1)
+        self.parties.touch(ev.party)
         for name, value in ev.changes.items():
             info[name] = list(value) if isinstance(value, tuple) else value
         info["address_norm"] = normalize_address(info["address"])
