@@ -120,6 +120,8 @@ class Ledger(Application):
     """tenge-ledger's eventsourcing application."""
 
     name = "Ledger"
+    # a committed color is snapshotted once its stream grew by this many events (None: never)
+    snapshot_interval: int | None = SNAPSHOT_EVENTS_MIN
 
     def __init__(self, store: str | StoreConfig = "memory://", *, batch_size: int = BATCH_SIZE_DEFAULT,
                  cipher_key: str | None = None, actor: str = "", sealed_ok: bool = False,
@@ -386,16 +388,20 @@ class Ledger(Application):
         return allocation
 
     def _snapshot_after_commit(self, touched: Iterable[Aggregate], events: Sequence[e.LedgerEvent]) -> None:
-        """Snapshot the committed colors whose streams grew by `SNAPSHOT_EVENTS_MIN` events since
+        """Snapshot the committed colors whose streams grew by `snapshot_interval` events since
         their last snapshot. Best effort, after the batch's transaction: a failure (another process
         took the same snapshot, a read-only store) loses nothing but speed."""
+        interval = self.snapshot_interval
+        if interval is None:
+            return
+        assert interval > 0
         last_command = {event.originator_id: event.command_id for event in events}
         if len(self._snapshot_versions) >= CACHE_AGGREGATES_MAX:
             self._snapshot_versions.clear()
         for aggregate in touched:
             if not isinstance(aggregate, Allocation) or not aggregate.allocated or aggregate.id not in last_command:
                 continue
-            if aggregate.version - self._snapshot_versions.get(aggregate.id, 0) < SNAPSHOT_EVENTS_MIN:
+            if aggregate.version - self._snapshot_versions.get(aggregate.id, 0) < interval:
                 continue
             try:
                 self.snapshots.put([AllocationSnapshot.take(aggregate, last_command[aggregate.id])])

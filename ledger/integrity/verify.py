@@ -39,6 +39,7 @@ from ledger.integrity.keys import compare as compare_keys
 from ledger.store.chain import GENESIS, chain_hash, encode_leaf
 from ledger.integrity.merkle import MemoryLevels, leaf_hash, root
 from ledger.integrity.merkle_log import NODES_TABLE
+from ledger.integrity.snapshots import check_snapshots
 from ledger.store.views import SQLiteViewDatabase, open_view_database
 from projections.runner import ProjectionRunner
 
@@ -107,6 +108,7 @@ class Verifier:
         findings += self.check_merkle(leaves)
         if not self.ledger.sealed:  # without the key only the stored bytes can be checked
             findings += self.check_domain()
+            findings += check_snapshots(self.ledger, self.log_end)  # snapshots equal their streams' replay
             if not findings:  # projections of bad events cannot be rebuilt meaningfully
                 findings += self.check_projections()
         return sorted((self._named(finding) for finding in findings), key=lambda finding: finding.position)
