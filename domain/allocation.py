@@ -412,6 +412,12 @@ class Allocation(Aggregate):
             "contracts": [list(astuple(k)) for k in self.contracts.values()],
         }
 
+    def snapshot_entries(self) -> int:
+        """How many entries a snapshot of this state holds (open lots, holders, reservations,
+        contracts): what taking or restoring one costs, roughly."""
+        return (sum(len(lots) for lots in self.lots.values()) + len(self.balances) + len(self.reservations)
+                + len(self.settled_reservations) + len(self.contracts) + len(self.frozen_holders))
+
     @classmethod
     def from_snapshot_state(cls, originator_id: UUID, version: int, state: dict[str, Any]) -> Allocation:
         """The aggregate a snapshot stands for (the inverse of `snapshot_state`); raises on a

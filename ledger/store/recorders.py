@@ -81,6 +81,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         """eventsourcing's recorder over this store's snapshots table (created with the others)."""
         return SQLiteAggregateRecorder(self.datastore, events_table_name=self.snapshots_table)
 
+    def prune_snapshots(self, stream: UUID, version: int) -> None:
+        """Drop the stream's snapshots older than `version` (only the latest is ever loaded)."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {self.snapshots_table} WHERE originator_id = ? AND originator_version < ?",
+                      (stream.hex, version))
+
     def snapshot_streams(self) -> list[UUID]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT DISTINCT originator_id FROM {self.snapshots_table} ORDER BY originator_id")
@@ -227,6 +233,12 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         """eventsourcing's recorder over this store's snapshots table (created with the others)."""
         return PostgresAggregateRecorder(self.datastore, events_table_name=self.snapshots_table)
 
+    def prune_snapshots(self, stream: UUID, version: int) -> None:
+        """Drop the stream's snapshots older than `version` (only the latest is ever loaded)."""
+        statement = SQL("DELETE FROM {} WHERE originator_id = %s AND originator_version < %s").format(self._snapshots_relation)
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(statement, (stream, version))
+
     def snapshot_streams(self) -> list[UUID]:
         statement = SQL("SELECT DISTINCT originator_id FROM {} ORDER BY originator_id").format(self._snapshots_relation)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -360,6 +372,13 @@ class MemoryRecorder(POPOApplicationRecorder):
 
     def snapshot_recorder(self) -> AggregateRecorder:
         return self._snapshots
+
+    def prune_snapshots(self, stream: UUID, version: int) -> None:
+        """Drop the stream's snapshots older than `version` from what is selected (memory only grows)."""
+        with self._snapshots._database_lock:  # noqa: SLF001 - the memory store's own index
+            versions = self._snapshots._stored_events_index[str(stream)]  # noqa: SLF001
+            for old in [v for v in versions if v < version]:
+                del versions[old]
 
     def snapshot_streams(self) -> list[UUID]:
         index = self._snapshots._stored_events_index  # noqa: SLF001 - the memory store's own listing

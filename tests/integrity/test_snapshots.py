@@ -83,7 +83,30 @@ def test_snapshots_are_taken_after_a_batch_once_a_color_grew_by_the_interval() -
     versions = [row.originator_version for row in snapshot_rows(ledger, n["color"])]
     assert len(versions) == 1 and versions[0] >= 25
     ledger.execute(more(s, n, 10, "B"))
-    assert len(snapshot_rows(ledger, n["color"])) == 1, "grew by fewer than 25 since the last snapshot"
+    assert [row.originator_version for row in snapshot_rows(ledger, n["color"])] == versions, "grew by fewer than 25"
+    ledger.execute(more(s, n, 30, "C"))
+    [row] = snapshot_rows(ledger, n["color"])
+    assert row.originator_version >= versions[0] + 25, "a newer snapshot replaced the older one"
+
+
+def test_a_color_with_a_large_state_is_snapshotted_less_often(tmp_path: Path) -> None:
+    """Taking a snapshot costs its entries (open lots): a color is snapshotted again only once its
+    stream grew by a quarter of them, so writing snapshots stays a small cost per event imported."""
+    s, n = rich_world(transfers=80)
+    ledger = Ledger(f"sqlite:///{tmp_path}/l.sqlite")
+    ledger.snapshot_interval = 1
+    ledger.execute(s.commands())
+    [first] = snapshot_rows(ledger, n["color"])
+    entries = replayed(ledger, n["color"]).snapshot_entries()
+    assert entries > 80
+    for i in range(entries):  # one transfer (one more open lot) per batch, until the next snapshot
+        ledger.execute(more(s, n, 1, f"A{i}"))
+        [latest] = snapshot_rows(ledger, n["color"])
+        if latest.originator_version != first.originator_version:
+            break
+    grown = latest.originator_version - first.originator_version
+    entries_then = replayed(ledger, n["color"]).snapshot_entries()
+    assert grown > 20 and (grown - 1) * 4 < entries_then <= grown * 4, (grown, entries_then)
 
 
 def test_a_color_is_loaded_from_its_snapshot_and_the_events_after_it(tmp_path: Path) -> None:
