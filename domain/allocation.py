@@ -23,7 +23,7 @@ color's latest time.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, tzinfo
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
@@ -405,11 +405,11 @@ class Allocation(Aggregate):
             "reserved_tiyn": self.reserved_tiyn, "spent_tiyn": self.spent_tiyn,
             "returned_tiyn": self.returned_tiyn, "frozen": self.frozen,
             "frozen_holders": sorted(self.frozen_holders),
-            "balances": [[holder, tiyn] for holder, tiyn in self.balances.items()],
-            "lots": [[holder, [[lot, tiyn] for lot, tiyn in lots.items()]] for holder, lots in self.lots.items()],
-            "reservations": [list(astuple(r)) for r in self.reservations.values()],
+            "balances": list(self.balances.items()),
+            "lots": [(holder, list(lots.items())) for holder, lots in self.lots.items()],
+            "reservations": [_values(r) for r in self.reservations.values()],
             "settled_reservations": sorted(self.settled_reservations),
-            "contracts": [list(astuple(k)) for k in self.contracts.values()],
+            "contracts": [_values(k) for k in self.contracts.values()],
         }
 
     def snapshot_entries(self) -> int:
@@ -604,6 +604,11 @@ def _split_color(color: str) -> list[str]:
 
 
 
+def _values(record: ContractState | Reservation) -> tuple[Any, ...]:
+    """A record's field values in declaration order (what its constructor takes back)."""
+    return tuple(getattr(record, name) for name in _FIELD_NAMES[type(record)])
+
+
 def _text(value: Any) -> str:
     assert isinstance(value, str), type(value)
     return value
@@ -614,6 +619,7 @@ def _tiyn(value: Any) -> int:
     return value
 
 
+_FIELD_NAMES = {cls: tuple(f.name for f in fields(cls)) for cls in (ContractState, Reservation)}
 _SNAPSHOT_FIELDS = (
     "color", "pilot", "administrator", "treasury", "expires_on", "allocated_at", "latest_at",
     "allocation_command_id", "allocated_tiyn", "held_tiyn", "reserved_tiyn", "spent_tiyn", "returned_tiyn",

@@ -394,9 +394,10 @@ class Ledger(Application):
         return allocation
 
     def _snapshot_after_commit(self, touched: Iterable[Aggregate], events: Sequence[e.LedgerEvent]) -> None:
-        """Snapshot the committed colors whose streams grew by `snapshot_interval` events since
-        their last snapshot. Best effort, after the batch's transaction: a failure (another process
-        took the same snapshot, a read-only store) loses nothing but speed."""
+        """Snapshot the committed colors whose streams grew enough since their last snapshot (by
+        `snapshot_interval` events, or a quarter of the state's entries if more), all in one
+        transaction after the batch's. Best effort: a failure (a read-only store, a full disk)
+        loses nothing but speed."""
         interval = self.snapshot_interval
         if interval is None:
             return
@@ -404,18 +405,21 @@ class Ledger(Application):
         last_command = {event.originator_id: event.command_id for event in events}
         if len(self._snapshot_versions) >= CACHE_AGGREGATES_MAX:
             self._snapshot_versions.clear()
+        due = []
         for aggregate in touched:
             if not isinstance(aggregate, Allocation) or not aggregate.allocated or aggregate.id not in last_command:
                 continue
             grown = aggregate.version - self._snapshot_versions.get(aggregate.id, 0)
-            if grown < interval or grown * SNAPSHOT_ENTRIES_PER_EVENT < aggregate.snapshot_entries():
-                continue
-            try:
-                self.snapshots.put([AllocationSnapshot.take(aggregate, last_command[aggregate.id])])
-                self.recorder.prune_snapshots(aggregate.id, aggregate.version)
-            except Exception:  # noqa: BLE001 - derived data: the next batch may try again
-                continue
-            self._snapshot_versions[aggregate.id] = aggregate.version
+            if grown >= interval and grown * SNAPSHOT_ENTRIES_PER_EVENT >= aggregate.snapshot_entries():
+                due.append(AllocationSnapshot.take(aggregate, last_command[aggregate.id]))
+        if not due:
+            return
+        try:
+            self.recorder.put_snapshots([self.mapper.to_stored_event(snapshot) for snapshot in due])
+        except Exception:  # noqa: BLE001 - derived data: the next batch may try again
+            return
+        for snapshot in due:
+            self._snapshot_versions[snapshot.originator_id] = snapshot.originator_version
 
 
 class _BatchRun:

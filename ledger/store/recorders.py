@@ -81,11 +81,14 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         """eventsourcing's recorder over this store's snapshots table (created with the others)."""
         return SQLiteAggregateRecorder(self.datastore, events_table_name=self.snapshots_table)
 
-    def prune_snapshots(self, stream: UUID, version: int) -> None:
-        """Drop the stream's snapshots older than `version` (only the latest is ever loaded)."""
+    def put_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
+        """Store the snapshots and drop their streams' older ones (only the latest is ever loaded),
+        in one transaction; one already stored by another writer is kept."""
         with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {self.snapshots_table} WHERE originator_id = ? AND originator_version < ?",
-                      (stream.hex, version))
+            c.executemany(f"INSERT OR IGNORE INTO {self.snapshots_table} VALUES (?,?,?,?)",
+                          [(s.originator_id.hex, s.originator_version, s.topic, s.state) for s in snapshots])
+            c.executemany(f"DELETE FROM {self.snapshots_table} WHERE originator_id = ? AND originator_version < ?",
+                          [(s.originator_id.hex, s.originator_version) for s in snapshots])
 
     def snapshot_streams(self) -> list[UUID]:
         with self.datastore.transaction(commit=False) as c:
@@ -233,11 +236,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         """eventsourcing's recorder over this store's snapshots table (created with the others)."""
         return PostgresAggregateRecorder(self.datastore, events_table_name=self.snapshots_table)
 
-    def prune_snapshots(self, stream: UUID, version: int) -> None:
-        """Drop the stream's snapshots older than `version` (only the latest is ever loaded)."""
-        statement = SQL("DELETE FROM {} WHERE originator_id = %s AND originator_version < %s").format(self._snapshots_relation)
+    def put_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
+        """Store the snapshots and drop their streams' older ones (only the latest is ever loaded),
+        in one transaction; one already stored by another writer is kept."""
+        insert = SQL("INSERT INTO {} VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING").format(self._snapshots_relation)
+        delete = SQL("DELETE FROM {} WHERE originator_id = %s AND originator_version < %s").format(self._snapshots_relation)
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            curs.execute(statement, (stream, version))
+            curs.executemany(insert, [(s.originator_id, s.originator_version, s.topic, s.state) for s in snapshots])
+            curs.executemany(delete, [(s.originator_id, s.originator_version) for s in snapshots])
 
     def snapshot_streams(self) -> list[UUID]:
         statement = SQL("SELECT DISTINCT originator_id FROM {} ORDER BY originator_id").format(self._snapshots_relation)
@@ -373,12 +379,15 @@ class MemoryRecorder(POPOApplicationRecorder):
     def snapshot_recorder(self) -> AggregateRecorder:
         return self._snapshots
 
-    def prune_snapshots(self, stream: UUID, version: int) -> None:
-        """Drop the stream's snapshots older than `version` from what is selected (memory only grows)."""
+    def put_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
+        """Store the snapshots and drop their streams' older ones from what is selected."""
         with self._snapshots._database_lock:  # noqa: SLF001 - the memory store's own index
-            versions = self._snapshots._stored_events_index[str(stream)]  # noqa: SLF001
-            for old in [v for v in versions if v < version]:
-                del versions[old]
+            for snapshot in snapshots:
+                versions = self._snapshots._stored_events_index[str(snapshot.originator_id)]  # noqa: SLF001
+                if snapshot.originator_version not in versions:
+                    self._snapshots.insert_events([snapshot])
+                for old in [v for v in versions if v < snapshot.originator_version]:
+                    del versions[old]
 
     def snapshot_streams(self) -> list[UUID]:
         index = self._snapshots._stored_events_index  # noqa: SLF001 - the memory store's own listing

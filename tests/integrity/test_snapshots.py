@@ -137,7 +137,7 @@ def test_a_failure_to_take_a_snapshot_does_not_fail_the_committed_batch() -> Non
 
     def broken(_: Any) -> None:
         raise OSError("disk full")
-    ledger.snapshots.put = broken  # type: ignore[method-assign]
+    ledger.recorder.put_snapshots = broken  # type: ignore[method-assign]
     assert {o.status for o in ledger.execute(s.commands())} == {APPLIED}
     assert ledger.position() == len(s.records)
 
