@@ -23,10 +23,12 @@ color's latest time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, tzinfo
-from typing import Protocol
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
+
+from eventsourcing.domain import register_topic
 
 from domain import commands as c
 from domain import events as e
@@ -389,6 +391,60 @@ class Allocation(Aggregate):
     def _is_supplier(self, party: str) -> bool:
         return any(k.supplier == party for k in self.contracts.values())
 
+    # --- snapshots (derived data: a copy of this state at a version, see `AllocationSnapshot`) ---
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """This state as plain values (str, int, bool, date, datetime, lists): what a snapshot
+        stores, in the insertion order of every mapping (first-in first-out lots and the order of
+        contracts are part of the decisions)."""
+        return {
+            "color": self.color, "pilot": self.pilot, "administrator": self.administrator,
+            "treasury": self.treasury, "expires_on": self.expires_on, "allocated_at": self.allocated_at,
+            "latest_at": self.latest_at, "allocation_command_id": self._allocation_command_id,
+            "allocated_tiyn": self.allocated_tiyn, "held_tiyn": self.held_tiyn,
+            "reserved_tiyn": self.reserved_tiyn, "spent_tiyn": self.spent_tiyn,
+            "returned_tiyn": self.returned_tiyn, "frozen": self.frozen,
+            "frozen_holders": sorted(self.frozen_holders),
+            "balances": list(self.balances.items()),
+            "lots": [(holder, list(lots.items())) for holder, lots in self.lots.items()],
+            "reservations": [_values(r) for r in self.reservations.values()],
+            "settled_reservations": sorted(self.settled_reservations),
+            "contracts": [_values(k) for k in self.contracts.values()],
+        }
+
+    def snapshot_entries(self) -> int:
+        """How many entries a snapshot of this state holds (open lots, holders, reservations,
+        contracts): what taking or restoring one costs, roughly."""
+        return (sum(len(lots) for lots in self.lots.values()) + len(self.balances) + len(self.reservations)
+                + len(self.settled_reservations) + len(self.contracts) + len(self.frozen_holders))
+
+    @classmethod
+    def from_snapshot_state(cls, originator_id: UUID, version: int, state: dict[str, Any]) -> Allocation:
+        """The aggregate a snapshot stands for (the inverse of `snapshot_state`); raises on a
+        state that is not well-formed (KeyError, TypeError, ValueError, AssertionError)."""
+        assert version > 0 and set(state) == set(_SNAPSHOT_FIELDS), sorted(set(state) ^ set(_SNAPSHOT_FIELDS))
+        allocation = cls(originator_id)
+        allocation.version = version
+        allocation.color, allocation.pilot = _text(state["color"]), _text(state["pilot"])
+        allocation.administrator, allocation.treasury = _text(state["administrator"]), _text(state["treasury"])
+        allocation.expires_on = state["expires_on"]
+        allocation.allocated_at, allocation.latest_at = state["allocated_at"], state["latest_at"]
+        assert type(allocation.expires_on) is date and all(
+            isinstance(t, datetime) for t in (allocation.allocated_at, allocation.latest_at)), "dates and times"
+        allocation._allocation_command_id = _text(state["allocation_command_id"])
+        for name in ("allocated_tiyn", "held_tiyn", "reserved_tiyn", "spent_tiyn", "returned_tiyn"):
+            setattr(allocation, name, _tiyn(state[name]))
+        allocation.frozen = bool(state["frozen"])
+        allocation.frozen_holders = {_text(h) for h in state["frozen_holders"]}
+        allocation.balances = {_text(h): _tiyn(t) for h, t in state["balances"]}
+        allocation.lots = {_text(h): {_text(lot): _tiyn(t) for lot, t in lots} for h, lots in state["lots"]}
+        allocation.reservations = {r.reservation: r for r in (Reservation(*fields) for fields in state["reservations"])}
+        allocation.settled_reservations = {_text(r) for r in state["settled_reservations"]}
+        allocation.contracts = {k.contract: k for k in (ContractState(*fields) for fields in state["contracts"])}
+        assert allocation.allocated, "a snapshot is taken of an allocated color"
+        allocation.check()
+        return allocation
+
     @property
     def allocated(self) -> bool:
         """True once the color's allocation was recorded (a blocked attempt does not count)."""
@@ -547,6 +603,57 @@ def _split_color(color: str) -> list[str]:
     return parts
 
 
+
+def _values(record: ContractState | Reservation) -> tuple[Any, ...]:
+    """A record's field values in declaration order (what its constructor takes back)."""
+    return tuple(getattr(record, name) for name in _FIELD_NAMES[type(record)])
+
+
+def _text(value: Any) -> str:
+    assert isinstance(value, str), type(value)
+    return value
+
+
+def _tiyn(value: Any) -> int:
+    assert type(value) is int, type(value)
+    return value
+
+
+_FIELD_NAMES = {cls: tuple(f.name for f in fields(cls)) for cls in (ContractState, Reservation)}
+_SNAPSHOT_FIELDS = (
+    "color", "pilot", "administrator", "treasury", "expires_on", "allocated_at", "latest_at",
+    "allocation_command_id", "allocated_tiyn", "held_tiyn", "reserved_tiyn", "spent_tiyn", "returned_tiyn",
+    "frozen", "frozen_holders", "balances", "lots", "reservations", "settled_reservations", "contracts",
+)
+
+
+@dataclass(frozen=True)
+class AllocationSnapshot:
+    """An `Allocation`'s state at one version of its stream (eventsourcing's snapshot shape:
+    `originator_id`, `originator_version`, stored in the snapshot store, encrypted like events).
+
+    Derived data: `last_command_id` is the transaction id of the stream's event at that version,
+    so a snapshot that does not belong to the stream as stored is recognised and ignored.
+    """
+
+    TOPIC: ClassVar[str] = "tenge:AllocationSnapshot"
+    originator_id: UUID
+    originator_version: int
+    last_command_id: str
+    state: dict[str, Any]
+
+    @classmethod
+    def take(cls, allocation: Allocation, last_command_id: str) -> AllocationSnapshot:
+        assert allocation.allocated and not allocation.pending_events, "snapshots are of recorded state"
+        return cls(allocation.id, allocation.version, last_command_id, allocation.snapshot_state())
+
+    def restore(self) -> Allocation:
+        state = self.state
+        assert isinstance(state, dict) and isinstance(self.last_command_id, str), "a snapshot's shape"
+        return Allocation.from_snapshot_state(self.originator_id, self.originator_version, state)
+
+
+register_topic(AllocationSnapshot.TOPIC, AllocationSnapshot)
 
 
 _DECISIONS = {

@@ -16,6 +16,19 @@ written in the transaction of the store's first events and never changed: a ledg
 another `time_zone` than its store's refuses (`TimeZoneMismatch`). A store with events but no such
 row (older than the row) is in the default zone, UTC+05:00.
 
+Snapshots (issue 11): after a batch commits, each color it touched whose stream grew enough since
+its last snapshot gets a new one (`AllocationSnapshot` in the store's snapshot table, encoded and
+encrypted like events), and the older ones of that color are dropped. "Enough" is
+`SNAPSHOT_EVENTS_MIN` events, or a quarter of the state's entries if more (`Allocation.snapshot_entries`,
+mostly open lots): a snapshot costs about one entry's encoding per entry, so writing them costs at
+most a few entries per event imported, and loading a color costs its state plus fewer events than
+that (issue 11: 15.9 ms to replay 1 001 events, 0.10 ms from a snapshot; taking them inside the
+batch's transaction cut imports from 72 000 to 28 000 events/s). Loading a color starts from its
+latest snapshot and replays only the events after it; a missing, unreadable or inconsistent
+snapshot is ignored and the whole stream replayed, so a snapshot never changes a decision.
+Taking one is best effort and outside the batch's transaction; `verify` checks every snapshot
+against the replay of its stream (`ledger.integrity.snapshots`).
+
 A blocked command's id key is written with a `blocked:<id>` key naming the stream of its
 `CommandBlocked` event, so that submitting it again answers `blocked` with its original rule and
 sentence (the same attempt, recorded once), not `duplicate`.
@@ -41,7 +54,7 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 from domain import commands as c
 from domain import events as e
 from domain.aggregate import Aggregate, Attempt
-from domain.allocation import Allocation
+from domain.allocation import Allocation, AllocationSnapshot
 from domain.errors import LedgerError, StoreError
 from ledger.store.cipher import CIPHER_MARKER, Encryption
 from domain.party import Party, ReferencePrice
@@ -60,6 +73,8 @@ NAMESPACE = uuid5(NAMESPACE_URL, "https://tenge-ledger/streams")
 BATCH_SIZE_DEFAULT = 1_000
 WAIT_SECONDS_DEFAULT = 60  # SPEC §5 `--wait`: how long a writer waits for what others hold
 CACHE_AGGREGATES_MAX = 50_000
+SNAPSHOT_EVENTS_MIN = 200  # a color is snapshotted again once its stream grew by this many events ...
+SNAPSHOT_ENTRIES_PER_EVENT = 4  # ... or by a quarter of its state's entries, if more
 
 APPLIED, DUPLICATE, BLOCKED, CONFLICT = "applied", "duplicate", "blocked", "conflict"
 TIME_ZONE_KEY = "meta:time_zone"  # stored as is (not hidden when encrypted): it is no personal data
@@ -131,6 +146,8 @@ class Ledger(Application):
     """tenge-ledger's eventsourcing application."""
 
     name = "Ledger"
+    # a committed color is snapshotted once its stream grew by this many events (None: never)
+    snapshot_interval: int | None = SNAPSHOT_EVENTS_MIN
 
     def __init__(self, store: str | StoreConfig = "memory://", *, batch_size: int = BATCH_SIZE_DEFAULT,
                  cipher_key: str | None = None, actor: str = "", sealed_ok: bool = False,
@@ -152,6 +169,7 @@ class Ledger(Application):
         self.actor = check_actor(actor) if actor else ""
         self.bootstrap_roles = roles
         self._cache: dict[UUID, Aggregate] = {}
+        self._snapshot_versions: dict[UUID, int] = {}  # color stream -> version of its latest snapshot seen
         self._read_side: ReadSide | None = None
         self.encryption = Encryption(cipher_key) if cipher_key else None
         self.sealed_ok = sealed_ok
@@ -161,6 +179,8 @@ class Ledger(Application):
         waits = {"SQLITE_LOCK_TIMEOUT": str(wait_seconds), "POSTGRES_LOCK_TIMEOUT": str(wait_seconds)}
         env = {**self.store.env, **{name: value for name, value in waits.items() if name in self.store.env}}
         super().__init__(env={**env, **(self.encryption.env() if self.encryption else {})})
+        # the snapshot store: the events' mapper (transcoder, cipher) over the store's snapshots table
+        self.snapshots = self.factory.event_store(mapper=self.mapper, recorder=self.recorder.snapshot_recorder())
         self._check_encryption()
         self._requested_zone = parse_time_zone(time_zone) if time_zone is not None else None
         self._time_zone: tzinfo = LEDGER_TIME_ZONE_DEFAULT
@@ -378,10 +398,7 @@ class Ledger(Application):
         """The aggregate's current state, from the batch cache or the store."""
         aggregate = self._cache.get(stream)
         if aggregate is None:
-            aggregate = cls(stream)
-            for event in self.events.get(stream):
-                aggregate.apply(event)
-            self._cache[stream] = aggregate
+            aggregate = self._cache[stream] = self._fresh(cls, stream)
         assert isinstance(aggregate, cls), (type(aggregate), cls)
         return aggregate
 
@@ -405,10 +422,68 @@ class Ledger(Application):
         return self.recorder.max_notification_id() or 0
 
     def _fresh(self, cls: type[Aggregate], stream: UUID) -> Aggregate:
+        """The stream's state as stored: from the color's latest snapshot when a good one exists."""
+        if cls is Allocation:
+            restored = self._from_snapshot(stream)
+            if restored is not None:
+                return restored
+            self._snapshot_versions[stream] = 0
         aggregate = cls(stream)
         for event in self.events.get(stream):
             aggregate.apply(event)
         return aggregate
+
+    # --- snapshots ----------------------------------------------------------------------------
+
+    def _from_snapshot(self, stream: UUID) -> Allocation | None:
+        """The color from its latest snapshot plus the events after it; None when there is no
+        snapshot or it cannot be trusted (unreadable, not this stream's history: its version's event
+        is not the one it names, or the events after it do not apply), so the caller replays all."""
+        try:
+            found = list(self.snapshots.get(stream, desc=True, limit=1))
+            if not found:
+                return None
+            [snapshot] = found
+            assert isinstance(snapshot, AllocationSnapshot) and snapshot.originator_id == stream
+            allocation = snapshot.restore()
+            events = iter(self.events.get(stream, gt=snapshot.originator_version - 1))
+            at_snapshot = next(events, None)
+            assert at_snapshot is not None and at_snapshot.originator_version == snapshot.originator_version
+            assert at_snapshot.command_id == snapshot.last_command_id, "the snapshot belongs to another history"
+            for event in events:
+                allocation.apply(event)
+        except Exception:  # noqa: BLE001 - a bad snapshot is derived data: ignore it (verify reports it)
+            return None
+        self._snapshot_versions[stream] = snapshot.originator_version
+        return allocation
+
+    def _snapshot_after_commit(self, touched: Iterable[Aggregate], events: Sequence[e.LedgerEvent]) -> None:
+        """Snapshot the committed colors whose streams grew enough since their last snapshot (by
+        `snapshot_interval` events, or a quarter of the state's entries if more), all in one
+        transaction after the batch's. Best effort: a failure (a read-only store, a full disk)
+        loses nothing but speed."""
+        interval = self.snapshot_interval
+        if interval is None:
+            return
+        assert interval > 0
+        last_command = {event.originator_id: event.command_id for event in events}
+        if len(self._snapshot_versions) >= CACHE_AGGREGATES_MAX:
+            self._snapshot_versions.clear()
+        due = []
+        for aggregate in touched:
+            if not isinstance(aggregate, Allocation) or not aggregate.allocated or aggregate.id not in last_command:
+                continue
+            grown = aggregate.version - self._snapshot_versions.get(aggregate.id, 0)
+            if grown >= interval and grown * SNAPSHOT_ENTRIES_PER_EVENT >= aggregate.snapshot_entries():
+                due.append(AllocationSnapshot.take(aggregate, last_command[aggregate.id]))
+        if not due:
+            return
+        try:
+            self.recorder.put_snapshots([self.mapper.to_stored_event(snapshot) for snapshot in due])
+        except Exception:  # noqa: BLE001 - derived data: the next batch may try again
+            return
+        for snapshot in due:
+            self._snapshot_versions[snapshot.originator_id] = snapshot.originator_version
 
 
 class _BatchRun:
@@ -490,6 +565,7 @@ class _BatchRun:
             absent = sorted(self.ledger.stored_key(name) for name in self.absent_keys if name not in self.keys)
             self.ledger.save(_Batch(self.events), keys=rows, read_versions=read_only, absent_keys=absent)
             self.ledger._time_zone_recorded = True
+            self.ledger._snapshot_after_commit(self.touched.values(), self.events)
         assert len(outcomes) == len(self.commands)
         return outcomes
 

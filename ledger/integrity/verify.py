@@ -42,6 +42,7 @@ from ledger.integrity.merkle import leaf_hash
 from ledger.integrity.merkle_log import NODES_TABLE
 from ledger.integrity.merkle_scratch import ScratchTree
 from ledger.integrity.scratch import LIVE, Scratch, plain
+from ledger.integrity.snapshots import check_snapshots
 from ledger.store.chain import GENESIS, chain_hash, encode_leaf
 from ledger.store.views import open_view_database
 from projections.runner import ProjectionRunner
@@ -112,6 +113,7 @@ class Verifier:
         findings += self.check_merkle(tree)
         if not self.ledger.sealed:  # without the key only the stored bytes can be checked
             findings += self.check_domain()
+            findings += check_snapshots(self.ledger, self.log_end)  # snapshots equal their streams' replay
             if not findings:  # projections of bad events cannot be rebuilt meaningfully
                 findings += self.check_projections()
         return sorted((self._named(finding) for finding in findings), key=lambda finding: finding.position)

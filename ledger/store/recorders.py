@@ -5,6 +5,11 @@ in the whole ledger — `command:<id>` (with the command's content digest, for i
 and `contract:<id>`, `color:<color>`, `party:<id>` (the stream that owns the name). Because a key
 and the events it stands for commit together, there is no moment where one exists without the other,
 and a second writer claiming the same key fails the whole transaction.
+
+Each store also has a *snapshots* table (eventsourcing's aggregate-recorder shape: stream id,
+version, topic, state) created with the others in the same setup group. Snapshots are derived data
+written after a batch commits (`ledger.app`); `snapshot_recorder()` gives eventsourcing's own
+aggregate recorder over that table, and `snapshot_streams()` lists the streams that have one.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.errors import DuplicateObject
-from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
+from eventsourcing.persistence import AggregateRecorder
+from eventsourcing.popo import POPOAggregateRecorder, POPOApplicationRecorder, POPOFactory
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 from psycopg.errors import LockNotAvailable
 from psycopg.sql import SQL, Identifier, Literal
 
@@ -98,9 +104,33 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     chained = True  # False only in bench/ to measure what the hash chain costs
     stream_locks = staticmethod(no_stream_locks)
 
+    @property
+    def snapshots_table(self) -> str:
+        return self.events_table_name.removesuffix("_events") + "_snapshots"
+
+    def snapshot_recorder(self) -> AggregateRecorder:
+        """eventsourcing's recorder over this store's snapshots table (created with the others)."""
+        return SQLiteAggregateRecorder(self.datastore, events_table_name=self.snapshots_table)
+
+    def put_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
+        """Store the snapshots and drop their streams' older ones (only the latest is ever loaded),
+        in one transaction; one already stored by another writer is kept."""
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(f"INSERT OR IGNORE INTO {self.snapshots_table} VALUES (?,?,?,?)",
+                          [(s.originator_id.hex, s.originator_version, s.topic, s.state) for s in snapshots])
+            c.executemany(f"DELETE FROM {self.snapshots_table} WHERE originator_id = ? AND originator_version < ?",
+                          [(s.originator_id.hex, s.originator_version) for s in snapshots])
+
+    def snapshot_streams(self) -> list[UUID]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT DISTINCT originator_id FROM {self.snapshots_table} ORDER BY originator_id")
+            return [UUID(row[0]) for row in c.fetchall()]
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {self.snapshots_table} (originator_id TEXT, originator_version INTEGER, "
+            "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {self.keys_table} "
             "(key TEXT PRIMARY KEY, digest BLOB NOT NULL, stream TEXT NOT NULL) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {self.chain_table} (position INTEGER PRIMARY KEY, "
@@ -229,6 +259,35 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 "leaf_hash bytea NOT NULL, chain_hash bytea NOT NULL)"
             ).format(self._chain_relation)
         )
+        self.snapshots_table = events_table_name.removesuffix("_events") + "_snapshots"
+        self._snapshots_relation = SQL("{schema}.{table}").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.snapshots_table)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
+                "topic text, state bytea, PRIMARY KEY (originator_id, originator_version))"
+            ).format(self._snapshots_relation)
+        )
+
+    def snapshot_recorder(self) -> AggregateRecorder:
+        """eventsourcing's recorder over this store's snapshots table (created with the others)."""
+        return PostgresAggregateRecorder(self.datastore, events_table_name=self.snapshots_table)
+
+    def put_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
+        """Store the snapshots and drop their streams' older ones (only the latest is ever loaded),
+        in one transaction; one already stored by another writer is kept."""
+        insert = SQL("INSERT INTO {} VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING").format(self._snapshots_relation)
+        delete = SQL("DELETE FROM {} WHERE originator_id = %s AND originator_version < %s").format(self._snapshots_relation)
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.executemany(insert, [(s.originator_id, s.originator_version, s.topic, s.state) for s in snapshots])
+            curs.executemany(delete, [(s.originator_id, s.originator_version) for s in snapshots])
+
+    def snapshot_streams(self) -> list[UUID]:
+        statement = SQL("SELECT DISTINCT originator_id FROM {} ORDER BY originator_id").format(self._snapshots_relation)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement)
+            return [UUID(str(row["originator_id"])) for row in curs.fetchall()]
 
     def create_table(self) -> None:
         """The schema, once (`ledger.store.setup`), under the schema's advisory lock.
@@ -396,6 +455,24 @@ class MemoryRecorder(POPOApplicationRecorder):
         super().__init__()
         self._keys: dict[str, tuple[bytes, str]] = {}
         self._chain: list[ChainRow] = []
+        self._snapshots = POPOAggregateRecorder()
+
+    def snapshot_recorder(self) -> AggregateRecorder:
+        return self._snapshots
+
+    def put_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
+        """Store the snapshots and drop their streams' older ones from what is selected."""
+        with self._snapshots._database_lock:  # noqa: SLF001 - the memory store's own index
+            for snapshot in snapshots:
+                versions = self._snapshots._stored_events_index[str(snapshot.originator_id)]  # noqa: SLF001
+                if snapshot.originator_version not in versions:
+                    self._snapshots.insert_events([snapshot])
+                for old in [v for v in versions if v < snapshot.originator_version]:
+                    del versions[old]
+
+    def snapshot_streams(self) -> list[UUID]:
+        index = self._snapshots._stored_events_index  # noqa: SLF001 - the memory store's own listing
+        return sorted(UUID(stream) for stream, versions in list(index.items()) if versions)
 
     def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._assert_uniqueness(stored_events, **kwargs)
