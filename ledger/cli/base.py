@@ -18,16 +18,17 @@ from projections.rules.config import RulesConfigError, load_config
 from ledger.store.errors import StoreFailure
 from ledger.store.preflight import check_store
 from ledger.store.url import StoreConfig, parse_store_url
+from ledger.store.errors import EXIT_BUSY as STORE_BUSY, EXIT_IO as STORE_IO, EXIT_UNAVAILABLE as STORE_UNAVAILABLE
 
 # SPEC §5's exit codes, defined once: the commands return these, docs/exit-codes.md is generated from EXIT_CODES.
 EXIT_OK = 0
 EXIT_BLOCKED = 1
 EXIT_USAGE = 2
 EXIT_TAMPERED = 3
-EXIT_UNAVAILABLE = 69
+EXIT_UNAVAILABLE = STORE_UNAVAILABLE  # the store's failures carry their code (ledger/store/errors.py)
 EXIT_INTERNAL = 70
-EXIT_IO_ERROR = 74
-EXIT_BUSY = 75
+EXIT_IO_ERROR = STORE_IO
+EXIT_BUSY = STORE_BUSY
 EXIT_NOT_PERMITTED = 77
 
 EXIT_CODES: dict[int, tuple[str, str]] = {  # code -> (constant, meaning), in SPEC §5's words
