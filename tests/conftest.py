@@ -7,8 +7,6 @@ its own, dropped afterwards.
 
 from __future__ import annotations
 
-import os
-import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-POSTGRES_URL = os.environ.get("TENGE_LEDGER_TEST_POSTGRES", "")
+from tests.support import POSTGRES_URL, postgres_schema  # noqa: E402 - after the repository is on the path
 
 
 @pytest.fixture
@@ -27,17 +25,8 @@ def postgres_url() -> Iterator[str]:
     """A PostgreSQL store URL with a fresh schema, dropped after the test."""
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need TENGE_LEDGER_TEST_POSTGRES=postgresql://user@host:port/db")
-    import psycopg
-
-    schema = "t_" + secrets.token_hex(6)
-    dsn = POSTGRES_URL.split("?")[0]
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{dsn}?schema={schema}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -11,6 +11,12 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from collections.abc import Sequence
@@ -129,3 +135,41 @@ def outcomes_again(first: Sequence[Outcome]) -> list[Outcome]:
         blocked = original is not None and original.status == BLOCKED
         again.append(original if blocked else Outcome(outcome.command_id, DUPLICATE))
     return again
+
+
+# --- stores for tests ---------------------------------------------------------------------------
+
+POSTGRES_URL = os.environ.get("TENGE_LEDGER_TEST_POSTGRES", "")
+
+
+@contextmanager
+def postgres_schema(url: str, schema: str | None = None) -> Iterator[str]:
+    """A fresh schema on the server `url` names (its `?schema=` ignored), as a store URL; dropped after."""
+    import psycopg
+
+    dsn, schema = url.split("?")[0], schema or "t_" + secrets.token_hex(6)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{dsn}?schema={schema}"
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def memory_store() -> tuple[str, Callable[[], None]]:
+    """An in-memory store, gone with its Ledger: (url, cleanup)."""
+    return "memory://", lambda: None
+
+
+def sqlite_store() -> tuple[str, Callable[[], None]]:
+    """A SQLite file in a fresh temporary folder, removed by the cleanup: (url, cleanup)."""
+    folder = tempfile.mkdtemp(prefix="tenge-ledger-test-")
+    return f"sqlite:///{folder}/ledger.sqlite", lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+def postgres_store() -> tuple[str, Callable[[], None]]:
+    """A fresh schema on the test server, dropped by the cleanup: (url, cleanup)."""
+    assert POSTGRES_URL, "PostgreSQL stores need TENGE_LEDGER_TEST_POSTGRES"
+    stack = ExitStack()
+    return stack.enter_context(postgres_schema(POSTGRES_URL)), stack.close

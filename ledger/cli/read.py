@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -33,6 +34,9 @@ def wall_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
+T = TypeVar("T")
+
+
 def _read_side(obj: Context) -> tuple[ReadSide, int]:
     """The read side, caught up (a bar on a terminal when this process has much to apply); and the
     current position."""
@@ -51,6 +55,21 @@ def _position(read: ReadSide, as_of: str | None, now: int) -> int:
         return read.resolve_as_of(as_of, now)
     except InvalidValue as problem:
         raise UsageProblem(f"--as-of: {problem}") from problem
+
+
+def _about_color(obj: Context, color_text: str, as_of: str | None,
+                 ask: Callable[[ReadSide, str, int], T]) -> tuple[str, int, T | None]:
+    """(color, position, answer) of a question about one color as of `as_of`; the answer is None,
+    and the reason printed, when the color is unknown then (exit 1, as a blocked command)."""
+    color = checked(parse_color, color_text, "COLOR")
+    assert color is not None
+    read, now = _read_side(obj)
+    position = _position(read, as_of, now)
+    try:
+        return color, position, ask(read, color, position)
+    except UnknownColor as unknown:
+        click.echo(f"error: {unknown}", err=True)
+        return color, position, None
 
 
 @click.command()
@@ -88,14 +107,8 @@ def balance(obj: Context, party: str | None, color: str | None, as_of: str | Non
 @click.pass_obj
 def history(obj: Context, color: str, as_of: str | None, fmt: str | None) -> int:
     """The color's events in order, as recorded (blocked attempts included)."""
-    color = checked(parse_color, color, "COLOR")
-    assert color is not None
-    read, now = _read_side(obj)
-    position = _position(read, as_of, now)
-    try:
-        events = read.color_events(color, position, as_of)
-    except UnknownColor as unknown:
-        click.echo(f"error: {unknown}", err=True)
+    color, position, events = _about_color(obj, color, as_of, lambda read, c, p: read.color_events(c, p, as_of))
+    if events is None:
         return EXIT_BLOCKED
     documents = [{"position": p, **event_document(event)} for p, event in events]
     fmt = fmt or render.default_format()
@@ -118,14 +131,8 @@ def history(obj: Context, color: str, as_of: str | None, fmt: str | None) -> int
 @click.pass_obj
 def trace(obj: Context, color: str, as_of: str | None, fmt: str | None, out_path: str | None) -> int:
     """Where the allocation went: holders, payments, final spends with their provenance."""
-    color = checked(parse_color, color, "COLOR")
-    assert color is not None
-    read, now = _read_side(obj)
-    position = _position(read, as_of, now)
-    try:
-        document = read.trace(color, position, as_of)
-    except UnknownColor as unknown:
-        click.echo(f"error: {unknown}", err=True)
+    color, _, document = _about_color(obj, color, as_of, lambda read, c, p: read.trace(c, p, as_of))
+    if document is None:
         return EXIT_BLOCKED
     fmt = fmt or render.default_format()
     if fmt == "html":

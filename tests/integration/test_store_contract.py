@@ -36,7 +36,7 @@ from simulations.strategies import (
     sha256_of,
     to_commands,
 )
-from tests.support import outcomes_again
+from tests.support import outcomes_again, postgres_schema
 
 TREASURY, ADMIN, AGRO_ADMIN = party_id(1), party_id(11), party_id(12)
 CONTRACTOR, SUB, DEALER = party_id(101), party_id(102), party_id(103)
@@ -316,17 +316,8 @@ def fresh_store(store_url: str, tmp_path: Path, n: int) -> Iterator[str]:
     if store_url.startswith("sqlite:///"):
         yield f"sqlite:///{tmp_path / f'random-{n}.sqlite'}"
         return
-    import psycopg
-
-    dsn, _, query = store_url.partition("?schema=")
-    schema = f"{query}_{n}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{dsn}?schema={schema}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema(store_url, f"{store_url.partition('?schema=')[2]}_{n}") as url:
+        yield url
 
 
 def test_random_command_lists_give_the_same_state_on_every_store(store_url, tmp_path) -> None:

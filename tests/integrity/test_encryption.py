@@ -18,8 +18,6 @@ import base64
 import json
 import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
@@ -37,6 +35,7 @@ from ledger.store.sealing import SealBroken
 from projections.sealing import PLAIN, sealed_version
 from simulations.runs import SimulatedWorld
 from simulations.world import SimulationConfig
+from tests.support import postgres_schema
 from tests.integrity.integrity_support import (
     clean_environment,
     cli,
@@ -511,21 +510,6 @@ def test_without_a_key_nothing_is_sealed():
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
-
-@contextmanager
-def postgres_schema(url: str, schema: str) -> Iterator[str]:
-    """Another fresh schema beside the test's own (dropped afterwards)."""
-    import psycopg
-
-    dsn = url.split("?")[0]
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{dsn}?schema={schema}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
 
 def postgres_bytes(url: str) -> dict[str, bytes]:
     """Every table of the URL's schema, every cell as stored (bytea raw, the rest as text)."""

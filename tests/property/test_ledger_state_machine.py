@@ -30,10 +30,6 @@ couple of minutes) and then prints the steps.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -62,6 +58,7 @@ from simulations.strategies import (
     worlds,
 )
 from tests.support import outcomes_again
+from tests.support import POSTGRES_URL, memory_store, postgres_store, sqlite_store
 
 PILOTS = ("ROAD", "AGRO", "LOCAL")
 COLORS = {pilot: color_for(pilot) for pilot in PILOTS}
@@ -230,33 +227,12 @@ class Model:
 
 # --- the machine ----------------------------------------------------------------------------
 
-POSTGRES_URL = os.environ.get("TENGE_LEDGER_TEST_POSTGRES", "")
 
 
-def memory_store() -> tuple[str, Callable[[], None]]:
-    """An in-memory store, gone with its Ledger."""
-    return "memory://", lambda: None
 
 
-def sqlite_store() -> tuple[str, Callable[[], None]]:
-    """A SQLite file in a fresh temporary folder, removed after the run."""
-    folder = tempfile.mkdtemp(prefix="tenge-ledger-machine-")
-    return f"sqlite:///{folder}/ledger.sqlite", lambda: shutil.rmtree(folder, ignore_errors=True)
 
 
-def postgres_store() -> tuple[str, Callable[[], None]]:
-    """A fresh schema on the test server, dropped after the run."""
-    import psycopg
-
-    assert POSTGRES_URL, "the PostgreSQL machine runs only when TENGE_LEDGER_TEST_POSTGRES is set"
-    dsn, schema = POSTGRES_URL.split("?")[0], "m_" + secrets.token_hex(6)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-
-    def drop() -> None:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    return f"{dsn}?schema={schema}", drop
 
 
 class LedgerMachine(RuleBasedStateMachine):

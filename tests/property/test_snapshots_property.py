@@ -12,10 +12,6 @@ Runs on `memory://`, a SQLite file, and PostgreSQL when `TENGE_LEDGER_TEST_POSTG
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -27,31 +23,14 @@ from domain.allocation import Allocation
 from ledger.app import Ledger, Outcome, color_stream
 from ledger.integrity.verify import Verifier
 from simulations.strategies import command_lists, ledger_state, to_commands
-
-POSTGRES_URL = os.environ.get("TENGE_LEDGER_TEST_POSTGRES", "")
-
-
-def memory_store() -> tuple[str, Callable[[], None]]:
-    return "memory://", lambda: None
+from tests.support import POSTGRES_URL, memory_store, postgres_store, sqlite_store
 
 
-def sqlite_store() -> tuple[str, Callable[[], None]]:
-    folder = tempfile.mkdtemp(prefix="tenge-ledger-snapshots-")
-    return f"sqlite:///{folder}/ledger.sqlite", lambda: shutil.rmtree(folder, ignore_errors=True)
 
 
-def postgres_store() -> tuple[str, Callable[[], None]]:
-    """A fresh schema on the test server, dropped afterwards."""
-    import psycopg
 
-    dsn, schema = POSTGRES_URL.split("?")[0], "s_" + secrets.token_hex(6)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
 
-    def drop() -> None:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    return f"{dsn}?schema={schema}", drop
+
 
 STORES: list[Any] = [
     pytest.param(memory_store, 25, id="memory"),
