@@ -123,11 +123,11 @@ class Allocation(Aggregate):
 
     def _check_time(self, cmd: c.Command, parties: PartyDirectory) -> Rejection | None:
         """SPEC §2.5: not dated before what it relies on, and never before the color's latest event."""
-        for what, reference_at in self._references(cmd, parties):
-            if cmd.at < reference_at:
+        for what, name, reference_at in self._references(cmd, parties):
+            if cmd.at < reference_at:  # the sentence is written only for a rejection (hot path)
                 return Rejection(
                     "dated_before_reference",
-                    f"{cmd.TYPE} {cmd.id} is dated {cmd.at.isoformat()}, before {what} ({reference_at.isoformat()})",
+                    f"{cmd.TYPE} {cmd.id} is dated {cmd.at.isoformat()}, before {what} {name} ({reference_at.isoformat()})",
                 )
         assert self.latest_at is not None, "an allocated color has recorded events"
         if cmd.at < self.latest_at:
@@ -138,21 +138,21 @@ class Allocation(Aggregate):
             )
         return None
 
-    def _references(self, cmd: c.Command, parties: PartyDirectory) -> list[tuple[str, datetime]]:
-        """(what, its business time) for everything `cmd` relies on that is known (unknown ones are
-        blocked by their own rules)."""
+    def _references(self, cmd: c.Command, parties: PartyDirectory) -> list[tuple[str, str, datetime]]:
+        """(what, its name, its business time) for everything `cmd` relies on that is known (unknown
+        ones are blocked by their own rules)."""
         assert self.allocated_at is not None
-        found: list[tuple[str, datetime]] = [(f"the allocation of {self.color}", self.allocated_at)]
+        found: list[tuple[str, str, datetime]] = [("the allocation of", self.color, self.allocated_at)]
         for party in _named_parties(cmd):
             registered_at = parties.registered_at(party)
             if registered_at is not None:
-                found.append((f"the registration of party {party}", registered_at))
+                found.append(("the registration of party", party, registered_at))
         contract = self._referenced_contract(cmd)
         if contract is not None:
-            found.append((f"the signing of contract {contract.contract}", contract.signed_at))
+            found.append(("the signing of contract", contract.contract, contract.signed_at))
         reservation = self.reservations.get(getattr(cmd, "reservation", None) or "")
         if reservation is not None:
-            found.append((f"reservation {reservation.reservation}", reservation.reserved_at))
+            found.append(("reservation", reservation.reservation, reservation.reserved_at))
         return found
 
     def _referenced_contract(self, cmd: c.Command) -> ContractState | None:
