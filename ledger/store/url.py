@@ -86,6 +86,11 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_LOCK_TIMEOUT": "30",
         "POSTGRES_CONNECT_TIMEOUT": "10",
+        # One connection opened up front, more only while a command needs them at once (a writer
+        # holds its color locks on a second one): eventsourcing's default opens 5 per process, and
+        # 24 concurrent CLI runs then exhaust a stock server's 100 connections.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "10",
     }
     if "schema" in query:
         env["POSTGRES_SCHEMA"] = query["schema"][0]
