@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from ledger.http.errors import install_error_handlers
 from ledger.http.observe import install_observation
+from ledger.http.openapi import install_openapi
 from ledger.http.routes import ROUTERS
 from ledger.http.service import Service
 from ledger.http.settings import Settings
@@ -41,6 +42,7 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     app.state.service = service
     install_error_handlers(app)
     install_observation(app)
+    install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.errors import InvalidValue, LedgerError
@@ -25,6 +26,12 @@ def busy(detail: str) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def malformed_parameter(_request: Request, error: RequestValidationError) -> JSONResponse:
+        detail = [{"where": ".".join(str(part) for part in problem.get("loc", ())), "message": problem.get("msg", "")}
+                  for problem in error.errors()]
+        return JSONResponse({"detail": detail}, status_code=400)
+
     @app.exception_handler(NotAllowed)
     async def not_allowed(_request: Request, error: NotAllowed) -> JSONResponse:
         return problem(403, str(error))
