@@ -140,7 +140,13 @@ def movement_balances(ledger: Ledger, commands: Sequence[c.Command], outcomes: S
                if outcome.status == APPLIED or (outcome.status == BLOCKED and cmd.id not in recorded)]
     if not any(cmd.TYPE in MOVEMENTS and outcome.status == APPLIED for cmd, outcome in zip(commands, outcomes, strict=True)):
         return {}
-    streams = _streams(ledger, [cmd.id for cmd in written])
+    applied_ids = {cmd.id for cmd, outcome in zip(commands, outcomes, strict=True) if outcome.status == APPLIED}
+    # an applied command with a color is on that color's stream; the others' streams are looked up
+    streams = {cmd.id: color_stream(cmd.color) for cmd in written  # type: ignore[attr-defined]
+               if cmd.id in applied_ids and isinstance(getattr(cmd, "color", None), str)}
+    unknown = [cmd.id for cmd in written if cmd.id not in streams]
+    if unknown:
+        streams.update(_streams(ledger, unknown))
     per_stream: dict[UUID, int] = {}
     for cmd in written:
         per_stream[streams[cmd.id]] = per_stream.get(streams[cmd.id], 0) + 1
@@ -181,8 +187,7 @@ def apply_commands(service: Service, actor: str, commands: Sequence[c.Command], 
                    lines: Sequence[int | None] | None = None) -> list[CommandAnswer]:
     """Apply `commands` as `actor` (one transaction; `atomic`: all or none, `NotAllApplied` if not)."""
     with service.acting(actor) as ledger:
-        recorded = _already_recorded(ledger, commands)
-        ledger.authorize(*(cmd.TYPE for cmd in commands))
+        recorded = _already_recorded(ledger, commands)  # (execute_batch checks the roles policy)
         try:
             outcomes = ledger.execute_batch(commands, all_or_nothing=atomic)
         except NotAllApplied as refused:
