@@ -39,7 +39,7 @@ from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, BatchBusy, Ledger,
 from ledger.http.auth import Principal, authenticate, get_service
 from ledger.http.errors import RETRY_AFTER_SECONDS
 from ledger.http.observe import COMMANDS
-from ledger.http.openapi import COMMAND_BODY_REF, PROBLEM_RESPONSES
+from ledger.http.openapi import COMMAND_BODY_REF, PROBLEM_RESPONSES, Problem
 from ledger.http.service import Service
 from ledger.interchange import LINE_BYTES_MAX, MalformedInputs, ParsedLine, duplicate_keys, parse_record, read_lines
 from ledger.roles import NotAllowed
@@ -115,6 +115,16 @@ def parse_body(raw: bytes) -> tuple[c.Command | None, list[MalformedInput], dict
 def _text(obj: dict[str, Any], key: str) -> str | None:
     value = obj.get(key)
     return value[:64] if isinstance(value, str) else None
+
+
+async def _body(request: Request, most: int) -> bytes:
+    """The request body, read no further than `most` bytes (a longer one is cut there)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) >= most:
+            return bytes(raw[:most])
+    return bytes(raw)
 
 
 # --- applying ---------------------------------------------------------------------------------
@@ -223,7 +233,7 @@ COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def post_command(request: Request, principal: Principal = Depends(authenticate),
                        service: Service = Depends(get_service)) -> Response:
     """Apply one interchange command (SPEC §3) as the token's actor."""
-    raw = await request.body()
+    raw = await _body(request, LINE_BYTES_MAX + 1)  # one byte more than a line may have: parse_body names it
     command, errors, obj = parse_body(raw)
     if command is None:
         COMMANDS.labels(_text(obj, "type") or "unknown", "malformed").inc()
@@ -245,7 +255,7 @@ BATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {NDJSON: {"schema": {"type": "string"}}}},
     409: {"description": "atomic: an id reused with other content (NDJSON answers); nothing written",
           "content": {NDJSON: {"schema": {"type": "string"}}}},
-    413: {"description": "the body is too large", "model": None},
+    413: {"description": "the body is too large", "model": Problem},
     422: {"description": "atomic: some line would be blocked (NDJSON answers); nothing written",
           "content": {NDJSON: {"schema": {"type": "string"}}}},
     **PROBLEM_RESPONSES,
@@ -268,12 +278,10 @@ def _malformed_line(parsed: ParsedLine) -> CommandAnswer:
 async def post_batch(request: Request, atomic: bool = Query(False, description="apply all lines or none"),
                      principal: Principal = Depends(authenticate), service: Service = Depends(get_service)) -> Response:
     """Apply NDJSON commands in order, answering each line as it is applied (or all or none)."""
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > BATCH_BYTES_MAX:
-            return JSONResponse({"detail": f"a batch is at most {BATCH_BYTES_MAX} bytes"}, status_code=413)
-    parsed = list(read_lines(io.BytesIO(bytes(raw)), "body"))
+    raw = await _body(request, BATCH_BYTES_MAX + 1)
+    if len(raw) > BATCH_BYTES_MAX:
+        return JSONResponse({"detail": f"a batch is at most {BATCH_BYTES_MAX} bytes"}, status_code=413)
+    parsed = list(read_lines(io.BytesIO(raw), "body"))
     if atomic:
         return await _atomic(parsed, principal, service)
     return StreamingResponse(_stream_lines(parsed, principal, service), media_type=NDJSON)
