@@ -52,3 +52,15 @@ def test_a_server_told_to_stop_finishes_the_batch_in_flight(world: World, tmp_pa
         assert process.wait(timeout=60) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once done
     assert [a["status"] for a in answers] == ["applied"] * len(lines)
     assert position(world) == before + len(lines)
+
+
+def test_a_server_told_to_stop_ends_its_event_streams_and_exits(world: World, tmp_path: Path) -> None:
+    with serving(world.url, log_path=tmp_path / "serve.log", args=("--graceful-seconds", "600")) as (base, process):
+        with httpx.Client(base_url=base, timeout=120) as http:
+            with http.stream("GET", "/v1/stream", headers=world.auth("auditor")) as follow:
+                lines = follow.iter_lines()
+                assert next(lines) == "retry: 2000"
+                process.send_signal(signal.SIGTERM)
+                rest = list(lines)  # ends: the server closed the stream instead of waiting 600 s
+        assert process.wait(timeout=60) in (0, -signal.SIGTERM)
+    assert any(line.startswith("id: ") for line in rest)
