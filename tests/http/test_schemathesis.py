@@ -51,5 +51,7 @@ def test_every_operation_answers_as_its_openapi_document_says(kind: str, tmp_pat
     finally:
         if url_context is not None:
             url_context.__exit__(None, None, None)
+    summary = [line for line in done.stdout.splitlines() if "generated" in line or "Tested:" in line or " in " in line[-12:]]
+    print(f"schemathesis on {kind}:", "; ".join(line.strip(" =") for line in summary))  # shown with pytest -s
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "No issues found" in done.stdout or "passed" in done.stdout, done.stdout[-3000:]
