@@ -193,16 +193,23 @@ def _answers(commands: Sequence[c.Command], outcomes: Sequence[Outcome], recorde
     return answers
 
 
+class AtomicRefused(Exception):
+    """An atomic batch not applied: what each command would have been."""
+
+    def __init__(self, answers: list[CommandAnswer]) -> None:
+        super().__init__(f"{len(answers)} command(s) not applied")
+        self.answers = answers
+
+
 def apply_commands(service: Service, actor: str, commands: Sequence[c.Command], atomic: bool = False,
                    lines: Sequence[int | None] | None = None) -> list[CommandAnswer]:
-    """Apply `commands` as `actor` (one transaction; `atomic`: all or none, `NotAllApplied` if not)."""
+    """Apply `commands` as `actor` in one transaction (`atomic`: all or none, else `AtomicRefused`)."""
     with service.acting(actor) as ledger:
         recorded = _already_recorded(ledger, commands)  # (execute_batch checks the roles policy)
         try:
             outcomes = ledger.execute_batch(commands, all_or_nothing=atomic)
         except NotAllApplied as refused:
-            refused.answers = _answers(commands, refused.outcomes, recorded, {}, lines)  # type: ignore[attr-defined]
-            raise
+            raise AtomicRefused(_answers(commands, refused.outcomes, recorded, {}, lines)) from refused
         return _answers(commands, outcomes, recorded, movement_balances(ledger, commands, outcomes, recorded), lines)
 
 
@@ -298,8 +305,8 @@ async def _atomic(parsed: list[ParsedLine], principal: Principal, service: Servi
     commands = [p.command for p in parsed if p.command is not None]
     try:
         answers = await run_in_threadpool(apply_commands, service, principal.actor, commands, True, [p.line for p in parsed])
-    except NotAllApplied as refused:
-        answers = refused.answers  # type: ignore[attr-defined]
+    except AtomicRefused as refused:
+        answers = refused.answers
         status = 409 if any(a.status == CONFLICT for a in answers) else 422
         return Response(_ndjson(answers), status_code=status, media_type=NDJSON)
     status = 201 if any(a.status == APPLIED for a in answers) else 200
