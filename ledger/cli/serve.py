@@ -37,8 +37,11 @@ def serve(obj: Context, host: str, port: int, workers: int, wait_seconds: int, r
     """Serve the HTTP API (/docs) and the auditors' console (/) over the store."""
     import uvicorn
 
+    from ledger.http.service import Service
+
     check_store(store_config(obj.store_url), create=False)  # a missing store: exit 69, nothing created
     settings = Settings(obj.store_url, obj.rules_path, obj.roles_path, wait_seconds, ready_lag, ledgers)
+    Service(settings).close()  # what would stop every worker (a wrong key, bad rules) stops here, with its exit code
     os.environ.update(settings.to_env())
     click.echo(f"serving {settings.store_url if '@' not in settings.store_url else 'the store'} on http://{host}:{port} "
                f"({workers} worker(s)); API docs at /docs", err=True)
