@@ -83,18 +83,20 @@ class Flags(Projection):
     def _new_engine(self, complete: bool) -> RuleEngine:
         return RuleEngine(self.config, all_rules(self.config), self.backing, complete=complete)
 
-    def create(self, db: ViewDatabase) -> None:
+    def create_tables(self, db: ViewDatabase) -> None:
         db.execute(
             "CREATE TABLE ledger_flags (flag_id TEXT PRIMARY KEY, rule TEXT NOT NULL, severity TEXT NOT NULL, "
             "pilot TEXT, color TEXT, at_utc TEXT NOT NULL, position BIGINT NOT NULL, seq BIGINT NOT NULL, "
             "document TEXT NOT NULL)"
         )
-        db.execute("CREATE INDEX ledger_flags_by_position ON ledger_flags (position, seq)")
         db.execute("CREATE TABLE ledger_rule_state (section TEXT NOT NULL, key TEXT NOT NULL, value BYTEA NOT NULL, "
                    "PRIMARY KEY (section, key))")
         db.execute("CREATE TABLE ledger_rule_deadlines (seq BIGINT PRIMARY KEY, entry BYTEA NOT NULL)")
         self.engine = self._new_engine(complete=True)  # nothing saved yet: a miss is a miss
         self._engine_position = self._saved_position = 0
+
+    def create_indexes(self, db: ViewDatabase) -> None:
+        db.execute("CREATE INDEX ledger_flags_by_position ON ledger_flags (position, seq)")
 
     def _projected_position(self, db: ViewDatabase) -> int:
         rows = db.query(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = ?", (self.name,))
@@ -138,7 +140,12 @@ class Flags(Projection):
                   f.position, seq0 + i, self.sealer.seal_text(orjson.dumps(f.document()).decode())) for i, f in enumerate(flags)],
             )
         last = events[-1][0]
-        if last - self._saved_position >= SAVE_STATE_EVERY_EVENTS:
+        if self.bulk:
+            # A rebuild never resumes from saved state (a killed rebuild starts over), so its state
+            # is saved only when memory asks for it (to evict) and once at the end (`flush`).
+            if self.engine.keyed.cached() > CACHED_KEYS_MAX:
+                self._save(db, last)
+        elif last - self._saved_position >= SAVE_STATE_EVERY_EVENTS:
             self._save(db, last)
         self._engine_position = last
 
