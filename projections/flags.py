@@ -26,7 +26,7 @@ from projections.rules.registry import all_rules
 from projections.runner import POSITIONS_TABLE, ReadLog
 from projections.sealing import PLAIN, Sealer
 
-CODE_VERSION = 4  # 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
+CODE_VERSION = 5  # 5: closed windows expire; 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
 SAVE_STATE_EVERY_EVENTS = 25_000
 REPLAY_CHUNK_EVENTS = 5_000
 CACHED_KEYS_MAX = 100_000  # keys of rule state kept in memory between saves (the rest are in SQL)
