@@ -330,7 +330,8 @@ class RuleEngine:
         """A throwaway copy reading this engine's state on demand (for `close_windows_until`):
         what the copy changes never reaches this engine or the store."""
         copy = RuleEngine(self.config, [type(rule)(self.config) for rule in self.rules], _ForkBacking(self.keyed), complete=False)
-        copy.restore_deadlines(_copied(self.deadlines), self.sequence)
+        # the heap is copied, its entries shared: they are tuples, and rules only read payloads
+        copy.restore_deadlines(list(self.deadlines), self.sequence)
         return copy
 
     def dump(self) -> bytes:

@@ -103,6 +103,11 @@ class LazySection:
     def __delitem__(self, key: Any) -> None:
         self.pop(key)
 
+    def forget(self, key: Any) -> None:
+        """Delete `key` without reading it (`discard` without loading a value nobody needs)."""
+        self.cache[key] = ABSENT
+        self.dirty.add(key)
+
     def add(self, key: Any) -> None:
         """Set semantics: `key` is a member (written without asking the store whether it was)."""
         self[key] = True
