@@ -137,8 +137,12 @@ class Rule:
         raise AssertionError(f"{self.code} registered an expiry but does not handle it")
 
     def limits(self, pilot: str) -> Any:
-        """This rule's `Thresholds` for `pilot`."""
-        return self.config.limits(self.code, pilot)
+        """This rule's `Thresholds` for `pilot` (kept per rule: asked for on every event)."""
+        cache = self.__dict__.setdefault("_thresholds_by_pilot", {})
+        found = cache.get(pilot)
+        if found is None:
+            found = cache[pilot] = self.config.limits(self.code, pilot)
+        return found
 
     def text(self, pilot: str, name: str) -> str:
         """A threshold as written (RULES.md or the threshold file), for evidence: "0.30"."""
@@ -150,28 +154,27 @@ class Rule:
         return self.config.time_zone
 
 
-class RuleState:
+class RuleState(dict):  # type: ignore[type-arg]
     """A rule's sections of the engine's keyed state: `state.setdefault(name, {})`, `state.get(name,
     {})` and `state[name]` all give the section `name` (created on first use; the default is
-    ignored, a section being a mapping and a set at once)."""
+    ignored, a section being a mapping and a set at once). A dict of the sections made so far
+    (its lookups are the hot path of every rule)."""
 
-    __slots__ = ("keyed", "scope", "sections")
+    __slots__ = ("keyed", "scope")
 
     def __init__(self, keyed: KeyedState, scope: str) -> None:
+        super().__init__()
         self.keyed = keyed
         self.scope = scope
-        self.sections: dict[str, LazySection] = {}
 
-    def __getitem__(self, name: str) -> LazySection:
-        found = self.sections.get(name)
-        if found is None:
-            found = self.sections[name] = self.keyed.section(f"{self.scope}.{name}")
+    def __missing__(self, name: str) -> LazySection:
+        found = self[name] = self.keyed.section(f"{self.scope}.{name}")
         return found
 
-    def get(self, name: str, default: Any = None) -> LazySection:
+    def get(self, name: str, default: Any = None) -> LazySection:  # type: ignore[override]
         return self[name]
 
-    def setdefault(self, name: str, default: Any = None) -> LazySection:
+    def setdefault(self, name: str, default: Any = None) -> LazySection:  # type: ignore[override]
         return self[name]
 
 
