@@ -132,3 +132,24 @@ def test_a_rebuild_whose_projection_another_process_resets_stops_with_a_store_er
         other.close()
     finally:
         ledger.close()
+
+
+def test_the_rebuild_command_reports_an_interrupted_rebuild_as_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from ledger.cli import main
+    from ledger.store.errors import EXIT_BUSY
+    from projections.runner import ProjectionRunner
+
+    s, _, _ = world()
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    ledger = Ledger(url)
+    ledger.execute(s.commands())
+    ledger.close()
+
+    def interrupted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RebuildInterrupted("another process reset projection flags while this process was rebuilding it")
+
+    monkeypatch.setenv("TENGE_LEDGER_ACTOR", "auditor")
+    monkeypatch.setattr(ProjectionRunner, "rebuild", interrupted)
+    assert main(["--store", url, "rebuild"]) == EXIT_BUSY
+    assert "another process reset projection flags" in capsys.readouterr().err
