@@ -36,34 +36,51 @@ def balance_changes(position: int, event: e.LedgerEvent) -> Iterator[Change]:
         yield position, event.color, event.holder, -event.amount_tiyn
 
 
+MOVES = (e.FundsAllocated, e.FundsTransferred, e.FundsReserved, e.ReservationReleased, e.ReservationVoided,
+         e.FundsSpent, e.FundsReturned)  # the events `balance_changes` reads
+
+
 class Balances(Projection):
     name = "balances"
     version = 2  # 2: at_utc, for balances dated at or before a business time
     tables = ("ledger_balance_changes", "ledger_balances")
 
-    def create(self, db: ViewDatabase) -> None:
+    def create_tables(self, db: ViewDatabase) -> None:
         db.execute(
             "CREATE TABLE ledger_balance_changes (position BIGINT NOT NULL, color TEXT NOT NULL, "
             "holder TEXT NOT NULL, delta_tiyn BIGINT NOT NULL, at_utc TEXT NOT NULL)"
         )
-        db.execute("CREATE INDEX ledger_balance_changes_by_color ON ledger_balance_changes (color, holder, position)")
-        db.execute("CREATE INDEX ledger_balance_changes_by_holder ON ledger_balance_changes (holder, position)")
         db.execute(
             "CREATE TABLE ledger_balances (color TEXT NOT NULL, holder TEXT NOT NULL, "
             "balance_tiyn BIGINT NOT NULL, PRIMARY KEY (color, holder))"
         )
 
+    def create_indexes(self, db: ViewDatabase) -> None:
+        db.execute("CREATE INDEX ledger_balance_changes_by_color ON ledger_balance_changes (color, holder, position)")
+        db.execute("CREATE INDEX ledger_balance_changes_by_holder ON ledger_balance_changes (holder, position)")
+
+    def end_bulk(self, db: ViewDatabase) -> None:
+        """The current balances of a rebuild: one sum per (color, holder) over all its changes —
+        the rows the per-chunk upserts of a catch-up leave (zero balances included)."""
+        db.execute("INSERT INTO ledger_balances (color, holder, balance_tiyn) SELECT color, holder, SUM(delta_tiyn) "
+                   "FROM ledger_balance_changes GROUP BY color, holder")
+        super().end_bulk(db)
+
     def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
         seal_id = self.sealer.seal_id
-        changes = [(at, color, seal_id(holder), delta_tiyn) for position, event in events
-                   for at, color, holder, delta_tiyn in balance_changes(position, event)]
-        if not changes:
+        rows = []
+        for position, event in events:
+            if isinstance(event, MOVES):
+                at_utc = utc_text(event.at)
+                rows += [(at, color, seal_id(holder), delta_tiyn, at_utc)
+                         for at, color, holder, delta_tiyn in balance_changes(position, event)]
+        if not rows:
             return
-        dated = {position: utc_text(event.at) for position, event in events}
-        db.executemany("INSERT INTO ledger_balance_changes VALUES (?, ?, ?, ?, ?)",
-                       [(*change, dated[change[0]]) for change in changes])
+        db.executemany("INSERT INTO ledger_balance_changes VALUES (?, ?, ?, ?, ?)", rows)
+        if self.bulk:
+            return  # `end_bulk` sums them all at once
         totals: dict[tuple[str, str], int] = {}
-        for _, color, holder, delta_tiyn in changes:
+        for _, color, holder, delta_tiyn, _ in rows:
             totals[color, holder] = totals.get((color, holder), 0) + delta_tiyn
         db.executemany(
             "INSERT INTO ledger_balances VALUES (?, ?, ?) ON CONFLICT (color, holder) "

@@ -70,8 +70,31 @@ class Projection:
         """A new, empty instance configured like this one (to rebuild elsewhere), sealing alike."""
         return type(self)(self.sealer)
 
+    bulk = False  # True while a rebuild fills the tables (`begin_bulk` … `end_bulk`)
+
     def create(self, db: ViewDatabase) -> None:
+        self.create_tables(db)
+        self.create_indexes(db)
+
+    def create_tables(self, db: ViewDatabase) -> None:
+        """The tables, with their primary keys (what an `ON CONFLICT` needs), without other indexes."""
         raise NotImplementedError
+
+    def create_indexes(self, db: ViewDatabase) -> None:
+        """The secondary indexes the queries use (none by default)."""
+
+    def begin_bulk(self, db: ViewDatabase) -> None:
+        """A rebuild from the start of the log begins: empty tables without secondary indexes
+        (built once at the end, much cheaper than maintained row by row). A projection may also
+        defer what it can compute once from its own rows at the end (`end_bulk`)."""
+        self.create_tables(db)
+        self.bulk = True
+
+    def end_bulk(self, db: ViewDatabase) -> None:
+        """The rebuild reached the head: complete the tables exactly as an incremental catch-up
+        would have left them (called in the transaction that marks the projection current)."""
+        self.create_indexes(db)
+        self.bulk = False
 
     def drop(self, db: ViewDatabase) -> None:
         for table in self.tables:

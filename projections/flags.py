@@ -26,7 +26,7 @@ from projections.rules.registry import all_rules
 from projections.runner import POSITIONS_TABLE, ReadLog
 from projections.sealing import PLAIN, Sealer
 
-CODE_VERSION = 4  # 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
+CODE_VERSION = 5  # 5: closed windows expire; 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
 SAVE_STATE_EVERY_EVENTS = 25_000
 REPLAY_CHUNK_EVENTS = 5_000
 CACHED_KEYS_MAX = 100_000  # keys of rule state kept in memory between saves (the rest are in SQL)
@@ -73,6 +73,7 @@ class Flags(Projection):
         self._engine_position = -1  # the engine has seen every event up to here (-1: unknown)
         self._saved_position = 0
         self._read_log: ReadLog | None = None
+        self._seq: int | None = None  # flags stored, as of `_engine_position` (None: ask the table)
 
     def fresh(self) -> Flags:
         return Flags(self.config, self.sealer)
@@ -83,18 +84,21 @@ class Flags(Projection):
     def _new_engine(self, complete: bool) -> RuleEngine:
         return RuleEngine(self.config, all_rules(self.config), self.backing, complete=complete)
 
-    def create(self, db: ViewDatabase) -> None:
+    def create_tables(self, db: ViewDatabase) -> None:
         db.execute(
             "CREATE TABLE ledger_flags (flag_id TEXT PRIMARY KEY, rule TEXT NOT NULL, severity TEXT NOT NULL, "
             "pilot TEXT, color TEXT, at_utc TEXT NOT NULL, position BIGINT NOT NULL, seq BIGINT NOT NULL, "
             "document TEXT NOT NULL)"
         )
-        db.execute("CREATE INDEX ledger_flags_by_position ON ledger_flags (position, seq)")
         db.execute("CREATE TABLE ledger_rule_state (section TEXT NOT NULL, key TEXT NOT NULL, value BYTEA NOT NULL, "
                    "PRIMARY KEY (section, key))")
         db.execute("CREATE TABLE ledger_rule_deadlines (seq BIGINT PRIMARY KEY, entry BYTEA NOT NULL)")
         self.engine = self._new_engine(complete=True)  # nothing saved yet: a miss is a miss
         self._engine_position = self._saved_position = 0
+        self._seq = 0
+
+    def create_indexes(self, db: ViewDatabase) -> None:
+        db.execute("CREATE INDEX ledger_flags_by_position ON ledger_flags (position, seq)")
 
     def _projected_position(self, db: ViewDatabase) -> int:
         rows = db.query(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = ?", (self.name,))
@@ -106,6 +110,7 @@ class Flags(Projection):
         if self._engine_position == position:
             return
         self.engine = self._new_engine(complete=False)
+        self._seq = None
         meta = self.engine.keyed.section(_META)
         saved, sequence = meta.peek("position", 0), meta.peek("sequence", 0)
         assert saved <= position, (saved, position)
@@ -131,16 +136,30 @@ class Flags(Projection):
         for position, event in events:
             flags += self.engine.process(position, event)
         if flags:
-            seq0 = int(db.query("SELECT COUNT(*) FROM ledger_flags")[0][0])
+            seq0 = self._next_seq(db)
+            self._seq = seq0 + len(flags)
             db.executemany(
                 "INSERT INTO ledger_flags VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (flag_id) DO NOTHING",
                 [(self.sealer.seal_id(f.flag_id), f.rule, f.severity, f.pilot, f.color, utc_text(datetime.fromisoformat(f.at)),
                   f.position, seq0 + i, self.sealer.seal_text(orjson.dumps(f.document()).decode())) for i, f in enumerate(flags)],
             )
         last = events[-1][0]
-        if last - self._saved_position >= SAVE_STATE_EVERY_EVENTS:
+        if self.bulk:
+            # A rebuild never resumes from saved state (a killed rebuild starts over), so its state
+            # is saved only when memory asks for it (to evict) and once at the end (`flush`).
+            if self.engine.keyed.cached() > CACHED_KEYS_MAX:
+                self._save(db, last)
+        elif last - self._saved_position >= SAVE_STATE_EVERY_EVENTS:
             self._save(db, last)
         self._engine_position = last
+
+    def _next_seq(self, db: ViewDatabase) -> int:
+        """The number of flags stored (each flag's `seq` is the count before it): read once per
+        engine through the (position, seq) index — not a count of the whole table per chunk."""
+        if self._seq is None:
+            rows = db.query("SELECT seq FROM ledger_flags ORDER BY position DESC, seq DESC LIMIT 1")
+            self._seq = int(rows[0][0]) + 1 if rows else 0
+        return self._seq
 
     def flush(self, db: ViewDatabase) -> None:
         """Save the changed keys at the projection's position (the runner calls this after catching up)."""

@@ -37,16 +37,12 @@ class LogIndex(Projection):
     version = 3
     tables = ("ledger_transactions", "ledger_colors", "ledger_parties", "ledger_party_names")
 
-    def create(self, db: ViewDatabase) -> None:
+    def create_tables(self, db: ViewDatabase) -> None:
         db.execute(
             "CREATE TABLE ledger_transactions (position BIGINT PRIMARY KEY, stream TEXT NOT NULL, "
             "version BIGINT NOT NULL, transaction_id TEXT NOT NULL, event TEXT NOT NULL, color TEXT, "
             "at_utc TEXT NOT NULL)"
         )
-        db.execute("CREATE INDEX ledger_transactions_by_id ON ledger_transactions (transaction_id)")
-        db.execute("CREATE INDEX ledger_transactions_by_color ON ledger_transactions (color, position)")
-        db.execute("CREATE INDEX ledger_transactions_by_stream ON ledger_transactions (stream, version)")
-        db.execute("CREATE INDEX ledger_transactions_by_time ON ledger_transactions (at_utc)")
         db.execute(
             "CREATE TABLE ledger_colors (color TEXT PRIMARY KEY, stream TEXT NOT NULL, pilot TEXT NOT NULL, "
             "fiscal_year BIGINT NOT NULL, program TEXT NOT NULL, purpose TEXT NOT NULL, "
@@ -60,6 +56,12 @@ class LogIndex(Projection):
         )
         db.execute("CREATE TABLE ledger_party_names (party TEXT NOT NULL, position BIGINT NOT NULL, name TEXT NOT NULL, "
                    "PRIMARY KEY (party, position))")
+
+    def create_indexes(self, db: ViewDatabase) -> None:
+        db.execute("CREATE INDEX ledger_transactions_by_id ON ledger_transactions (transaction_id)")
+        db.execute("CREATE INDEX ledger_transactions_by_color ON ledger_transactions (color, position)")
+        db.execute("CREATE INDEX ledger_transactions_by_stream ON ledger_transactions (stream, version)")
+        db.execute("CREATE INDEX ledger_transactions_by_time ON ledger_transactions (at_utc)")
 
     def apply(self, db: ViewDatabase, events: Sequence[tuple[int, e.LedgerEvent]]) -> None:
         rows = []

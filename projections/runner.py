@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from domain import events as e
+from domain.errors import StoreError
 from projections.base import Projection, ViewDatabase
 
 # read_log(after_position, limit) -> [(position, event)] with position > after_position, ascending
@@ -14,12 +15,21 @@ OnProgress = Callable[[int, int], None]
 
 POSITIONS_TABLE = "projection_positions"
 CHUNK_EVENTS_DEFAULT = 2_000
+REBUILD_CHUNK_EVENTS = 10_000  # a rebuild commits less often: its chunks are only for memory and progress
+# While a rebuild fills a projection, its version in POSITIONS_TABLE carries this mark: a rebuild
+# killed part-way leaves a projection whose version is not current, so the next process to open the
+# store resets it and builds it again (never a half-built projection that looks complete).
+BUILDING_MARK = "~building"
 # Live projection workers (`tenge-ledger project --follow`): each beats (wall-clock milliseconds,
 # supplied by the caller) and the position its projections reached; queries read it to decide
 # whether to leave the catch-up to the worker (ledger.read).
 WORKERS_TABLE = "projection_workers"
 WORKERS_DDL = (f"CREATE TABLE IF NOT EXISTS {WORKERS_TABLE} "
                "(worker TEXT PRIMARY KEY, beat_ms BIGINT NOT NULL, position BIGINT NOT NULL)")
+
+
+class RebuildInterrupted(StoreError):
+    """Another process reset a projection while this process was rebuilding it."""
 
 
 class ProjectionRunner:
@@ -31,6 +41,7 @@ class ProjectionRunner:
         self.db = db
         self.projections = {p.name: p for p in projections}
         self.read_log = read_log
+        self._building: dict[str, str] = {}  # projections this runner is rebuilding: their marked versions
         for projection in projections:
             projection.attach(read_log)
         self._set_up()
@@ -61,17 +72,29 @@ class ProjectionRunner:
         suffix = " FOR UPDATE" if lock and self.db.kind == "postgresql" else ""
         return [(r[0], str(r[1]), int(r[2])) for r in self.db.query(f"SELECT name, version, position FROM {POSITIONS_TABLE}{suffix}")]
 
-    def _reset(self, projection: Projection) -> None:
+    def _reset(self, projection: Projection, bulk: bool = False) -> None:
         projection.drop(self.db)
-        projection.create(self.db)
+        version = str(projection.version)
+        if bulk:
+            projection.begin_bulk(self.db)
+            version = self._building[projection.name] = version + BUILDING_MARK
+        else:
+            projection.create(self.db)
         self.db.execute(
             f"INSERT INTO {POSITIONS_TABLE} (name, version, position) VALUES (?, ?, 0) "
             "ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = 0",
-            (projection.name, str(projection.version)),
+            (projection.name, version),
         )
 
+    def _expected(self, name: str) -> str:
+        """The version this runner writes `name` under (marked while it rebuilds it)."""
+        return self._building.get(name) or str(self.projections[name].version)
+
     def positions(self) -> dict[str, int]:
-        return {name: position for name, _, position in self._rows() if name in self.projections}
+        """Positions of this runner's projections — not of one another process is rebuilding
+        (its version carries the mark), which this runner leaves alone."""
+        return {name: position for name, version, position in self._rows()
+                if name in self.projections and version == self._expected(name)}
 
     def reached(self) -> int:
         """The lowest position every projection has reached (all events up to it are applied)."""
@@ -103,9 +126,13 @@ class ProjectionRunner:
         with self.db.transaction():
             # Re-read positions inside the transaction (locked on PostgreSQL): another process may
             # have applied this chunk meanwhile, and nothing may be applied twice.
-            positions = {name: position for name, _, position in self._rows(lock=True)}
+            rows = self._rows(lock=True)
+            positions = {name: position for name, version, position in rows if version == self._expected(name)}
             last = batch[-1][0]
             for name, projection in self.projections.items():
+                if name not in positions:  # another process resets or rebuilds it: not ours to apply
+                    self._check_building(name)
+                    continue
                 position = positions[name]
                 if position >= last:
                     continue
@@ -113,16 +140,40 @@ class ProjectionRunner:
                 projection.apply(self.db, fresh)
                 self.db.execute(f"UPDATE {POSITIONS_TABLE} SET position = ? WHERE name = ?", (last, name))
 
+    def _check_building(self, name: str) -> None:
+        if name in self._building:
+            raise RebuildInterrupted(f"another process reset projection {name} while this process was rebuilding it; "
+                                     "run the rebuild again")
+
     def rebuild(self, names: Sequence[str] | None = None, on_progress: OnProgress | None = None, last_position: int = 0) -> None:
-        """Drop and rebuild the named projections (all by default) from the start of the log."""
+        """Drop and rebuild the named projections (all by default) from the start of the log.
+
+        In bulk: the tables are filled without their secondary indexes, in large chunks, with the
+        version marked as building (`BUILDING_MARK`); when the log's head is reached, one
+        transaction builds the indexes, lets each projection complete what it deferred
+        (`Projection.end_bulk`) and marks the version current. Killed before that, the projection
+        is not current and is reset by the next process that opens the store."""
         chosen = list(names) if names else list(self.projections)
         unknown = [name for name in chosen if name not in self.projections]
         if unknown:
             raise KeyError(f"no projection named {', '.join(unknown)}; known: {', '.join(self.projections)}")
-        with self.db.transaction():
+        try:
+            with self.db.transaction():
+                for name in chosen:
+                    self._reset(self.projections[name], bulk=True)
+            self.catch_up(chunk_events=REBUILD_CHUNK_EVENTS, on_progress=on_progress, last_position=last_position)
+            with self.db.transaction():
+                versions = {name: version for name, version, _ in self._rows(lock=True)}
+                for name in chosen:
+                    if versions.get(name) != self._building[name]:
+                        self._check_building(name)
+                    self.projections[name].end_bulk(self.db)
+                    self.db.execute(f"UPDATE {POSITIONS_TABLE} SET version = ? WHERE name = ?",
+                                    (str(self.projections[name].version), name))
+        finally:
+            self._building = {}
             for name in chosen:
-                self._reset(self.projections[name])
-        self.catch_up(on_progress=on_progress, last_position=last_position)
+                self.projections[name].bulk = False
 
     # --- workers ----------------------------------------------------------------------------
 

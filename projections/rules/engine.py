@@ -11,7 +11,18 @@ face reads when no `--as-of` is given) closes the deadlines up to T on a copy
 (`Rule.time_zone`, from the configuration; SPEC §2.5).
 
 For each event, in order: deadlines strictly before the event's time fire (oldest first); the world
-learns the event; every rule reading that event type (and covering its pilot) sees it.
+learns the event; state whose window the event's color has closed expires (below); every rule
+reading that event type (and covering its pilot) sees it.
+
+Closed windows expire (issue 11: rule state must not grow with history). A rule that keeps a key
+only for a window — a lot's recent hops (F04), a payer's same-amount payments (F09) — registers the
+key with `ctx.expire(rule, color, moment, key)`: after `moment` the key can no longer change any
+flag. Within one color business time never goes back (SPEC §2.5, `out_of_order_time`), so once an
+event of that *color* is later than `moment`, every future event that could read the key is too:
+the engine then calls `rule.on_expire(ctx, key)`, which deletes the key if (and only if) it is
+still expired — so results are the same with and without expiry, only the state is smaller. The
+pending expiries live in the keyed state too (per color and UTC day), so they are saved, restored
+and bounded like the rest.
 
 Everything is deterministic: the same events give the same flags, in the same order, with the same
 ids (`rule:key`), whether processed in one run or in chunks with the state saved and restored in
@@ -20,6 +31,7 @@ between. That is what makes incremental flags equal rebuilt flags.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -119,9 +131,18 @@ class Rule:
     def on_deadline(self, ctx: RuleContext, key: str, payload: Any) -> None:
         raise AssertionError(f"{self.code} scheduled a deadline but does not handle it")
 
+    def on_expire(self, ctx: RuleContext, key: Any) -> None:
+        """`ctx.at` is past the moment `key` was registered to expire at (`RuleContext.expire`) on
+        its color: delete the key's state if no event at or after `ctx.at` can read it any more."""
+        raise AssertionError(f"{self.code} registered an expiry but does not handle it")
+
     def limits(self, pilot: str) -> Any:
-        """This rule's `Thresholds` for `pilot`."""
-        return self.config.limits(self.code, pilot)
+        """This rule's `Thresholds` for `pilot` (kept per rule: asked for on every event)."""
+        cache = self.__dict__.setdefault("_thresholds_by_pilot", {})
+        found = cache.get(pilot)
+        if found is None:
+            found = cache[pilot] = self.config.limits(self.code, pilot)
+        return found
 
     def text(self, pilot: str, name: str) -> str:
         """A threshold as written (RULES.md or the threshold file), for evidence: "0.30"."""
@@ -133,28 +154,27 @@ class Rule:
         return self.config.time_zone
 
 
-class RuleState:
+class RuleState(dict):  # type: ignore[type-arg]
     """A rule's sections of the engine's keyed state: `state.setdefault(name, {})`, `state.get(name,
     {})` and `state[name]` all give the section `name` (created on first use; the default is
-    ignored, a section being a mapping and a set at once)."""
+    ignored, a section being a mapping and a set at once). A dict of the sections made so far
+    (its lookups are the hot path of every rule)."""
 
-    __slots__ = ("keyed", "scope", "sections")
+    __slots__ = ("keyed", "scope")
 
     def __init__(self, keyed: KeyedState, scope: str) -> None:
+        super().__init__()
         self.keyed = keyed
         self.scope = scope
-        self.sections: dict[str, LazySection] = {}
 
-    def __getitem__(self, name: str) -> LazySection:
-        found = self.sections.get(name)
-        if found is None:
-            found = self.sections[name] = self.keyed.section(f"{self.scope}.{name}")
+    def __missing__(self, name: str) -> LazySection:
+        found = self[name] = self.keyed.section(f"{self.scope}.{name}")
         return found
 
-    def get(self, name: str, default: Any = None) -> LazySection:
+    def get(self, name: str, default: Any = None) -> LazySection:  # type: ignore[override]
         return self[name]
 
-    def setdefault(self, name: str, default: Any = None) -> LazySection:
+    def setdefault(self, name: str, default: Any = None) -> LazySection:  # type: ignore[override]
         return self[name]
 
 
@@ -194,6 +214,11 @@ class RuleContext:
         """Call `rule.on_deadline(key, payload)` once business time passes `deadline`."""
         self.engine.schedule(rule, deadline, key, payload)
 
+    def expire(self, rule: Rule, color: str, moment: datetime, key: Any) -> None:
+        """Call `rule.on_expire(key)` at the first event of `color` later than `moment` (see the
+        module docstring); nothing is raised by an expiry, so it never changes a flag."""
+        self.engine.expire_later(rule, color, moment, key)
+
 
 class RuleEngine:
     """Runs the rules over events; its whole state can be saved (`dump`) and restored (`load`)."""
@@ -208,6 +233,9 @@ class RuleEngine:
         self.keyed = KeyedState(backing, complete)
         self.world = World(self.keyed)
         self.raised = self.keyed.section("engine.raised")  # flag ids raised (a set)
+        # pending expiries: (color, UTC day) -> [[rule code, key], ...]; color -> sorted pending days
+        self.expiries = self.keyed.section("engine.expiry")
+        self.expiry_days = self.keyed.section("engine.expiry_days")
         for rule in rules:
             rule.state = RuleState(self.keyed, rule.code)
         self.deadlines: list[Deadline] = []  # heap of open windows: (utc µs, seq, code, key, payload, iso)
@@ -226,12 +254,41 @@ class RuleEngine:
         heapq.heappush(self.deadlines, item)
         self.scheduled[self.sequence] = item
 
+    def expire_later(self, rule: Rule, color: str, moment: datetime, key: Any) -> None:
+        if not EXPIRE_CLOSED_WINDOWS:
+            return
+        day = _utc(moment) // _DAY_US
+        bucket = self.expiries.get((color, day))
+        if bucket is None:
+            self.expiries[(color, day)] = bucket = []
+            days = self.expiry_days.get(color)
+            if days is None:
+                self.expiry_days[color] = days = []
+            bisect.insort(days, day)
+        bucket.append((rule.code, key))
+
+    def _expire(self, ctx: RuleContext, color: str, now_utc: int) -> None:
+        """Expire what `color` registered for UTC days wholly before `now_utc`."""
+        days = self.expiry_days.peek(color)
+        if not days or (days[0] + 1) * _DAY_US > now_utc:
+            return
+        days = self.expiry_days[color]  # marked changed
+        while days and (days[0] + 1) * _DAY_US <= now_utc:
+            for code, key in self.expiries.pop((color, days.pop(0)), ()):
+                self._by_code[code].on_expire(ctx, key)
+        if not days:
+            del self.expiry_days[color]
+
     def process(self, position: int, event: e.LedgerEvent) -> list[Flag]:
         """The flags raised by one event (including deadlines it passes)."""
-        flags = self._fire_deadlines(position, _utc(event.at), strictly_before=True)
+        at_utc = _utc(event.at)
+        flags = self._fire_deadlines(position, at_utc, strictly_before=True)
         self.world.apply(event)
-        pilot = getattr(event, "pilot", None) or self.world.pilot_of(getattr(event, "color", None))
+        color = getattr(event, "color", None)
+        pilot = getattr(event, "pilot", None) or self.world.pilot_of(color)
         ctx = RuleContext(self, position, event.at, pilot)
+        if color is not None and not isinstance(event, e.CommandBlocked):
+            self._expire(ctx, color, at_utc)
         for rule in self._by_type.get(type(event), ()):
             if pilot is None or pilot in rule.pilots:
                 rule.on_event(ctx, event)
@@ -276,7 +333,8 @@ class RuleEngine:
         """A throwaway copy reading this engine's state on demand (for `close_windows_until`):
         what the copy changes never reaches this engine or the store."""
         copy = RuleEngine(self.config, [type(rule)(self.config) for rule in self.rules], _ForkBacking(self.keyed), complete=False)
-        copy.restore_deadlines(_copied(self.deadlines), self.sequence)
+        # the heap is copied, its entries shared: they are tuples, and rules only read payloads
+        copy.restore_deadlines(list(self.deadlines), self.sequence)
         return copy
 
     def dump(self) -> bytes:
@@ -320,6 +378,8 @@ def _copied(value: Any) -> Any:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
+EXPIRE_CLOSED_WINDOWS = True  # False only to show (tests) that expiry changes no flag
 
 
 def _utc(moment: datetime) -> int:

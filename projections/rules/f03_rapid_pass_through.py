@@ -97,7 +97,7 @@ class RapidPassThrough(Rule):
         ctx.schedule(self, event.at + window, event.command_id)  # forget the lot once its window closes
 
     def on_deadline(self, ctx: RuleContext, key: str, payload: Any) -> None:
-        self.state.get("lots", {}).pop(key, None)
+        self.state["lots"].forget(key)
 
     def _outflow(self, ctx: RuleContext, event: e.FundsTransferred | e.FundsReserved) -> None:
         lots = self.state.get("lots", {})

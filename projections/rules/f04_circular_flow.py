@@ -117,7 +117,9 @@ class CircularFlow(Rule):
             portions = reserved.pop(event.reservation, [Portion(event.amount_tiyn, ())])
             self._arrive(ctx, event, portions, hop, event.command_id, [event.reservation, event.command_id])
         elif isinstance(event, e.ReservationVoided):
-            lots[event.command_id] = reserved.pop(event.reservation, [Portion(event.amount_tiyn, ())])
+            portions = reserved.pop(event.reservation, [Portion(event.amount_tiyn, ())])
+            lots[event.command_id] = portions
+            self._expire_later(ctx, event.color, event.command_id, portions)
         elif isinstance(event, e.FundsSpent):
             portions = self._take(event.consumed)
             if event.payee:
@@ -165,9 +167,25 @@ class CircularFlow(Rule):
                 self._add_loop(loops, amount, route[back[-1]:] + (hop,))
             longer = self._recent(ctx, route + (hop,))
             merged[longer] = merged.get(longer, 0) + amount
-        self.state["lots"][lot] = [Portion(amount, route) for route, amount in merged.items()]
+        portions = self.state["lots"][lot] = [Portion(amount, route) for route, amount in merged.items()]
+        self._expire_later(ctx, event.color, lot, portions)
         for first in sorted(loops):
             self._raise(ctx, event, hop.payee, loops[first], closing, None)
+
+    def _expire_later(self, ctx: RuleContext, color: str, lot: str, portions: list[Portion]) -> None:
+        """Once the color's time is past the window of the lot's newest hop, no route of the lot
+        can close a loop (`_recent` keeps none of its hops): the lot then reads exactly like an
+        unknown lot (money of unknown origin), so it can be forgotten."""
+        newest = max((time_of(hop.at) for portion in portions for hop in portion.route), default=None)
+        if newest is not None:
+            ctx.expire(self, color, newest + self._limits(ctx)[1], lot)
+
+    def on_expire(self, ctx: RuleContext, key: Any) -> None:
+        lots = self.state["lots"]
+        portions = lots.peek(key)
+        _, window = self._limits(ctx)
+        if portions is not None and all(ctx.at - time_of(hop.at) > window for portion in portions for hop in portion.route):
+            lots.pop(key)
 
     @staticmethod
     def _add_loop(loops: dict[str, Loop], amount: int, path: tuple[Hop, ...]) -> None:

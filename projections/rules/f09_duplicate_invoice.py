@@ -103,6 +103,7 @@ class DuplicateInvoice(Rule):
             by_invoice.append(payment)
         if amount_key:
             self.state["amounts"][amount_key].append(payment)
+            ctx.expire(self, event.color, event.at + timedelta(days=self.limits(ctx.pilot).window_days), amount_key)
         if isinstance(event, e.FundsReserved):
             self.state.setdefault("open", {})[event.command_id] = Opened(payer, invoice, amount_key)
         if same_invoice or same_amount:
@@ -114,6 +115,15 @@ class DuplicateInvoice(Rule):
         payments = self.state.setdefault("amounts", {}).setdefault(key, [])
         payments[:] = [p for p in payments if at - time_of(p.at) <= window]
         return [p for p in payments if abs(at - time_of(p.at)) <= window]
+
+    def on_expire(self, ctx: RuleContext, key: Any) -> None:
+        """An amount key names one contract, so one color: once the color's time is past the window
+        of its newest payment, `_same_amount` would keep none of them — the key can go."""
+        amounts = self.state["amounts"]
+        payments = amounts.peek(key)
+        window = timedelta(days=self.limits(ctx.pilot).window_days)
+        if payments is not None and all(ctx.at - time_of(p.at) > window for p in payments):
+            amounts.pop(key)
 
     def _forget(self, reservation: str, payer: str, invoice: str, amount_key: str) -> None:
         lists = [self.state.get("invoices", {}).get(payer, {}).get(invoice, []) if invoice else [],

@@ -58,11 +58,15 @@ class LazySection:
 
     def peek(self, key: Any, default: Any = None) -> Any:
         """The value without marking it dirty (for readers that do not mutate it)."""
-        value = self._load(key)
+        value = self.cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._load(key)
         return default if value is ABSENT else value
 
     def get(self, key: Any, default: Any = None) -> Any:
-        value = self._load(key)
+        value = self.cache.get(key, _MISSING)  # the common case inline: a key already in memory
+        if value is _MISSING:
+            value = self._load(key)
         if value is ABSENT:
             return default
         if self.track_reads:
@@ -76,7 +80,10 @@ class LazySection:
         return value
 
     def __contains__(self, key: Any) -> bool:
-        return self._load(key) is not ABSENT
+        value = self.cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._load(key)
+        return value is not ABSENT
 
     def __setitem__(self, key: Any, value: Any) -> None:
         assert value is not ABSENT
@@ -102,6 +109,11 @@ class LazySection:
 
     def __delitem__(self, key: Any) -> None:
         self.pop(key)
+
+    def forget(self, key: Any) -> None:
+        """Delete `key` without reading it (`discard` without loading a value nobody needs)."""
+        self.cache[key] = ABSENT
+        self.dirty.add(key)
 
     def add(self, key: Any) -> None:
         """Set semantics: `key` is a member (written without asking the store whether it was)."""
