@@ -73,6 +73,7 @@ def sqlite_insert_batch(recorder: Any, c: SQLiteCursor, stored_events: Sequence[
                         absent_keys: Sequence[str]) -> list[int]:
     """Keys, events, checks and chain rows of one batch, as `LedgerSQLiteRecorder._insert_events`
     writes them (`recorder` is one), with `executemany` throughout."""
+    # the recorders' own checks (imported here: `ledger.store.recorders` imports this module)
     from ledger.store.recorders import LOOKUP_CHUNK_MAX, _check_absent, _check_read_versions
 
     if keys:
