@@ -32,6 +32,7 @@ from psycopg.errors import LockNotAvailable
 from psycopg.sql import SQL, Identifier, Literal
 
 from ledger.store.chain import ChainRow, chain_rows
+from ledger.store.lean import sqlite_insert_batch, sqlite_stream_versions
 from ledger.store.setup import SETUP_TABLE, SETUP_TABLE_DDL, setup_lock_key, statements_digest
 
 CHAIN_TABLE = "ledger_chain"
@@ -102,6 +103,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     keys_table = "ledger_keys"
     chain_table = CHAIN_TABLE
     chained = True  # False only in bench/ to measure what the hash chain costs
+    lean = True  # the lean write path (`ledger.store.lean`); False: eventsourcing's row-by-row inserts
     stream_locks = staticmethod(no_stream_locks)
 
     @property
@@ -158,6 +160,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         return row is not None and row[0] == digest
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if self.lean:
+            return sqlite_insert_batch(self, c, stored_events, _key_rows(kwargs), _expected(kwargs), _absent(kwargs))
         rows = _key_rows(kwargs)
         if rows:
             c.executemany(f"INSERT INTO {self.keys_table} VALUES (?,?,?)", rows)
@@ -180,13 +184,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         return positions
 
     def _versions(self, c: SQLiteCursor, streams: Sequence[UUID]) -> dict[UUID, int]:
-        found: dict[UUID, int] = {}
-        for start in range(0, len(streams), LOOKUP_CHUNK_MAX):
-            chunk = [stream.hex for stream in streams[start:start + LOOKUP_CHUNK_MAX]]
-            c.execute(f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
-                      f"WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id", chunk)
-            found.update((UUID(row[0]), int(row[1])) for row in c.fetchall())
-        return found
+        return sqlite_stream_versions(c, self.events_table_name, streams)
 
     def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:
         """Each stream's last version (streams without events are left out)."""

@@ -7,6 +7,7 @@ tuples, which is what frozen events hold.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -76,10 +77,19 @@ def _unpack(data: bytes) -> Any:
 
 
 class MsgpackTranscoder(Transcoder):
-    """eventsourcing Transcoder over msgpack with the extension types above."""
+    """eventsourcing Transcoder over msgpack with the extension types above.
+
+    `encode` reuses one `msgpack.Packer` per thread (what `msgpack.packb` builds and drops on every
+    call; the bytes are the same): an import encodes every event once, 100 000 times in a row."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
 
     def encode(self, obj: Any) -> bytes:
-        return _pack(obj)
+        packer = getattr(self._local, "packer", None)
+        if packer is None:
+            packer = self._local.packer = msgpack.Packer(default=_default, use_bin_type=True, datetime=False)
+        return packer.pack(obj)
 
     def decode(self, data: bytes) -> Any:
         return _unpack(data)
