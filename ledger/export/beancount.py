@@ -11,7 +11,8 @@ Accounts:
 One transaction per ledger movement event (dated in the ledger's time zone, metadata `txid`, the
 store `position`, the contract and kind), each balancing to zero per color. At the end one `balance`
 assertion per holder and color states the ledger's own balance (the `balance` command's answer),
-so `bean-check` itself proves the export adds up. Amounts are decimal tenge made exactly from
+so `bean-check` itself proves the export adds up — to the tiyn: the assertions carry an explicit
+tolerance `~ 0.00` (Beancount would otherwise let one unit of the last digit, a tiyn, pass). Amounts are decimal tenge made exactly from
 integer tiyn (`domain.money.format_kzt`), never a float.
 """
 
@@ -122,7 +123,7 @@ class BeancountWriter:
         for color, holder, balance_tiyn in balances:
             account = holder_account(self.source, holder)
             if account in self.opened:
-                self.out.write(f"{day} balance {account}  {format_kzt(balance_tiyn)} {color}\n")
+                self.out.write(f"{day} balance {account}  {format_kzt(balance_tiyn)} ~ 0.00 {color}\n")
 
 
 def write_beancount(source: ExportSource, out: IO[str], on_color: OnColor | None = None) -> int:
