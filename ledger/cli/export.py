@@ -63,7 +63,7 @@ def export(obj: Context, fmt: str, out_path: str, color: str | None, party: str 
         position = _position(read, as_of, now)
         source = ExportSource(read, position, as_of, color, party)
         options = ExportOptions(ocid_prefix, wall_clock() if as_of is None else None)
-        with progress_bars(progress, unit="colors", transient=True) as bars:
+        with progress_bars(progress, unit="colors") as bars:
             summary = write_export(fmt, source, staging.path, options, _on_color(bars))
         staging.commit()
     except NothingToExport as nothing:

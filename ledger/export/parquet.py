@@ -6,7 +6,8 @@ timestamps (`at`) beside the business time as written (`at_text`):
   store position, color, transaction, kind (allocate, transfer, reserve, release, void, spend,
   return), holder, counterparty, contract, detail (a spend's category);
 - `balances.parquet`: color, holder, name, balance_tiyn (what `balance` answers);
-- `parties.parquet`: party, scheme (BIN/IIN), name, kind, region;
+- `parties.parquet`: party, scheme (BIN/IIN), name (as of the question), kind, region — every party
+  registered by then, or with `--party` those the exported movements and contracts name;
 - `contracts.parquet`: contract, color, customer, supplier, administrator, signed and current
   amount, paid, accepted, method, dates;
 - `flags.parquet`: rule, title, severity, pilot, color, at, explanation, the transactions, parties
@@ -84,16 +85,19 @@ def write_parquet(source: ExportSource, folder: Path, wall_time: datetime | None
     folder.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(TABLES, 0)
     contracts: list[dict[str, Any]] = []
+    named: set[str] = set()  # the parties the exported rows name (a --party export lists only those)
     with pq.ParquetWriter(folder / "movements.parquet", MOVEMENTS, compression="zstd") as movements:
         for piece in source.slices(on_color):
             if piece.movements:
                 movements.write_table(pa.table(_movement_rows(piece), schema=MOVEMENTS))
                 counts["movements"] += len(piece.movements)
             contracts += _contract_rows(piece)
+            named.update(p for m in piece.movements for p in (m.holder, m.counterparty) if p)
+            named.update(p for c in piece.contracts for p in (c.signed.customer, c.signed.supplier, c.administrator))
     balances = [{"color": c, "holder": h, "name": source.name(h), "balance_tiyn": tiyn}
                 for c, h, tiyn in source.balances()]
     parties = [{"party": p.party, "scheme": p.scheme, "name": p.name, "kind": p.kind, "region": p.region}
-               for p in source.parties.values()]
+               for p in source.parties.values() if source.party is None or p.party in named]
     flags = [{**{name: flag.get(name) for name in FLAGS.names if name != "evidence"},
               "evidence": json.dumps(flag.get("evidence", {}), ensure_ascii=False, sort_keys=True, default=str)}
              for flag in source.flags(wall_time)]

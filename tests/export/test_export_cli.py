@@ -3,6 +3,7 @@ created, never a half-written file."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -78,3 +79,14 @@ def test_an_export_replaces_the_file_whole(world, capsys, tmp_path: Path) -> Non
     assert code == 0 and "transaction(s)" in err
     assert out.read_text(encoding="utf-8").startswith("; tenge-ledger export")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.beancount"]
+
+
+def test_a_long_export_shows_a_bar_over_the_colors(world, capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(importlib.import_module("ledger.cli.export"), "BAR_MIN_COLORS", 1)
+    code, err = run(capsys, "--store", world.url, "export", "parquet", "--out", str(tmp_path / "p"), "--progress", "bar")
+    assert code == 0 and "exporting colors" in err and "colors/s" in err, err
+
+
+def test_on_a_pipe_an_export_prints_one_line(world, capsys, tmp_path: Path) -> None:
+    code, err = run(capsys, "--store", world.url, "export", "parquet", "--out", str(tmp_path / "p"))
+    assert code == 0 and err.count("\n") == 1 and "movements" in err and "\x1b" not in err

@@ -65,5 +65,7 @@ def test_filters_reach_every_table(world) -> None:
     assert {(m["color"], m["holder"]) for m in movements} == {(world.color, world.contractor)}
     contracts = pq.read_table(folder / "contracts.parquet").to_pylist()
     assert sorted(c["contract"] for c in contracts) == ["X-C1", "X-C2"]
+    parties = {p["party"] for p in pq.read_table(folder / "parties.parquet").to_pylist()}
+    assert parties == {world.admin, world.contractor, world.sub}, "the parties the rows name"
     balances = pq.read_table(folder / "balances.parquet").to_pylist()
     assert [(b["holder"], b["balance_tiyn"]) for b in balances] == [(world.contractor, 25_000_000 + 10_000_000 - 12_000_000 - 1_000_001)]
