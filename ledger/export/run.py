@@ -7,6 +7,7 @@ cannot be written fails before the store is read (`OSError` naming `--out`: exit
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -48,7 +49,8 @@ class Staging:
                 os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
                 self.path = name
             if out.exists() and out.is_dir() != folder:
-                raise IsADirectoryError(21 if not folder else 20, "is a directory" if not folder else "is not a directory")
+                wrong = errno.ENOTDIR if folder else errno.EISDIR
+                raise OSError(wrong, os.strerror(wrong))
         except OSError as problem:
             self.discard()
             raise OSError(problem.errno, problem.strerror, str(out)) from problem
