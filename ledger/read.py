@@ -221,6 +221,14 @@ class ReadSide:
             return index.party_names_now(self.db, self.sealer)
         return party_names_as_of(self.db, self.sealer, position)
 
+    def parties(self, position: int) -> dict[str, tuple[str, str, str | None]]:
+        """(name, kind, region) of every party registered at or before `position`, its name as it was then."""
+        self._authorize()
+        names = party_names_as_of(self.db, self.sealer, position)
+        kinds = index.party_kinds_as_of(self.db, self.sealer, position)
+        assert kinds.keys() <= names.keys(), "every registered party has a name"
+        return {party: (names[party], kind, region) for party, (kind, region) in sorted(kinds.items())}
+
     def trace(self, color: str, position: int, as_of: str | None) -> dict[str, Any]:
         events = [event for _, event in self.color_events(color, position, as_of)]
         return build_trace(events, self.party_names(position), as_of, position)

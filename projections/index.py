@@ -159,6 +159,15 @@ def all_colors(db: ViewDatabase) -> list[str]:
     return [str(row[0]) for row in db.query("SELECT color FROM ledger_colors ORDER BY color")]
 
 
+def party_kinds_as_of(db: ViewDatabase, sealer: Sealer, position: int) -> dict[str, tuple[str, str | None]]:
+    """(kind, region) of every party registered at or before `position` (neither ever changes)."""
+    rows = db.query(
+        "SELECT p.party, p.kind, p.region FROM ledger_parties p JOIN (SELECT party, MIN(position) AS first "
+        "FROM ledger_party_names GROUP BY party) r ON p.party = r.party WHERE r.first <= ?", (position,),
+    )
+    return {sealer.open_id(row[0]): (str(row[1]), row[2]) for row in rows}
+
+
 def party_names_now(db: ViewDatabase, sealer: Sealer) -> dict[str, str]:
     """Every party's current name."""
     return {sealer.open_id(row[0]): sealer.open_text(row[1]) for row in db.query("SELECT party, name FROM ledger_parties")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ledger.http.api import commands, ops, reads, session, stream
+from ledger.http.api import exports
 
 ROUTERS: list[APIRouter] = [
     ops.router,  # /healthz, /readyz, /metrics
@@ -13,6 +14,7 @@ ROUTERS: list[APIRouter] = [
     commands.router,  # POST /v1/commands, /v1/commands/batch
     reads.router,  # GET /v1/colors ..., /v1/flags, /v1/checkpoints ...
     stream.router,  # GET /v1/stream (Server-Sent Events)
+    exports.router,  # GET /v1/exports/{format}: camt.053, OCDS, Beancount, Parquet (zip)
     # console (helper `console`): the auditors' pages at /
     # imports: POST /v1/imports; exports: GET /v1/exports/{format}
 ]

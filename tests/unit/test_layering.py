@@ -6,7 +6,7 @@ Layers (a module belongs to the deepest listed package that contains it):
 - the core, `ledger` and `ledger.store`, imports `domain` and `projections` (never a face, never
   the integrity layer);
 - `ledger.integrity` imports `domain`, the core;
-- the faces, `ledger.cli`, `ledger.render` and `ledger.http` (the HTTP service), import the core,
+- the faces, `ledger.cli`, `ledger.render`, `ledger.export` and `ledger.http` (the HTTP service), import the core,
   `ledger.integrity`, `projections`, and each other; only `ledger.cli` (the composition root)
   imports `simulations`;
 - `simulations` imports `domain`, the core and `projections`.
@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ("ledger", "ledger.store")
-FACES = ("ledger.cli", "ledger.render", "ledger.http", "ledger.__main__")
+FACES = ("ledger.cli", "ledger.render", "ledger.export", "ledger.http", "ledger.__main__")
 ALLOWED: dict[str, set[str]] = {
     "domain": {"domain"},
     "projections": {"domain", "projections"},
@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "ledger.integrity": {"domain", "projections", *CORE, "ledger.integrity"},
     "ledger.cli": {"domain", "projections", *CORE, "ledger.integrity", *FACES, "simulations"},
     "ledger.render": {"domain", "projections", *CORE, "ledger.integrity", *FACES},
+    "ledger.export": {"domain", "projections", *CORE, "ledger.integrity", *FACES},
     "ledger.http": {"domain", "projections", *CORE, "ledger.integrity", *FACES},
     "ledger.__main__": {"ledger.cli"},
     "simulations": {"domain", "projections", *CORE, "simulations"},
