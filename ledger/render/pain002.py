@@ -1,0 +1,145 @@
+"""The answer to an imported pain.001: a `pain.002.001.11` customer payment status report (SPEC §3.1).
+
+One `TxInfAndSts` per transaction of the pain.001, in its order, under the `PmtInf` it came in:
+- `ACCP` for a transfer applied now or before (a `duplicate` says so in `AddtlInf`);
+- `RJCT` for one blocked by a rule (`StsRsnInf/Rsn/Prtry` is the rule, `AddtlInf` its sentence),
+  an id reused with different content (`conflict`), or malformed input (`malformed`, with the
+  error; nothing of the file was applied then, and the group says so).
+Group and payment-information status: `ACCP` when every transaction is accepted, `RJCT` when none
+is, `PART` otherwise, with the count per status (`NbOfTxsPerSts`).
+
+Statuses are kept only for transactions that are not plainly accepted, so the report of a large
+file costs memory for its problems only; the transactions themselves are read again from the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import groupby
+from typing import IO, Any
+
+from lxml import etree
+
+from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, Outcome
+from ledger.iso20022 import PAIN002_NS
+from ledger.iso20022.pain001 import MESSAGE as PAIN001, Pain001Header, Pain001Transaction, build as _build
+
+ACCEPTED = "ACCP"
+REJECTED = "RJCT"
+PARTIAL = "PART"
+MALFORMED = "malformed"
+NOT_APPLIED = "not_applied"
+ADDITIONAL_MAX = 105  # Max105Text
+REASON_MAX = 35  # Max35Text
+ADDITIONAL_LINES_MAX = 20  # AddtlInf lines kept per reason
+
+
+@dataclass
+class StatusBook:
+    """What became of each transaction (by the line of its `CdtTrfTxInf`), as the import goes."""
+
+    reasons: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # line -> (status, rule, sentence)
+    malformed: bool = False
+
+    def outcome(self, line: int, outcome: Outcome) -> None:
+        if outcome.status == APPLIED:
+            return
+        if outcome.status == DUPLICATE:
+            self.reasons[line] = (ACCEPTED, DUPLICATE, "already applied: this EndToEndId was imported before")
+        elif outcome.status == BLOCKED:
+            self.reasons[line] = (REJECTED, outcome.reason or BLOCKED, outcome.detail or outcome.reason or BLOCKED)
+        else:
+            assert outcome.status == CONFLICT, outcome.status
+            self.reasons[line] = (REJECTED, CONFLICT, outcome.detail or "the EndToEndId was used before for another payment")
+
+    def status_of(self, transaction: Pain001Transaction) -> tuple[str, str | None, str | None]:
+        if transaction.errors:
+            return REJECTED, MALFORMED, "; ".join(str(error) for error in transaction.errors)
+        if self.malformed:
+            return REJECTED, NOT_APPLIED, "nothing in the file was applied: it holds malformed transactions"
+        status, rule, sentence = self.reasons.get(transaction.line, (ACCEPTED, None, None))
+        return status, rule, sentence
+
+
+def group_status(counts: Counter[str]) -> str:
+    if not counts[REJECTED]:
+        return ACCEPTED
+    return REJECTED if not counts[ACCEPTED] else PARTIAL
+
+
+def report_id(header: Pain001Header, created: datetime) -> str:
+    digest = hashlib.sha256(f"{header.msg_id}|{created.isoformat()}".encode()).hexdigest()[:10]
+    return f"TL-{created:%Y%m%d%H%M%S}-{digest}"
+
+
+def write_pain002(out: IO[bytes], header: Pain001Header, transactions: Callable[[], Iterable[Pain001Transaction]],
+                  book: StatusBook, created: datetime) -> Counter[str]:
+    """Write the status report of the pain.001 `header`; `transactions()` reads its transactions
+    again from the file, in order (twice: the group's counts come first); `book` holds what became
+    of them. Errors of the document as a whole (schema, count of transactions) reject the group,
+    with them as its reasons. Returns the count per status."""
+    assert created.utcoffset() is not None
+    counts: Counter[str] = Counter()
+    problems: list[str] = []
+    for transaction in transactions():
+        if transaction.end_to_end_id is None:
+            problems += [str(error) for error in transaction.errors]
+        else:
+            counts[book.status_of(transaction)[0]] += 1
+        book.malformed = book.malformed or bool(transaction.errors)
+    status = REJECTED if book.malformed else group_status(counts)
+    with etree.xmlfile(out, encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element(f"{{{PAIN002_NS}}}Document", nsmap={None: PAIN002_NS}):
+            xf.write("\n")
+            with xf.element(f"{{{PAIN002_NS}}}CstmrPmtStsRpt"):
+                xf.write(_build("GrpHdr", [("MsgId", report_id(header, created)), ("CreDtTm", created.isoformat())]))
+                xf.write("\n")
+                original = [("OrgnlMsgId", header.msg_id), ("OrgnlMsgNmId", PAIN001), ("OrgnlCreDtTm", header.created),
+                            ("OrgnlNbOfTxs", str(header.transactions)), ("GrpSts", status)]
+                original += [("StsRsnInf", _reason(MALFORMED, problem)) for problem in problems[:ADDITIONAL_LINES_MAX]]
+                original += _per_status(counts)
+                xf.write(_build("OrgnlGrpInfAndSts", original))
+                xf.write("\n")
+                rows = ((transaction, book.status_of(transaction)) for transaction in transactions()
+                        if transaction.end_to_end_id is not None)
+                for pmt_inf_id, group in groupby(rows, key=lambda row: row[0].pmt_inf_id):
+                    _write_payment(xf, pmt_inf_id or "", list(group))
+    return counts
+
+
+def _write_payment(xf: Any, pmt_inf_id: str, rows: list[tuple[Pain001Transaction, tuple[str, str | None, str | None]]]) -> None:
+    counts = Counter(status for _, (status, _, _) in rows)
+    with xf.element(f"{{{PAIN002_NS}}}OrgnlPmtInfAndSts"):
+        head = [("OrgnlPmtInfId", pmt_inf_id), ("OrgnlNbOfTxs", str(len(rows))), ("PmtInfSts", group_status(counts))]
+        for name, value in head + _per_status(counts):
+            xf.write(_build(name, value))
+        xf.write("\n")
+        for transaction, (status, rule, sentence) in rows:
+            content: list[tuple[str, Any]] = [("OrgnlEndToEndId", transaction.end_to_end_id), ("TxSts", status)]
+            if rule is not None:
+                content.append(("StsRsnInf", _reason(rule, sentence or rule)))
+            xf.write(_build("TxInfAndSts", content))
+            xf.write("\n")
+
+
+def _per_status(counts: Counter[str]) -> list[tuple[str, Any]]:
+    return [("NbOfTxsPerSts", [("DtldNbOfTxs", str(counts[status])), ("DtldSts", status)])
+            for status in (ACCEPTED, REJECTED) if counts[status]]
+
+
+def _reason(rule: str, sentence: str) -> list[tuple[str, Any]]:
+    """`Rsn/Prtry` the rule, `AddtlInf` its sentence cut into Max105Text pieces."""
+    return [("Rsn", [("Prtry", rule[:REASON_MAX] or "-")])] + [("AddtlInf", piece) for piece in _pieces(sentence)]
+
+
+def _pieces(text: str) -> Iterator[str]:
+    text = " ".join("".join(char for char in text if char.isprintable() or char.isspace()).split()) or "-"
+    for number, start in enumerate(range(0, len(text), ADDITIONAL_MAX)):
+        if number == ADDITIONAL_LINES_MAX:
+            return
+        yield text[start:start + ADDITIONAL_MAX]
