@@ -118,7 +118,7 @@ def _document_error(line: int | None, element: str, message: str, msg_id: str | 
 def _refusal(stream: IO[bytes]) -> Pain001Transaction | None:
     """Why this document is not a pain.001.001.10 (namespace, root), or None if it is one."""
     try:
-        for _, root in etree.iterparse(stream, events=("start",), resolve_entities=False, no_network=True,
+        for _, root in etree.iterparse(stream, events=("start",), no_network=True,
                                        load_dtd=False, huge_tree=True):
             namespace = etree.QName(root).namespace
             if root.getroottree().docinfo.doctype:
@@ -170,9 +170,10 @@ class _Reader:
 
     def read(self, stream: IO[bytes]) -> Iterator[Pain001Transaction]:
         start = stream.tell()
-        events = etree.iterparse(stream, events=("start", "end"), schema=schema(MESSAGE), resolve_entities=False,
+        events = etree.iterparse(stream, events=("start", "end"), schema=schema(MESSAGE),
                                  no_network=True, load_dtd=False, huge_tree=True, remove_comments=True)
         element: Any = None
+        finished = False
         try:
             for event, element in events:
                 name = _local(element.tag)
@@ -192,8 +193,14 @@ class _Reader:
                     _drop(element)
                 elif name == "PmtInf":
                     _drop(element)
+                elif name == "Document" and element.getparent() is None:
+                    finished = True
         except etree.LxmlError as error:  # XMLSyntaxError, and XMLSchemaValidateError on what validation cannot take
             yield from self._schema_errors(error, stream, start)
+            return
+        if not finished:
+            yield _document_error(element.sourceline if element is not None else 1, "Document",
+                                  "not well-formed XML: the file ends before </Document>", self.msg_id)
             return
         if self.declared is not None and self.declared != self.count:
             yield _document_error(self.header_line, "GrpHdr/NbOfTxs",
@@ -220,7 +227,7 @@ class _Reader:
         size = stream.seek(0, 2) - start
         if size <= LOCATE_BYTES_MAX:
             stream.seek(start)
-            parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+            parser = etree.XMLParser(no_network=True, load_dtd=False, huge_tree=True)
             try:
                 tree = etree.parse(stream, parser)
             except etree.XMLSyntaxError as broken:
@@ -396,7 +403,7 @@ def read_header(stream: IO[bytes]) -> Pain001Header | None:
     if _refusal(stream) is not None:
         return None
     stream.seek(start)
-    for _, element in etree.iterparse(stream, events=("end",), tag=f"{{{PAIN001_NS}}}GrpHdr", resolve_entities=False,
+    for _, element in etree.iterparse(stream, events=("end",), tag=f"{{{PAIN001_NS}}}GrpHdr",
                                       no_network=True, load_dtd=False, huge_tree=True):
         reader = _Reader(lambda: LEDGER_TIME_ZONE_DEFAULT)
         reader._header(element)
