@@ -10,9 +10,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from domain.commands import Transfer
+from ledger.cli import main
 from ledger.interchange import parse_record
 from ledger.iso20022.pain001 import write_pain001
+from tests.support import road_world
 
 CREATED = datetime(2025, 1, 1, 8, 0, tzinfo=timezone.utc)
 
@@ -62,3 +66,22 @@ def replace_in(path: Path, pattern: str, replacement: str, count: int = 1, to: P
     target = to or path
     target.write_text(text, encoding="utf-8")
     return target
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def world(tmp_path: Path) -> tuple[Path, list[dict[str, object]], dict[str, str]]:
+    """A road world's setup as JSON Lines and three transfers (the last one blocked) to pay."""
+    script, names = road_world()
+    setup = write_jsonl(tmp_path / "setup.jsonl", list(script.records))
+    color, admin, contractor, sub = names["color"], names["admin"], names["contractor"], names["sub"]
+    script.records.clear()
+    script.transfer(color, admin, contractor, "400000.50", contract="C-1", invoice="INV-1", kind="advance", id="PAY-1")
+    script.transfer(color, contractor, sub, "1000", id="PAY-2")
+    script.transfer(color, contractor, sub, "99999999", id="PAY-3")  # more than the contractor holds
+    return setup, list(script.records), names

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli import main
-from tests.iso20022.pain001_files import replace_in, write_jsonl, write_records
-from tests.support import Script, road_world
+from tests.iso20022.pain001_files import replace_in, run, world, write_jsonl, write_records
+from tests.support import Script
 
 SAMPLES = Path(__file__).resolve().parents[1] / "vectors" / "iso20022" / "samples"
 FOUND = {
@@ -21,25 +20,6 @@ FOUND = {
     "valid_pain_v11.xml": "pain.002.001.11",
     "invalid_pain_v11.xml": "Document element without a namespace",
 }
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def world(tmp_path: Path) -> tuple[Path, list[dict[str, object]], dict[str, str]]:
-    """A road world's setup as JSON Lines and three transfers (the last one blocked) to pay."""
-    script, names = road_world()
-    setup = write_jsonl(tmp_path / "setup.jsonl", list(script.records))
-    color, admin, contractor, sub = names["color"], names["admin"], names["contractor"], names["sub"]
-    script.records.clear()
-    script.transfer(color, admin, contractor, "400000.50", contract="C-1", invoice="INV-1", kind="advance", id="PAY-1")
-    script.transfer(color, contractor, sub, "1000", id="PAY-2")
-    script.transfer(color, contractor, sub, "99999999", id="PAY-3")  # more than the contractor holds
-    return setup, list(script.records), names
 
 
 @pytest.fixture
