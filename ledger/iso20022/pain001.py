@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
+from functools import cache
 from typing import IO, Any
 
 from lxml import etree
@@ -44,6 +45,7 @@ from ledger.iso20022.xsd import message_name, schema
 MESSAGE = "pain.001.001.10"
 CURRENCY = "KZT"
 NS = {"p": PAIN001_NS}
+_GRP_HDR, _TRANSACTION, _PAYMENT, _DOCUMENT = (f"{{{PAIN001_NS}}}{name}" for name in ("GrpHdr", "CdtTrfTxInf", "PmtInf", "Document"))
 CONTRACT_TYPE = "CONTRACT"  # RfrdDocInf/Tp/CdOrPrtry/Prtry of the contract paid under
 INVOICE_CODE = "CINV"  # RfrdDocInf/Tp/CdOrPrtry/Cd of the invoice paid
 TEXT_MAX = 35  # Max35Text: EndToEndId, Purp/Prtry, RfrdDocInf/Nb, Othr/Id
@@ -92,6 +94,12 @@ class Pain001Header:
     msg_id: str
     created: str  # GrpHdr/CreDtTm as written
     transactions: int  # GrpHdr/NbOfTxs
+
+
+@cache
+def _p(path: str) -> str:
+    """`A/B` in pain.001's namespace, in Clark notation (faster to look up than with a prefix map)."""
+    return "/".join(f"{{{PAIN001_NS}}}{step}" for step in path.split("/"))
 
 
 def is_xml(head: bytes) -> bool:
@@ -160,8 +168,9 @@ class _Reader:
         self.declared: int | None = None
         self.header_line = 1
         self.pmt_inf_id: str | None = None
-        self.end_to_end_id: str | None = None
         self.count = 0
+        self._payment: Any = None  # the PmtInf whose fields `_payment_cache` holds
+        self._payment_cache: Any = None
 
     def zone(self) -> tzinfo:
         if self._zone is None:
@@ -170,30 +179,24 @@ class _Reader:
 
     def read(self, stream: IO[bytes]) -> Iterator[Pain001Transaction]:
         start = stream.tell()
-        events = etree.iterparse(stream, events=("start", "end"), schema=schema(MESSAGE),
-                                 no_network=True, load_dtd=False, huge_tree=True, remove_comments=True)
+        # only the elements mapped are reported (the parser still builds and validates every one)
+        events = etree.iterparse(stream, events=("end",), tag=(_GRP_HDR, _TRANSACTION, _PAYMENT, _DOCUMENT),
+                                 schema=schema(MESSAGE), no_network=True, load_dtd=False, huge_tree=True,
+                                 remove_comments=True)
         element: Any = None
         finished = False
         try:
-            for event, element in events:
-                name = _local(element.tag)
-                if event == "start":
-                    if name == "CdtTrfTxInf":
-                        self.end_to_end_id = None
-                    continue
-                if name == "EndToEndId":
-                    self.end_to_end_id = element.text
-                elif name == "PmtInfId":
-                    self.pmt_inf_id = element.text
-                elif name == "GrpHdr":
-                    self._header(element)
-                elif name == "CdtTrfTxInf":
+            for _, element in events:
+                tag = element.tag
+                if tag == _TRANSACTION:
                     self.count += 1
                     yield self._transaction(element)
                     _drop(element)
-                elif name == "PmtInf":
+                elif tag == _PAYMENT:
                     _drop(element)
-                elif name == "Document" and element.getparent() is None:
+                elif tag == _GRP_HDR:
+                    self._header(element)
+                elif element.getparent() is None:
                     finished = True
         except etree.LxmlError as error:  # XMLSyntaxError, and XMLSchemaValidateError on what validation cannot take
             yield from self._schema_errors(error, stream, start)
@@ -211,9 +214,9 @@ class _Reader:
         return Pain001Header(self.msg_id, self.created, self.declared)
 
     def _header(self, element: Any) -> None:
-        self.msg_id = element.findtext("p:MsgId", namespaces=NS)
-        self.created = element.findtext("p:CreDtTm", namespaces=NS)
-        declared = (element.findtext("p:NbOfTxs", namespaces=NS) or "").strip()
+        self.msg_id = element.findtext(_p("MsgId"))
+        self.created = element.findtext(_p("CreDtTm"))
+        declared = (element.findtext(_p("NbOfTxs")) or "").strip()
         self.declared = int(declared) if declared.isdigit() else None  # else the schema says what is wrong
         self.header_line = element.sourceline or 1
 
@@ -260,17 +263,18 @@ class _Reader:
             where = "/".join(names[2:]) or names[-1]
             for node in [element, *element.iterancestors()]:
                 if _local(node.tag) == "CdtTrfTxInf":
-                    end_to_end_id = node.findtext("p:PmtId/p:EndToEndId", namespaces=NS)
+                    end_to_end_id = node.findtext(_p("PmtId/EndToEndId"))
                     where = "/".join(names[names.index("CdtTrfTxInf"):])
                 elif _local(node.tag) == "PmtInf":
-                    pmt_inf_id = node.findtext("p:PmtInfId", namespaces=NS)
+                    pmt_inf_id = node.findtext(_p("PmtInfId"))
         return _document_error(line, where, f"does not match the {MESSAGE} schema: {message}",
                                self.msg_id, pmt_inf_id, end_to_end_id)
 
     def _transaction(self, tx: Any) -> Pain001Transaction:
         payment = tx.getparent()
+        self.pmt_inf_id = self._payment_fields(payment)[0]
         line = tx.sourceline or 1
-        end_to_end_id = tx.findtext("p:PmtId/p:EndToEndId", namespaces=NS)
+        end_to_end_id = tx.findtext(_p("PmtId/EndToEndId"))
         record, errors = self.record_of(payment, tx)
         command: Transfer | None = None
         if not errors:
@@ -288,12 +292,13 @@ class _Reader:
         """The interchange object of one transaction (SPEC §3.1's table) and the errors found in
         mapping it (before any interchange check)."""
         errors: list[tuple[str, str]] = []
-        end_to_end_id = tx.findtext("p:PmtId/p:EndToEndId", namespaces=NS)
+        end_to_end_id = tx.findtext(_p("PmtId/EndToEndId"))
         if end_to_end_id == NOT_PROVIDED:
             errors.append((ELEMENTS["id"], f"{NOT_PROVIDED} cannot be a transaction id: every transfer needs its own EndToEndId"))
-        record: dict[str, Any] = {"id": end_to_end_id, "type": "transfer", "at": self._at(payment, errors)}
-        record["from"] = _party(payment.find("p:Dbtr", NS), "PmtInf/Dbtr", errors)
-        record["to"] = _party(tx.find("p:Cdtr", NS), "CdtTrfTxInf/Cdtr", errors)
+        _, at, payer, payment_kind, payment_kind_code, payment_errors = self._payment_fields(payment)
+        errors += payment_errors
+        record: dict[str, Any] = {"id": end_to_end_id, "type": "transfer", "at": at, "from": payer}
+        record["to"] = _party(tx.find(_p("Cdtr")), "CdtTrfTxInf/Cdtr", errors)
         record["amount"] = _amount(tx, errors)
         record["color"] = _color(tx, errors)
         contract, invoice = _documents(tx, errors)
@@ -301,21 +306,32 @@ class _Reader:
             record["contract"] = contract
         if invoice is not None:
             record["invoice"] = invoice
-        kind = tx.findtext("p:PmtTpInf/p:CtgyPurp/p:Prtry", namespaces=NS)
+        kind = tx.findtext(_p("PmtTpInf/CtgyPurp/Prtry"))
         if kind is None:
-            kind = payment.findtext("p:PmtTpInf/p:CtgyPurp/p:Prtry", namespaces=NS)
-        if kind is None and (tx.find("p:PmtTpInf/p:CtgyPurp/p:Cd", NS) is not None
-                             or payment.find("p:PmtTpInf/p:CtgyPurp/p:Cd", NS) is not None):
+            kind = payment_kind
+        if kind is None and (tx.find(_p("PmtTpInf/CtgyPurp/Cd")) is not None or payment_kind_code):
             errors.append((ELEMENTS["kind"], "the kind of payment is a Prtry (advance, progress, final, subsidy), not a Cd"))
         if kind is not None:
             record["kind"] = kind
         return record, errors
 
+    def _payment_fields(self, payment: Any) -> tuple[str | None, str | None, str | None, str | None, bool, tuple[tuple[str, str], ...]]:
+        """What a `PmtInf` gives each of its transactions: (PmtInfId, at, from, kind, whether the
+        kind is a Cd, errors), worked out once per `PmtInf`."""
+        if self._payment is not payment:
+            errors: list[tuple[str, str]] = []
+            at = self._at(payment, errors)
+            payer = _party(payment.find(_p("Dbtr")), "PmtInf/Dbtr", errors)
+            self._payment = payment
+            self._payment_cache = (payment.findtext(_p("PmtInfId")), at, payer, payment.findtext(_p("PmtTpInf/CtgyPurp/Prtry")),
+                                   payment.find(_p("PmtTpInf/CtgyPurp/Cd")) is not None, tuple(errors))
+        return self._payment_cache
+
     def _at(self, payment: Any, errors: list[tuple[str, str]]) -> str | None:
-        written = payment.findtext("p:ReqdExctnDt/p:DtTm", namespaces=NS)
+        written = payment.findtext(_p("ReqdExctnDt/DtTm"))
         if written is not None:
             return self._with_offset(written.strip())
-        day_text = payment.findtext("p:ReqdExctnDt/p:Dt", namespaces=NS)
+        day_text = payment.findtext(_p("ReqdExctnDt/Dt"))
         assert day_text is not None, "the schema requires Dt or DtTm"
         try:
             day = date.fromisoformat(day_text.strip())
@@ -344,7 +360,7 @@ def _drop(element: Any) -> None:
     parent = element.getparent()
     if parent is None:
         return
-    while (previous := element.getprevious()) is not None and _local(previous.tag) == _local(element.tag):
+    while (previous := element.getprevious()) is not None and previous.tag == element.tag:
         parent.remove(previous)
 
 
@@ -352,17 +368,17 @@ def _party(party: Any, where: str, errors: list[tuple[str, str]]) -> str | None:
     if party is None:
         errors.append((where, "missing: the party is identified by its BIN or IIN"))
         return None
-    for path, scheme in (("p:Id/p:OrgId/p:Othr", "BIN"), ("p:Id/p:PrvtId/p:Othr", "IIN")):
-        for other in party.findall(path, NS):
-            if other.findtext("p:SchmeNm/p:Prtry", namespaces=NS) == scheme:
-                return other.findtext("p:Id", namespaces=NS)
+    for path, scheme in (("Id/OrgId/Othr", "BIN"), ("Id/PrvtId/Othr", "IIN")):
+        for other in party.findall(_p(path)):
+            if other.findtext(_p("SchmeNm/Prtry")) == scheme:
+                return other.findtext(_p("Id"))
     errors.append((f"{where}/Id", "needs OrgId/Othr with SchmeNm/Prtry BIN (an organisation) or "
                                   "PrvtId/Othr with SchmeNm/Prtry IIN (a person)"))
     return None
 
 
 def _amount(tx: Any, errors: list[tuple[str, str]]) -> str | None:
-    amount = tx.find("p:Amt/p:InstdAmt", NS)
+    amount = tx.find(_p("Amt/InstdAmt"))
     if amount is None:
         errors.append(("CdtTrfTxInf/Amt", f"must be InstdAmt in {CURRENCY} (EqvtAmt is not taken)"))
         return None
@@ -375,9 +391,9 @@ def _amount(tx: Any, errors: list[tuple[str, str]]) -> str | None:
 
 
 def _color(tx: Any, errors: list[tuple[str, str]]) -> str | None:
-    color = tx.findtext("p:Purp/p:Prtry", namespaces=NS)
+    color = tx.findtext(_p("Purp/Prtry"))
     if color is None:
-        found = "Purp/Cd " + (tx.findtext("p:Purp/p:Cd", namespaces=NS) or "") if tx.find("p:Purp", NS) is not None else "no Purp"
+        found = "Purp/Cd " + (tx.findtext(_p("Purp/Cd")) or "") if tx.find(_p("Purp")) is not None else "no Purp"
         errors.append((ELEMENTS["color"], f"missing (found {found.strip()}): every transfer names its color in Purp/Prtry"))
     return color
 
@@ -385,11 +401,11 @@ def _color(tx: Any, errors: list[tuple[str, str]]) -> str | None:
 def _documents(tx: Any, errors: list[tuple[str, str]]) -> tuple[str | None, str | None]:
     contracts: list[str] = []
     invoices: list[str] = []
-    for document in tx.findall("p:RmtInf/p:Strd/p:RfrdDocInf", NS):
-        number = document.findtext("p:Nb", namespaces=NS)
-        if document.findtext("p:Tp/p:CdOrPrtry/p:Prtry", namespaces=NS) == CONTRACT_TYPE:
+    for document in tx.findall(_p("RmtInf/Strd/RfrdDocInf")):
+        number = document.findtext(_p("Nb"))
+        if document.findtext(_p("Tp/CdOrPrtry/Prtry")) == CONTRACT_TYPE:
             contracts.append(number or "")
-        elif document.findtext("p:Tp/p:CdOrPrtry/p:Cd", namespaces=NS) == INVOICE_CODE:
+        elif document.findtext(_p("Tp/CdOrPrtry/Cd")) == INVOICE_CODE:
             invoices.append(number or "")
     for values, field in ((contracts, "contract"), (invoices, "invoice")):
         if len(values) > 1:
