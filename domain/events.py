@@ -14,7 +14,8 @@ Streams:
 - one per party: registration and updates;
 - one per reference price key (code, region);
 - one per command blocked before any stream could be named (e.g. an unknown color);
-- one for the roles policy (`domain.roles`).
+- one for the roles policy (`domain.roles`);
+- one for the API tokens (`domain.tokens`).
 """
 
 from __future__ import annotations
@@ -261,11 +262,32 @@ class RolesPolicySet(LedgerEvent):
     actors: dict[str, str]
 
 
+# --- API tokens stream (domain.tokens) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ApiTokenIssued(LedgerEvent):
+    """An API token was issued (by `actor`, an admin) to act as `token_actor`; only the token's
+    SHA-256 digest (`digest_hex`) is kept, never the token."""
+
+    TOPIC: ClassVar[str] = "tenge:ApiTokenIssued"
+    token_id: str
+    token_actor: str
+    digest_hex: str
+
+
+@dataclass(frozen=True)
+class ApiTokenRevoked(LedgerEvent):
+    """An API token was revoked (by `actor`); it authenticates nobody from now on."""
+
+    TOPIC: ClassVar[str] = "tenge:ApiTokenRevoked"
+    token_id: str
+
+
 EVENT_CLASSES: tuple[type[LedgerEvent], ...] = (
     FundsAllocated, ContractSigned, ContractAmended, DeliveryAccepted, FundsTransferred,
     FundsReserved, ReservationReleased, ReservationVoided, FundsSpent, FundsReturned,
     ColorFrozen, ColorUnfrozen, CommandBlocked, PartyRegistered, PartyUpdated, ReferencePriceSet,
-    RolesPolicySet,
+    RolesPolicySet, ApiTokenIssued, ApiTokenRevoked,
 )
 
 for _cls in EVENT_CLASSES:

@@ -30,9 +30,9 @@ from uuid import UUID
 
 from domain import events as e
 from domain.errors import InvalidValue, LedgerError, StoreError
-from projections.balances import Balances, balances_as_of, balances_dated
+from projections.balances import Balances, balances_as_of, balances_dated, colors_of_holder
 from projections.base import Projection
-from projections.flags import Flags, stored_flags
+from projections.flags import Flags, flags_between, stored_flags
 from projections.rules.config import RulesConfig, default_config
 from domain.roles import READ
 from projections import index
@@ -239,6 +239,21 @@ class ReadSide:
         documents = stored_flags(self.db, self.sealer, at_utc=utc_text(moment))
         pending = self.flags_projection.pending_until(self.db, moment)
         return documents + [flag.document() for flag in pending]
+
+    def colors_allocated(self, position: int) -> list[dict[str, Any]]:
+        """Every color allocated at or before `position`, with its allocation's facts, in color order."""
+        self._authorize()
+        return index.colors_allocated(self.db, self.sealer, position)
+
+    def holder_colors(self, party: str, position: int) -> list[str]:
+        """The colors `party` ever held a balance of, up to `position`."""
+        self._authorize()
+        return colors_of_holder(self.db, self.sealer, party, position)
+
+    def flags_between(self, after: int, upto: int) -> list[tuple[int, dict[str, Any]]]:
+        """(position, flag document) of the flags raised at positions in (after, upto]."""
+        self._authorize()
+        return flags_between(self.db, self.sealer, after, upto)
 
     def close(self) -> None:
         self.db.close()

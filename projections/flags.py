@@ -193,3 +193,10 @@ def stored_flags(db: ViewDatabase, sealer: Sealer, *, position: int | None = Non
         params.append(at_utc)
     sql = "SELECT document FROM ledger_flags" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY position, seq"
     return [orjson.loads(sealer.open_text(row[0])) for row in db.query(sql, params)]
+
+
+def flags_between(db: ViewDatabase, sealer: Sealer, after: int, upto: int) -> list[tuple[int, dict[str, Any]]]:
+    """(position, document) of the flags raised at positions in (after, upto], in the order raised."""
+    rows = db.query("SELECT position, document FROM ledger_flags WHERE position > ? AND position <= ? ORDER BY position, seq",
+                    (after, upto))
+    return [(int(position), orjson.loads(sealer.open_text(document))) for position, document in rows]

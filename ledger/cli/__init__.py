@@ -28,6 +28,8 @@ from ledger.cli.audit import AUDIT_COMMANDS
 from ledger.cli.project import project
 from ledger.cli.read import READ_COMMANDS
 from ledger.cli.roles import roles
+from ledger.cli.serve import serve
+from ledger.cli.tokens import token
 from ledger.cli.rules import RULES_COMMANDS
 from ledger.cli.simulate import SIMULATE_COMMANDS
 from ledger.cli.iso import REPORT_FORMATS, Pain002Answer, zone_source
@@ -266,5 +268,5 @@ def demo(ctx: click.Context) -> int:
                     write_world=write_demo_world, caught=caught, traced_scheme=TRACED)
 
 
-for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + RULES_COMMANDS + [roles, project]:
+for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + RULES_COMMANDS + [roles, project, serve, token]:
     cli.add_command(_command)

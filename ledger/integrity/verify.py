@@ -36,6 +36,7 @@ from domain.aggregate import Aggregate, Attempt
 from domain.allocation import Allocation
 from domain.party import Party, ReferencePrice
 from domain.roles import RolesPolicy
+from domain.tokens import ApiTokens
 from ledger.integrity.checkpoints import Checkpoint, key_id
 from ledger.integrity.keys_scratch import ScratchKeys, iter_stored_keys
 from ledger.integrity.merkle import leaf_hash
@@ -394,6 +395,8 @@ def _aggregate_for(event: e.LedgerEvent) -> Aggregate:
         return ReferencePrice(event.originator_id)
     if isinstance(event, e.RolesPolicySet):
         return RolesPolicy(event.originator_id)
+    if isinstance(event, (e.ApiTokenIssued, e.ApiTokenRevoked)):
+        return ApiTokens(event.originator_id)
     if isinstance(event, e.ColorEvent):
         return Allocation(event.originator_id)
     return Attempt(event.originator_id)
