@@ -32,7 +32,7 @@ from ledger.cli.serve import serve
 from ledger.cli.tokens import token
 from ledger.cli.rules import RULES_COMMANDS
 from ledger.cli.simulate import SIMULATE_COMMANDS
-from ledger.cli.iso import REPORT_FORMATS, Pain002Answer, zone_source
+from ledger.cli.iso import REPORT_FORMATS, pain002_answer, zone_source
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
 from ledger.roles import NotAllowed
@@ -153,15 +153,15 @@ def import_command(obj: Context, files: tuple[str, ...], report_path: str | None
     obj.wait_seconds = wait_seconds
     with ExitStack() as stack:
         sources = open_sources(list(files), stack, time_zone=zone_source(obj, batch_size))
-        answer = None
+        answer, answer_path = None, None
         if report_format == "pain.002":
             if not report_path:
                 raise UsageProblem("--report-format pain.002 needs --report PATH")
-            answer = Pain002Answer(sources, report_path)
+            answer, answer_path = pain002_answer(sources, report_path)
         summary, total, kept = validate(sources)
         if summary.error_count:
             if answer is not None:
-                answer.write()
+                _write_answer(answer, answer_path)
             for error in summary.errors:
                 click.echo(error, err=True)
             hidden = summary.error_count - len(summary.errors)
@@ -172,9 +172,15 @@ def import_command(obj: Context, files: tuple[str, ...], report_path: str | None
         on_batch = _progress(stack, progress, total)
         apply(ledger, sources, total, kept, summary, report, on_batch, answer.on_outcome if answer else None)
         if answer is not None:
-            answer.write()
+            _write_answer(answer, answer_path)
     _print_import_summary(summary, total)
     return summary.exit_code
+
+
+def _write_answer(answer: Any, path: Any) -> None:
+    if answer.header is not None:
+        with path.open("wb") as out:
+            answer.write(out)
 
 
 def _progress(stack: ExitStack, mode: str, total: int) -> Any:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime, timezone, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 
 from domain.errors import InvalidValue
 from domain.policy import LEDGER_TIME_ZONE_DEFAULT, parse_time_zone
-from ledger.app import Outcome
 from ledger.cli.base import Context, UsageProblem, store_config
 from ledger.importer import Source
-from ledger.iso20022.pain001 import Pain001Header, read_header, read_transactions
-from ledger.render.pain002 import StatusBook, write_pain002
+from ledger.render.pain002 import Pain002Answer
 
 REPORT_FORMATS = ("jsonl", "pain.002")
 
@@ -46,36 +44,8 @@ def _zone(obj: Context, batch_size: int) -> tzinfo:
     return obj.ledger(batch_size).time_zone
 
 
-class Pain002Answer:
-    """Collects what became of each transaction of one pain.001 and writes the pain.002."""
-
-    def __init__(self, sources: list[Source], report_path: str) -> None:
-        if len(sources) != 1:
-            raise UsageProblem("--report-format pain.002 answers one pain.001 file: give exactly one file")
-        self.source = sources[0]
-        self.path = Path(report_path)
-        self.book = StatusBook()
-        self.header: Pain001Header | None = None
-        try:
-            with self.source.path.open("rb") as stream:
-                self.header = read_header(stream)
-        except OSError:
-            self.header = None  # the import's own validation names the file it cannot read
-        except Exception:  # noqa: BLE001 - a broken file: validation reports where; no report then
-            self.header = None
-
-    def on_outcome(self, source: Source, line: int, outcome: Outcome) -> None:
-        self.book.outcome(line, outcome)
-
-    def write(self) -> None:
-        """Write the report (nothing when the input is not a pain.001 at all: there is no message to answer)."""
-        if self.header is None:
-            return
-        source = self.source
-
-        def transactions():  # type: ignore[no-untyped-def]
-            with source.path.open("rb") as stream:
-                yield from read_transactions(stream, source.time_zone)
-
-        with self.path.open("wb") as out:
-            write_pain002(out, self.header, transactions, self.book, datetime.now(timezone.utc).replace(microsecond=0))
+def pain002_answer(sources: list[Source], report_path: str) -> tuple[Pain002Answer, Path]:
+    """The pain.002 answer of this import, to be written to `report_path` (one pain.001 file only)."""
+    if len(sources) != 1:
+        raise UsageProblem("--report-format pain.002 answers one pain.001 file: give exactly one file")
+    return Pain002Answer(sources[0].path, sources[0].time_zone), Path(report_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ledger.http.api import commands, ops, reads, session, stream
+from ledger.http.api import commands, imports, ops, reads, session, stream
 
 ROUTERS: list[APIRouter] = [
     ops.router,  # /healthz, /readyz, /metrics
@@ -13,6 +13,7 @@ ROUTERS: list[APIRouter] = [
     commands.router,  # POST /v1/commands, /v1/commands/batch
     reads.router,  # GET /v1/colors ..., /v1/flags, /v1/checkpoints ...
     stream.router,  # GET /v1/stream (Server-Sent Events)
+    imports.router,  # POST /v1/imports: a pain.001 in, its pain.002 out
     # console (helper `console`): the auditors' pages at /
     # imports: POST /v1/imports; exports: GET /v1/exports/{format}
 ]

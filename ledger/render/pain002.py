@@ -18,7 +18,8 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
+from pathlib import Path
 from itertools import groupby
 from typing import IO, Any
 
@@ -26,7 +27,8 @@ from lxml import etree
 
 from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, Outcome
 from ledger.iso20022 import PAIN002_NS
-from ledger.iso20022.pain001 import MESSAGE as PAIN001, Pain001Header, Pain001Transaction, build as _build
+from ledger.iso20022.pain001 import MESSAGE as PAIN001, Pain001Header, Pain001Transaction, ZoneSource, read_header, read_transactions
+from ledger.iso20022.pain001 import build as _build
 
 ACCEPTED = "ACCP"
 REJECTED = "RJCT"
@@ -143,3 +145,35 @@ def _pieces(text: str) -> Iterator[str]:
         if number == ADDITIONAL_LINES_MAX:
             return
         yield text[start:start + ADDITIONAL_MAX]
+
+
+class Pain002Answer:
+    """The answer to one pain.001 file being imported: collects what became of each transaction
+    (`on_outcome`, the importer's callback) and writes the pain.002 (`write`)."""
+
+    def __init__(self, path: Path, zone: ZoneSource | None = None) -> None:
+        self.path = path
+        self.zone = zone
+        self.book = StatusBook()
+        self.header: Pain001Header | None = None
+        try:
+            with path.open("rb") as stream:
+                self.header = read_header(stream)
+        except (OSError, etree.LxmlError):
+            self.header = None  # the import's own validation says what is wrong with the file
+
+    def on_outcome(self, source: object, line: int, outcome: Outcome) -> None:
+        self.book.outcome(line, outcome)
+
+    def write(self, out: IO[bytes], created: datetime | None = None) -> bool:
+        """Write the report; False (nothing written) when the file is not a pain.001 at all:
+        there is no message to answer."""
+        if self.header is None:
+            return False
+
+        def transactions() -> Iterator[Pain001Transaction]:
+            with self.path.open("rb") as stream:
+                yield from read_transactions(stream, self.zone)
+
+        write_pain002(out, self.header, transactions, self.book, created or datetime.now(timezone.utc).replace(microsecond=0))
+        return True
