@@ -31,6 +31,7 @@ def read_input(stream: BinaryIO, source: str, zone: ZoneSource | None = None) ->
 
 
 def is_pain001(stream: BinaryIO) -> bool:
+    """Is this input XML (to be read as a pain.001) rather than JSON Lines?"""
     start = stream.tell()
     head = stream.read(SNIFF_BYTES)
     stream.seek(start)

@@ -17,6 +17,7 @@ from domain.errors import InvalidValue
 from domain.policy import LEDGER_TIME_ZONE_DEFAULT, parse_time_zone
 from ledger.cli.base import Context, UsageProblem, store_config
 from ledger.importer import Source
+from ledger.inputs import is_pain001
 from ledger.render.pain002 import Pain002Answer
 
 REPORT_FORMATS = ("jsonl", "pain.002")
@@ -48,4 +49,12 @@ def pain002_answer(sources: list[Source], report_path: str) -> tuple[Pain002Answ
     """The pain.002 answer of this import, to be written to `report_path` (one pain.001 file only)."""
     if len(sources) != 1:
         raise UsageProblem("--report-format pain.002 answers one pain.001 file: give exactly one file")
+    try:
+        with sources[0].path.open("rb") as stream:
+            xml = is_pain001(stream)
+    except OSError:
+        xml = True  # the import's own validation says the file cannot be read
+    if not xml:
+        raise UsageProblem(f"--report-format pain.002 answers a pain.001 file; {sources[0].name} is JSON Lines "
+                           "(use --report-format jsonl)")
     return Pain002Answer(sources[0].path, sources[0].time_zone), Path(report_path)

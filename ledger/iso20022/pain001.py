@@ -93,7 +93,7 @@ class Pain001Transaction:
 class Pain001Header:
     msg_id: str
     created: str  # GrpHdr/CreDtTm as written
-    transactions: int  # GrpHdr/NbOfTxs
+    transactions: int | None  # GrpHdr/NbOfTxs (None when it is not a number: the schema check says so)
 
 
 @cache
@@ -209,8 +209,9 @@ class _Reader:
             yield _document_error(self.header_line, "GrpHdr/NbOfTxs",
                                   f"says {self.declared} transaction(s), the file holds {self.count}", self.msg_id)
 
-    def header(self) -> Pain001Header:
-        assert self.msg_id is not None and self.created is not None and self.declared is not None
+    def header(self) -> Pain001Header | None:
+        if self.msg_id is None or self.created is None:
+            return None  # no message to answer (the schema check says what is missing)
         return Pain001Header(self.msg_id, self.created, self.declared)
 
     def _header(self, element: Any) -> None:

@@ -40,12 +40,18 @@ REASON_MAX = 35  # Max35Text
 ADDITIONAL_LINES_MAX = 20  # AddtlInf lines kept per reason
 
 
+Key = tuple[str | None, str | None]  # (PmtInfId, EndToEndId) of a transaction
+
+
 @dataclass
 class StatusBook:
-    """What became of each transaction (by the line of its `CdtTrfTxInf`), as the import goes."""
+    """What became of each transaction (by the line of its `CdtTrfTxInf`), as the import goes; and,
+    for a malformed file, the errors of each transaction (one transaction may be named by a mapping
+    error and again by a schema error found later: the report names it once, with both)."""
 
     reasons: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # line -> (status, rule, sentence)
     malformed: bool = False
+    errors: dict[Key, list[str]] = field(default_factory=dict)
 
     def outcome(self, line: int, outcome: Outcome) -> None:
         if outcome.status == APPLIED:
@@ -58,13 +64,29 @@ class StatusBook:
             assert outcome.status == CONFLICT, outcome.status
             self.reasons[line] = (REJECTED, CONFLICT, outcome.detail or "the EndToEndId was used before for another payment")
 
-    def status_of(self, transaction: Pain001Transaction) -> tuple[str, str | None, str | None]:
+    def note_errors(self, transaction: Pain001Transaction) -> None:
         if transaction.errors:
-            return REJECTED, MALFORMED, "; ".join(str(error) for error in transaction.errors)
-        if self.malformed:
-            return REJECTED, NOT_APPLIED, "nothing in the file was applied: it holds malformed transactions"
-        status, rule, sentence = self.reasons.get(transaction.line, (ACCEPTED, None, None))
-        return status, rule, sentence
+            self.malformed = True
+            if transaction.end_to_end_id is not None:
+                key = (transaction.pmt_inf_id, transaction.end_to_end_id)
+                self.errors.setdefault(key, []).extend(str(error) for error in transaction.errors)
+
+    def rows(self, transactions: Iterable[Pain001Transaction]) -> Iterator[tuple[Pain001Transaction, tuple[str, str | None, str | None]]]:
+        """Each transaction of the file with its status, once (after `note_errors` saw them all)."""
+        named: set[Key] = set()
+        for transaction in transactions:
+            if transaction.end_to_end_id is None:
+                continue
+            if not self.malformed:
+                yield transaction, self.reasons.get(transaction.line, (ACCEPTED, None, None))
+                continue
+            key = (transaction.pmt_inf_id, transaction.end_to_end_id)
+            errors = self.errors.get(key)
+            if errors is None:
+                yield transaction, (REJECTED, NOT_APPLIED, "nothing in the file was applied: it holds malformed transactions")
+            elif key not in named:
+                named.add(key)
+                yield transaction, (REJECTED, MALFORMED, "; ".join(errors))
 
 
 def group_status(counts: Counter[str]) -> str:
@@ -81,18 +103,20 @@ def report_id(header: Pain001Header, created: datetime) -> str:
 def write_pain002(out: IO[bytes], header: Pain001Header, transactions: Callable[[], Iterable[Pain001Transaction]],
                   book: StatusBook, created: datetime) -> Counter[str]:
     """Write the status report of the pain.001 `header`; `transactions()` reads its transactions
-    again from the file, in order (twice: the group's counts come first); `book` holds what became
-    of them. Errors of the document as a whole (schema, count of transactions) reject the group,
+    again from the file, in order (two or three times: the group's counts come first); `book` holds
+    what became of them. Errors of the document as a whole (schema, count of transactions) reject the group,
     with them as its reasons. Returns the count per status."""
     assert created.utcoffset() is not None
     counts: Counter[str] = Counter()
     problems: list[str] = []
     for transaction in transactions():
+        book.note_errors(transaction)
         if transaction.end_to_end_id is None:
             problems += [str(error) for error in transaction.errors]
-        else:
-            counts[book.status_of(transaction)[0]] += 1
-        book.malformed = book.malformed or bool(transaction.errors)
+        elif not book.malformed:
+            counts[book.reasons.get(transaction.line, (ACCEPTED,))[0]] += 1
+    if book.malformed:
+        counts = Counter(status for _, (status, _, _) in book.rows(transactions()))
     status = REJECTED if book.malformed else group_status(counts)
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
@@ -101,15 +125,17 @@ def write_pain002(out: IO[bytes], header: Pain001Header, transactions: Callable[
             with xf.element(f"{{{PAIN002_NS}}}CstmrPmtStsRpt"):
                 xf.write(_build("GrpHdr", [("MsgId", report_id(header, created)), ("CreDtTm", created.isoformat())]))
                 xf.write("\n")
-                original = [("OrgnlMsgId", header.msg_id), ("OrgnlMsgNmId", PAIN001), ("OrgnlCreDtTm", header.created),
-                            ("OrgnlNbOfTxs", str(header.transactions)), ("GrpSts", status)]
+                original = [("OrgnlMsgId", _max35(header.msg_id)), ("OrgnlMsgNmId", PAIN001)]
+                if _is_date_time(header.created):
+                    original.append(("OrgnlCreDtTm", header.created))
+                if header.transactions is not None:
+                    original.append(("OrgnlNbOfTxs", str(header.transactions)))
+                original.append(("GrpSts", status))
                 original += [("StsRsnInf", _reason(MALFORMED, problem)) for problem in problems[:ADDITIONAL_LINES_MAX]]
                 original += _per_status(counts)
                 xf.write(_build("OrgnlGrpInfAndSts", original))
                 xf.write("\n")
-                rows = ((transaction, book.status_of(transaction)) for transaction in transactions()
-                        if transaction.end_to_end_id is not None)
-                for pmt_inf_id, group in groupby(rows, key=lambda row: row[0].pmt_inf_id):
+                for pmt_inf_id, group in groupby(book.rows(transactions()), key=lambda row: row[0].pmt_inf_id):
                     _write_payment(xf, pmt_inf_id or "", list(group))
     return counts
 
@@ -117,16 +143,30 @@ def write_pain002(out: IO[bytes], header: Pain001Header, transactions: Callable[
 def _write_payment(xf: Any, pmt_inf_id: str, rows: list[tuple[Pain001Transaction, tuple[str, str | None, str | None]]]) -> None:
     counts = Counter(status for _, (status, _, _) in rows)
     with xf.element(f"{{{PAIN002_NS}}}OrgnlPmtInfAndSts"):
-        head = [("OrgnlPmtInfId", pmt_inf_id), ("OrgnlNbOfTxs", str(len(rows))), ("PmtInfSts", group_status(counts))]
+        head = [("OrgnlPmtInfId", _max35(pmt_inf_id)), ("OrgnlNbOfTxs", str(len(rows))), ("PmtInfSts", group_status(counts))]
         for name, value in head + _per_status(counts):
             xf.write(_build(name, value))
         xf.write("\n")
         for transaction, (status, rule, sentence) in rows:
-            content: list[tuple[str, Any]] = [("OrgnlEndToEndId", transaction.end_to_end_id), ("TxSts", status)]
+            content: list[tuple[str, Any]] = [("OrgnlEndToEndId", _max35(transaction.end_to_end_id)), ("TxSts", status)]
             if rule is not None:
                 content.append(("StsRsnInf", _reason(rule, sentence or rule)))
             xf.write(_build("TxInfAndSts", content))
             xf.write("\n")
+
+
+def _max35(text: str | None) -> str:
+    """An identifier as a Max35Text (a malformed pain.001 may hold a longer or an empty one)."""
+    return (text or "")[:REASON_MAX] or "-"
+
+
+def _is_date_time(text: str) -> bool:
+    """Is `text` an xs:dateTime (a malformed pain.001's CreDtTm is left out of the answer)?"""
+    try:
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return "T" in text
 
 
 def _per_status(counts: Counter[str]) -> list[tuple[str, Any]]:

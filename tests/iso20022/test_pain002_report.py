@@ -118,6 +118,8 @@ def test_pain002_needs_one_file_and_a_report_path(capsys, tmp_path, store):
     assert code == 2 and "exactly one file" in err
     code, _, err = run(capsys, "--store", store, "import", xml, "--report-format", "pain.002")
     assert code == 2 and "--report PATH" in err
+    code, err = import_with_report(capsys, store, setup, report=tmp_path / "answer.xml")
+    assert code == 2 and "is JSON Lines" in err
     assert not (tmp_path / "ledger.sqlite").exists()
 
 
@@ -129,3 +131,21 @@ def test_a_second_validator_agrees(capsys, tmp_path, store):
     report = tmp_path / "answer.xml"
     import_with_report(capsys, store, write_records(tmp_path / "pay.xml", transfers), report=report)
     xmlschema.XMLSchema(str(schema_path("pain.002.001.11"))).validate(str(report))
+
+
+def test_a_transaction_broken_twice_is_named_once_and_the_counts_add_up(capsys, tmp_path, store):
+    """An EndToEndId over 35 characters breaks the interchange id rule and the schema (found later,
+    while streaming); a GrpHdr/NbOfTxs that is not a number breaks the schema. The report stays
+    valid: each transaction once, identifiers cut to Max35Text, the counts those of its rows."""
+    _, transfers, _ = world(tmp_path)
+    xml = write_records(tmp_path / "pay.xml", transfers, "MSG-2X")
+    replace_in(xml, "<EndToEndId>PAY-2<", "<EndToEndId>PAY-2-" + "x" * 40 + "<")
+    replace_in(xml, "<NbOfTxs>3</NbOfTxs>", "<NbOfTxs>three</NbOfTxs>")
+    report = tmp_path / "answer.xml"
+    assert import_with_report(capsys, store, xml, report=report)[0] == 2
+    assert validation_errors(report, "pain.002.001.11") == []
+    tree = etree.parse(str(report))
+    ids = tree.xpath("//s:TxInfAndSts/s:OrgnlEndToEndId/text()", namespaces=NS)
+    assert ids == ["PAY-1", ("PAY-2-" + "x" * 40)[:35], "PAY-3"]
+    assert group(report)[2:] == ("RJCT", {"RJCT": "3"})
+    assert statuses(report)[ids[1]][1] == "malformed"
