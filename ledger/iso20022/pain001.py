@@ -68,7 +68,7 @@ ELEMENTS = {
 }
 _TAG = re.compile(r"\{[^}]*\}")
 _NAMESPACE = re.compile(r"\{[a-z]+:[^}]*\}")
-LOCATE_BYTES_MAX = 256 << 20  # a file with a schema error is read again as a tree to say where, up to this size
+LOCATE_BYTES_MAX = 32 << 20  # a file with a schema error is read again as a whole tree to say where (~10x its size in memory)
 LOCATED_ERRORS_MAX = 100
 _OFFSET = re.compile(r"(Z|z|[+-]\d{2}:\d{2})$")
 _EXTRA_ZEROS = re.compile(r"^(\d+\.\d{2})0+$")

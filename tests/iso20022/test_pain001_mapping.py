@@ -148,3 +148,12 @@ def test_the_header_is_read_without_the_rest():
     header = read_header(io.BytesIO(document(transaction("A-1"), transaction("A-2"))))
     assert header is not None and (header.msg_id, header.transactions) == ("MSG-T", 2)
     assert read_header(io.BytesIO(b"<Document xmlns='urn:other'/>")) is None
+
+
+def test_a_schema_error_in_a_file_too_large_to_reread_still_names_the_element(monkeypatch):
+    from ledger.iso20022 import pain001
+    content = document(transaction(), when="<DtTm>2025-03-01T10:00:00+05:00</DtTm>").replace(b"<PmtMtd>TRF", b"<PmtMtd>XXX")
+    monkeypatch.setattr(pain001, "LOCATE_BYTES_MAX", 0)
+    found = list(read_transactions(io.BytesIO(content), lambda: ZONE))
+    messages = [str(error) for item in found for error in item.errors]
+    assert any("PmtMtd" in message and "does not match the pain.001.001.10 schema" in message for message in messages), messages
