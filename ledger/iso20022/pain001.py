@@ -254,11 +254,13 @@ class _Reader:
         if entries and entries[-1].domain_name != "SCHEMASV":
             yield _document_error(lineno, "Document", f"not well-formed XML: {error}", self.msg_id)
             return
-        yield self._schema_error(lineno, str(error), None)
+        yield self._schema_error(lineno, getattr(error, "msg", None) or str(error), None)
 
     def _schema_error(self, line: int | None, message: str, element: Any) -> Pain001Transaction:
         message = _NAMESPACE.sub("", message or "invalid").strip()
-        pmt_inf_id, end_to_end_id, where = self.pmt_inf_id, None, "Document"
+        pmt_inf_id, end_to_end_id = self.pmt_inf_id, None
+        named = re.match(r"Element '([^']+)'", message)
+        where = named.group(1) if named else "Document"
         if element is not None:
             names = [_local(node.tag) for node in reversed(list(element.iterancestors()))] + [_local(element.tag)]
             where = "/".join(names[2:]) or names[-1]
