@@ -27,7 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from ledger.http.auth import Principal, get_service, require
-from ledger.http.openapi import PROBLEM_RESPONSES
+from ledger.http.openapi import PROBLEM_RESPONSES, Problem
 from ledger.http.service import Service
 from ledger.importer import Source, apply, validate
 from ledger.render.pain002 import Pain002Answer
@@ -55,11 +55,15 @@ def _import(service: Service, actor: str, path: Path) -> tuple[int, bytes] | str
     return (400 if summary.error_count else 200), out.getvalue()
 
 
+PAIN002_CONTENT = {XML: {"schema": {"type": "string", "description": "a pain.002.001.11 customer payment status report"}}}
+
+
 @router.post("/v1/imports", responses={
-    200: {"description": "the pain.002.001.11 status report: every transaction ACCP or RJCT", "content": {XML: {}}},
-    400: {"description": "malformed: the pain.002 rejecting the group (nothing written), or `{detail}` when the "
-                         "body is not a pain.001.001.10", "content": {XML: {}}},
-    413: {"description": "the body is too large"},
+    200: {"description": "the pain.002.001.11 status report: every transaction ACCP or RJCT", "content": PAIN002_CONTENT},
+    400: {"model": Problem, "description": "malformed: the pain.002 rejecting the group (application/xml; nothing "
+                                           "written), or a `Problem` when the body is not a pain.001.001.10",
+          "content": PAIN002_CONTENT},
+    413: {"model": Problem, "description": "the body is too large"},
     **PROBLEM_RESPONSES,
 }, response_class=Response, openapi_extra={"requestBody": {"required": True, "content": {XML: {"schema": {
     "type": "string", "description": "a pain.001.001.10 customer credit transfer initiation"}}}}})
