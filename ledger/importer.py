@@ -28,7 +28,9 @@ import orjson
 from domain.commands import Command
 from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, BatchBusy, Ledger, Outcome
 from ledger.store.errors import BUSY, StoreFailure
-from ledger.interchange import format_error, read_lines
+from ledger.interchange import format_error
+from ledger.inputs import read_input
+from ledger.iso20022.pain001 import ZoneSource
 
 KEEP_PARSED_LINES_MAX = 200_000
 ERRORS_SHOWN_MAX = 1_000
@@ -40,6 +42,7 @@ class Source:
 
     name: str
     path: Path
+    time_zone: ZoneSource | None = None  # the ledger's zone, for a pain.001 time without offset
 
 
 @dataclass
@@ -61,7 +64,8 @@ class ImportSummary:
 ProgressCallback = Callable[[int, int], None]
 
 
-def open_sources(names: list[str], stack: ExitStack, stdin: IO[bytes] | None = None) -> list[Source]:
+def open_sources(names: list[str], stack: ExitStack, stdin: IO[bytes] | None = None,
+                 time_zone: ZoneSource | None = None) -> list[Source]:
     """Sources for the given names; `-` is standard input, spooled to a temporary file."""
     sources = []
     for name in names:
@@ -69,9 +73,9 @@ def open_sources(names: list[str], stack: ExitStack, stdin: IO[bytes] | None = N
             spool = stack.enter_context(tempfile.NamedTemporaryFile(prefix="tenge-ledger-stdin-", suffix=".jsonl"))
             shutil.copyfileobj(stdin or sys.stdin.buffer, spool)
             spool.flush()
-            sources.append(Source("<stdin>", Path(spool.name)))
+            sources.append(Source("<stdin>", Path(spool.name), time_zone))
         else:
-            sources.append(Source(name, Path(name)))
+            sources.append(Source(name, Path(name), time_zone))
     return sources
 
 
@@ -88,7 +92,7 @@ def validate(sources: list[Source]) -> tuple[ImportSummary, int, list[tuple[Sour
             summary.errors.append(f"{source.name}: cannot read: {error.strerror or error}")
             continue
         with stream:
-            for parsed in read_lines(stream, source.name):
+            for parsed in read_input(stream, source.name, source.time_zone):
                 total += 1
                 if parsed.errors:
                     summary.error_count += len(parsed.errors)
@@ -109,7 +113,7 @@ def parsed_commands(sources: list[Source]) -> Iterator[tuple[Source, int, Comman
     """Every (source, line, command) of validated inputs, parsed again (for inputs too large to keep)."""
     for source in sources:
         with source.path.open("rb") as stream:
-            for parsed in read_lines(stream, source.name):
+            for parsed in read_input(stream, source.name, source.time_zone):
                 assert parsed.command is not None, "validated before"
                 yield source, parsed.line, parsed.command
 
@@ -122,6 +126,7 @@ def apply(
     summary: ImportSummary,
     report: IO[bytes] | None = None,
     on_batch: ProgressCallback | None = None,
+    on_outcome: Callable[[Source, int, Outcome], None] | None = None,
 ) -> None:
     """Apply validated inputs in order, batch by batch, reporting each line's outcome.
 
@@ -142,6 +147,8 @@ def apply(
             raise busy_after(busy, ledger, summary, done, total) from busy
         for (source, line, _), outcome in zip(batch, outcomes, strict=True):
             _record(summary, source, line, outcome, report, with_file)
+            if on_outcome is not None:
+                on_outcome(source, line, outcome)
         if report is not None:
             report.flush()
         done += len(batch)

@@ -33,6 +33,7 @@ from ledger.cli.serve import serve
 from ledger.cli.tokens import token
 from ledger.cli.rules import RULES_COMMANDS
 from ledger.cli.simulate import SIMULATE_COMMANDS
+from ledger.cli.iso import REPORT_FORMATS, pain002_answer, zone_source
 from ledger.importer import ImportSummary, apply, open_sources, validate
 from ledger.interchange import MalformedInputs, parse_record
 from ledger.roles import NotAllowed
@@ -139,31 +140,48 @@ def cli(ctx: click.Context, store: str, rules_path: str | None, actor: str | Non
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True)
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), help="write the per-line report (JSON Lines) here")
+@click.option("--report-format", type=click.Choice(REPORT_FORMATS), default="jsonl", show_default=True,
+              help="jsonl: one line per command; pain.002: the ISO 20022 status report answering a pain.001 file")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1_000, show_default=True, help="commands per transaction")
 @click.option("--progress", type=click.Choice(["auto", "bar", "lines", "none"]), default="auto", show_default=True,
               help="auto: a bar on a terminal; lines: one 'committed N/M' line per batch on stderr")
 @click.option("--wait", "wait_seconds", type=click.IntRange(1, 86_400), default=WAIT_SECONDS_DEFAULT, show_default=True, metavar="SECONDS",
               help="wait up to SECONDS for what other writers hold, then exit 75 (busy) reporting what was applied")
 @click.pass_obj
-def import_command(obj: Context, files: tuple[str, ...], report_path: str | None, batch_size: int, progress: str,
-                   wait_seconds: int) -> int:
-    """Apply interchange files (JSON Lines) in order; '-' reads standard input."""
+def import_command(obj: Context, files: tuple[str, ...], report_path: str | None, report_format: str, batch_size: int,
+                   progress: str, wait_seconds: int) -> int:
+    """Apply interchange files (JSON Lines, or pain.001.001.10 payment files) in order; '-' reads standard input."""
     obj.wait_seconds = wait_seconds
     with ExitStack() as stack:
-        sources = open_sources(list(files), stack)
+        sources = open_sources(list(files), stack, time_zone=zone_source(obj, batch_size))
+        answer, answer_path = None, None
+        if report_format == "pain.002":
+            if not report_path:
+                raise UsageProblem("--report-format pain.002 needs --report PATH")
+            answer, answer_path = pain002_answer(sources, report_path)
         summary, total, kept = validate(sources)
         if summary.error_count:
+            if answer is not None:
+                _write_answer(answer, answer_path)
             for error in summary.errors:
                 click.echo(error, err=True)
             hidden = summary.error_count - len(summary.errors)
             click.echo(f"{summary.error_count} problem(s) in the input{f' ({hidden} not shown)' if hidden > 0 else ''}; nothing was written", err=True)
             return EXIT_USAGE
         ledger = obj.ledger(batch_size)
-        report = stack.enter_context(open(report_path, "wb")) if report_path else None
+        report = stack.enter_context(open(report_path, "wb")) if report_path and answer is None else None
         on_batch = _progress(stack, progress, total)
-        apply(ledger, sources, total, kept, summary, report, on_batch)
+        apply(ledger, sources, total, kept, summary, report, on_batch, answer.on_outcome if answer else None)
+        if answer is not None:
+            _write_answer(answer, answer_path)
     _print_import_summary(summary, total)
     return summary.exit_code
+
+
+def _write_answer(answer: Any, path: Any) -> None:
+    if answer.header is not None:
+        with path.open("wb") as out:
+            answer.write(out)
 
 
 def _progress(stack: ExitStack, mode: str, total: int) -> Any:

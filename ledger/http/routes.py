@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ledger.http.api import commands, ops, reads, session, stream
-from ledger.http.api import exports
+from ledger.http.api import commands, exports, imports, ops, reads, session, stream
 
 ROUTERS: list[APIRouter] = [
     ops.router,  # /healthz, /readyz, /metrics
@@ -15,6 +14,6 @@ ROUTERS: list[APIRouter] = [
     reads.router,  # GET /v1/colors ..., /v1/flags, /v1/checkpoints ...
     stream.router,  # GET /v1/stream (Server-Sent Events)
     exports.router,  # GET /v1/exports/{format}: camt.053, OCDS, Beancount, Parquet (zip)
+    imports.router,  # POST /v1/imports: a pain.001 in, its pain.002 out
     # console (helper `console`): the auditors' pages at /
-    # imports: POST /v1/imports; exports: GET /v1/exports/{format}
 ]
