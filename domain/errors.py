@@ -25,6 +25,10 @@ class StoreError(LedgerError):
     """The store could not be opened or is not a tenge-ledger store."""
 
 
+class StoreBusy(StoreError):
+    """Another process holds what this one needs (SPEC §5: busy, exit 75; try again later)."""
+
+
 class InvalidValue(LedgerError, ValueError):
     """A single value has the wrong shape (an amount, an identifier, a date).
 

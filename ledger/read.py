@@ -90,7 +90,11 @@ class ReadSide:
         # the rules judge day windows and fiscal years in the store's own zone (SPEC §2.5)
         projections = all_projections((rules or default_config()).with_time_zone(ledger.time_zone), self.sealer)
         self.flags_projection = next(p for p in projections if isinstance(p, Flags))
-        self.runner = ProjectionRunner(self.db, projections, self._read_log)
+        try:
+            self.runner = ProjectionRunner(self.db, projections, self._read_log)
+        except BaseException:
+            self.db.close()  # busy (another process is rebuilding) or failed: nothing left open
+            raise
         self.clock_ms: Callable[[], int] = wall_clock_ms
         self.caught_up_by = ""  # "", "current", "worker" or "self": who brought the last query up to date
 

@@ -41,6 +41,14 @@ class ViewDatabase(Protocol):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
+    def hold_rebuild_lock(self) -> Any:
+        """Take the store's rebuild lock (it dies with this process); None if another process holds it."""
+
+    def release_rebuild_lock(self, handle: Any) -> None: ...
+
+    def rebuild_lock_held(self) -> bool:
+        """Whether another live process holds the rebuild lock."""
+
 
 class Projection:
     """One read model: its tables, and how an event changes them.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from domain import events as e
-from domain.errors import StoreError
+from domain.errors import StoreBusy
 from projections.base import Projection, ViewDatabase
 
 # read_log(after_position, limit) -> [(position, event)] with position > after_position, ascending
@@ -16,9 +16,12 @@ OnProgress = Callable[[int, int], None]
 POSITIONS_TABLE = "projection_positions"
 CHUNK_EVENTS_DEFAULT = 2_000
 REBUILD_CHUNK_EVENTS = 10_000  # a rebuild commits less often: its chunks are only for memory and progress
-# While a rebuild fills a projection, its version in POSITIONS_TABLE carries this mark: a rebuild
-# killed part-way leaves a projection whose version is not current, so the next process to open the
-# store resets it and builds it again (never a half-built projection that looks complete).
+# While a rebuild fills a projection, its version in POSITIONS_TABLE carries this mark, and the
+# rebuilding process holds the store's rebuild lock (`ViewDatabase.hold_rebuild_lock`, which dies
+# with the process). Another process that meets a marked projection while the lock is held is busy
+# (`RebuildInProgress`: it neither reads the half-built tables nor disturbs the rebuild); once the
+# lock is free, the rebuild was killed part-way, and the next process to open the store resets the
+# projection and builds it again (never a half-built projection that looks complete).
 BUILDING_MARK = "~building"
 # Live projection workers (`tenge-ledger project --follow`): each beats (wall-clock milliseconds,
 # supplied by the caller) and the position its projections reached; queries read it to decide
@@ -28,8 +31,12 @@ WORKERS_DDL = (f"CREATE TABLE IF NOT EXISTS {WORKERS_TABLE} "
                "(worker TEXT PRIMARY KEY, beat_ms BIGINT NOT NULL, position BIGINT NOT NULL)")
 
 
-class RebuildInterrupted(StoreError):
+class RebuildInterrupted(StoreBusy):
     """Another process reset a projection while this process was rebuilding it."""
+
+
+class RebuildInProgress(StoreBusy):
+    """Another live process is rebuilding a projection this process needs (busy: try again later)."""
 
 
 class ProjectionRunner:
@@ -57,7 +64,9 @@ class ProjectionRunner:
             )
             if self.db.kind == "postgresql":  # stores made before versions became text
                 self.db.execute(f"ALTER TABLE {POSITIONS_TABLE} ALTER COLUMN version TYPE TEXT")
-            known = {name: version for name, version, _ in self._rows()}
+            rows = self._rows()
+            self._refuse_live_rebuild(rows)
+            known = {name: version for name, version, _ in rows}
             for projection in self.projections.values():
                 if known.get(projection.name) != str(projection.version):
                     self._reset(projection)
@@ -86,6 +95,14 @@ class ProjectionRunner:
             (projection.name, version),
         )
 
+    def _refuse_live_rebuild(self, rows: Sequence[tuple[str, str, int]]) -> None:
+        """Raise `RebuildInProgress` if another live process is rebuilding one of these projections."""
+        marked = sorted(name for name, version, _ in rows
+                        if name in self.projections and BUILDING_MARK in version and version != self._expected(name))
+        if marked and self.db.rebuild_lock_held():
+            raise RebuildInProgress(f"another process is rebuilding projection {', '.join(marked)}; "
+                                    "try again when its rebuild ends")
+
     def _expected(self, name: str) -> str:
         """The version this runner writes `name` under (marked while it rebuilds it)."""
         return self._building.get(name) or str(self.projections[name].version)
@@ -98,7 +115,10 @@ class ProjectionRunner:
 
     def reached(self) -> int:
         """The lowest position every projection has reached (all events up to it are applied)."""
-        return min(self.positions().values(), default=0)
+        rows = self._rows()
+        self._refuse_live_rebuild(rows)
+        return min((position for name, version, position in rows
+                    if name in self.projections and version == self._expected(name)), default=0)
 
     def catch_up(self, until: int | None = None, chunk_events: int = CHUNK_EVENTS_DEFAULT,
                  last_position: int = 0, on_progress: OnProgress | None = None,
@@ -127,6 +147,7 @@ class ProjectionRunner:
             # Re-read positions inside the transaction (locked on PostgreSQL): another process may
             # have applied this chunk meanwhile, and nothing may be applied twice.
             rows = self._rows(lock=True)
+            self._refuse_live_rebuild(rows)
             positions = {name: position for name, version, position in rows if version == self._expected(name)}
             last = batch[-1][0]
             for name, projection in self.projections.items():
@@ -157,6 +178,9 @@ class ProjectionRunner:
         unknown = [name for name in chosen if name not in self.projections]
         if unknown:
             raise KeyError(f"no projection named {', '.join(unknown)}; known: {', '.join(self.projections)}")
+        lock = self.db.hold_rebuild_lock()
+        if lock is None:
+            raise RebuildInProgress("another process is rebuilding projections of this store; try again when it ends")
         try:
             with self.db.transaction():
                 for name in chosen:
@@ -174,6 +198,7 @@ class ProjectionRunner:
             self._building = {}
             for name in chosen:
                 self.projections[name].bulk = False
+            self.db.release_rebuild_lock(lock)
 
     # --- workers ----------------------------------------------------------------------------
 

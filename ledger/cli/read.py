@@ -22,9 +22,7 @@ from ledger.cli.base import EXIT_BLOCKED, EXIT_OK, Context, UsageProblem, as_of_
 from ledger.read import ReadSide, UnknownColor
 from ledger.render.progress import progress_bars
 from ledger.render.trace_tree import render_trace_html, render_trace_tree
-from ledger.store.errors import BUSY, StoreFailure
 from projections.rules.registry import CATALOG_ORDER
-from projections.runner import RebuildInterrupted
 from projections.rules.engine import SEVERITIES
 
 CATCH_UP_BAR_MIN_EVENTS = 20_000
@@ -160,10 +158,7 @@ def rebuild(obj: Context, names: tuple[str, ...]) -> int:
     if unknown:
         raise UsageProblem(f"--projection: no projection {', '.join(unknown)}; known: {', '.join(known)}")
     with progress_bars() as bars:
-        try:
-            read.rebuild(list(names) or None, on_progress=bars.positions("rebuilding", 0, ledger.position()))
-        except RebuildInterrupted as problem:  # another process took the projection over: busy (75), not a bug
-            raise StoreFailure(BUSY, obj.store_url, str(problem)) from problem
+        read.rebuild(list(names) or None, on_progress=bars.positions("rebuilding", 0, ledger.position()))
     click.echo(f"rebuilt {', '.join(names or known)} up to @{ledger.position()}", err=True)
     return EXIT_OK
 

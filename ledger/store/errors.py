@@ -17,7 +17,7 @@ import os
 import sqlite3
 from urllib.parse import urlsplit, urlunsplit
 
-from domain.errors import StoreError
+from domain.errors import StoreBusy, StoreError
 
 EXIT_UNAVAILABLE = 69
 EXIT_IO = 74
@@ -67,6 +67,8 @@ def store_failure(exc: BaseException, url: str) -> StoreFailure | None:
     """The store failure `exc` stands for, or None when it is not one (then it is a bug)."""
     if isinstance(exc, StoreFailure):
         return exc
+    if isinstance(exc, StoreBusy):
+        return StoreFailure(BUSY, url, str(exc))
     for link in _chain(exc):
         found = _classify(link, url)
         if found is not None:

@@ -7,15 +7,29 @@ database owned by the `Ledger` instance.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from ledger.store.setup import SETUP_TABLE, SETUP_TABLE_DDL, setup_lock_key, statements_digest
 from ledger.store.url import StoreConfig
 
 Row = tuple[Any, ...]
+# A rebuild holds this lock while it fills projections, so other processes can tell a live rebuild
+# (leave it alone: busy) from one that was killed (its marked projections are reset and rebuilt).
+# The lock dies with its holder: a flock on a file beside a SQLite store, a session advisory lock
+# on PostgreSQL; no clocks, no heartbeats.
+REBUILD_LOCK_SUFFIX = ".rebuild-lock"
+
+
+def rebuild_lock_key(schema: str) -> int:
+    digest = hashlib.sha256(("tenge-ledger projections rebuild:" + schema).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class _SetupOnce:
@@ -77,6 +91,8 @@ class SQLiteViewDatabase(_SetupOnce):
         assert not (uri_attach and path.startswith("file:")), path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, uri=read_only_uri or uri_attach)
         self.read_only = read_only_uri
+        file_path = unquote(urlsplit(path).path) if path.startswith("file:") else path
+        self._lock_path = None if file_path in ("", ":memory:") else file_path + REBUILD_LOCK_SUFFIX
         self._conn.execute("PRAGMA busy_timeout = 30000")
         if path != ":memory:" and not read_only_uri:
             self._conn.execute("PRAGMA journal_mode = WAL")
@@ -128,6 +144,38 @@ class SQLiteViewDatabase(_SetupOnce):
         finally:
             cursor.close()
 
+    def hold_rebuild_lock(self) -> Any:
+        """The rebuild lock, held until `release_rebuild_lock`; None if another process holds it."""
+        if self._lock_path is None:
+            return True  # an in-memory store: one process
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    def release_rebuild_lock(self, handle: Any) -> None:
+        if handle is not True:
+            os.close(handle)  # closing the descriptor releases its flock
+
+    def rebuild_lock_held(self) -> bool:
+        """Whether a live process holds the rebuild lock (reading only: never creates the file)."""
+        if self._lock_path is None:
+            return False
+        try:
+            fd = os.open(self._lock_path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
     def close(self) -> None:
         self._conn.close()
 
@@ -147,6 +195,8 @@ class PostgresViewDatabase(_SetupOnce):
         if schema:
             self._conn.execute("SELECT set_config('search_path', %s, false)", (schema,))
         self._setup_lock_key = setup_lock_key(schema or "public")
+        self._rebuild_lock_key = rebuild_lock_key(schema or "public")
+        self._env = env
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -179,6 +229,25 @@ class PostgresViewDatabase(_SetupOnce):
             cursor.itersize = size
             cursor.execute(_pg(sql), params)
             yield from cursor
+
+    def hold_rebuild_lock(self) -> Any:
+        """The rebuild lock on a connection of its own (it dies with the process); None if taken."""
+        holder = PostgresViewDatabase(self._env)
+        if not holder.query("SELECT pg_try_advisory_lock(?)", (self._rebuild_lock_key,))[0][0]:
+            holder.close()
+            return None
+        return holder
+
+    def release_rebuild_lock(self, handle: Any) -> None:
+        handle.query("SELECT pg_advisory_unlock(?)", (self._rebuild_lock_key,))  # now, not when the server
+        handle.close()  # notices the session ended (a killed holder's lock ends with its session)
+
+    def rebuild_lock_held(self) -> bool:
+        key = self._rebuild_lock_key
+        if not self.query("SELECT pg_try_advisory_lock(?)", (key,))[0][0]:
+            return True
+        self.query("SELECT pg_advisory_unlock(?)", (key,))
+        return False
 
     def close(self) -> None:
         self._conn.close()

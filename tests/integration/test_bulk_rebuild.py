@@ -15,7 +15,7 @@ import projections.runner as runner_module
 from ledger.app import Ledger
 from ledger.read import ReadSide
 from projections.balances import Balances
-from projections.runner import BUILDING_MARK, POSITIONS_TABLE, RebuildInterrupted
+from projections.runner import BUILDING_MARK, POSITIONS_TABLE, RebuildInProgress
 from tests.integration.test_read_side import world
 from tests.property.test_projections_property import Crash, contents, rebuilt_up_to
 from tests.rules.baseline import Baseline
@@ -106,50 +106,87 @@ def test_a_rebuild_that_dies_part_way_is_never_taken_for_complete(
         ledger.close()
 
 
-def test_a_rebuild_whose_projection_another_process_resets_stops_with_a_store_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", STORES)
+def test_a_process_that_meets_a_live_rebuild_is_busy_and_leaves_it_alone(
+        kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The rebuild holds the store's rebuild lock: another process neither resets the projections
+    being built nor reads them half-built; it is busy (exit 75) until the rebuild ends."""
     s, _, _ = world()
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ledger = Ledger(_url(kind, request, tmp_path))
     try:
         ledger.execute(s.commands())
         read = ledger.read_side()
         now = read.catch_up()
         expected = contents(read)
-        other = ReadSide(ledger)
+        other = ReadSide(ledger)  # opened before the rebuild: it must not read the half-built tables either
         original = read.runner.read_log
-        calls = []
+        met: list[str] = []
 
-        def reset_meanwhile(after: int, limit: int):  # type: ignore[no-untyped-def]
-            calls.append(after)
-            if len(calls) == 1:  # another process opens the store while the rebuild is under way
-                ReadSide(ledger).close()
+        def others_meanwhile(after: int, limit: int):  # type: ignore[no-untyped-def]
+            if after > 0 and not met:  # the rebuild has committed its first chunk
+                with pytest.raises(RebuildInProgress) as opening:
+                    ReadSide(ledger)
+                with pytest.raises(RebuildInProgress):
+                    other.catch_up()
+                met.append(str(opening.value))
             return original(after, limit)
 
-        read.runner.read_log = reset_meanwhile
-        with pytest.raises(RebuildInterrupted):
-            read.rebuild()
+        read.runner.read_log = others_meanwhile
+        read.rebuild()
         read.runner.read_log = original
-        assert other.catch_up() == now and contents(other) == expected
+        assert met and "another process is rebuilding projection" in met[0]
+        assert contents(read) == expected, "the rebuild was left alone and completed"
+        assert other.catch_up() == now and contents(other) == expected, "once it ends, the other process reads"
         other.close()
     finally:
         ledger.close()
 
 
-def test_the_rebuild_command_reports_an_interrupted_rebuild_as_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("kind", STORES)
+def test_a_second_rebuild_while_one_runs_is_busy(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    s, _, _ = world()
+    ledger = Ledger(_url(kind, request, tmp_path))
+    try:
+        ledger.execute(s.commands())
+        read, second = ledger.read_side(), ReadSide(ledger)
+        read.catch_up()
+        lock = read.db.hold_rebuild_lock()
+        assert lock is not None and second.db.rebuild_lock_held()
+        try:
+            with pytest.raises(RebuildInProgress, match="another process is rebuilding"):
+                second.rebuild()
+        finally:
+            read.db.release_rebuild_lock(lock)
+        assert not second.db.rebuild_lock_held(), "the lock dies with its holder's handle"
+        second.rebuild()
+        second.close()
+    finally:
+        ledger.close()
+
+
+def test_the_cli_meeting_a_live_rebuild_exits_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
     from ledger.cli import main
     from ledger.store.errors import EXIT_BUSY
-    from projections.runner import ProjectionRunner
+    from ledger.store.views import SQLiteViewDatabase
 
     s, _, _ = world()
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    path = tmp_path / "ledger.sqlite"
+    url = f"sqlite:///{path}"
     ledger = Ledger(url)
     ledger.execute(s.commands())
+    ledger.read_side().catch_up()
     ledger.close()
-
-    def interrupted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise RebuildInterrupted("another process reset projection flags while this process was rebuilding it")
-
     monkeypatch.setenv("TENGE_LEDGER_ACTOR", "auditor")
-    monkeypatch.setattr(ProjectionRunner, "rebuild", interrupted)
-    assert main(["--store", url, "rebuild"]) == EXIT_BUSY
-    assert "another process reset projection flags" in capsys.readouterr().err
+    holder = SQLiteViewDatabase(str(path))  # another process, mid-rebuild: its lock held, a projection marked
+    lock = holder.hold_rebuild_lock()
+    holder.execute(f"UPDATE {POSITIONS_TABLE} SET version = version || ? WHERE name = 'balances'", (BUILDING_MARK,))
+    try:
+        assert main(["--store", url, "rebuild"]) == EXIT_BUSY
+        assert "another process is rebuilding" in capsys.readouterr().err
+        assert main(["--store", url, "balance", "--format", "json"]) == EXIT_BUSY
+        assert "another process is rebuilding projection balances" in capsys.readouterr().err
+    finally:
+        holder.release_rebuild_lock(lock)
+        holder.close()
+    assert main(["--store", url, "balance", "--format", "json"]) == 0, "the holder is gone: its mark is reset and rebuilt"
