@@ -31,12 +31,9 @@ class Statement:
 
 
 def camt_schema() -> etree.XMLSchema:
-    """The official schema: the package's copy once the ISO 20022 module ships it, else the vendored one."""
-    try:
-        from ledger.iso20022.xsd import schema
-    except ImportError:
-        parser = etree.XMLParser(no_network=True)
-        return etree.XMLSchema(etree.parse(str(VECTORS / "iso20022" / "camt.053.001.08.xsd"), parser))
+    """The official schema, as the package ships it (`ledger/iso20022/xsd/`)."""
+    from ledger.iso20022.xsd import schema
+
     return schema("camt.053.001.08")
 
 
