@@ -193,3 +193,9 @@ def stored_flags(db: ViewDatabase, sealer: Sealer, *, position: int | None = Non
         params.append(at_utc)
     sql = "SELECT document FROM ledger_flags" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY position, seq"
     return [orjson.loads(sealer.open_text(row[0])) for row in db.query(sql, params)]
+
+
+def stored_flag(db: ViewDatabase, sealer: Sealer, flag_id: str) -> dict[str, Any] | None:
+    """The stored document of one flag, by its id (None: no such flag stored)."""
+    rows = db.query("SELECT document FROM ledger_flags WHERE flag_id = ?", (sealer.seal_id(flag_id),))
+    return orjson.loads(sealer.open_text(rows[0][0])) if rows else None

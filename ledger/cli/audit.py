@@ -25,6 +25,7 @@ from ledger.integrity.checkpoints import (
 )
 from ledger.store.cipher import new_key
 from ledger.cli.base import EXIT_OK, EXIT_TAMPERED, Context, UsageProblem, format_choice
+from ledger.integrity.verify_runs import record_verify_run
 from ledger.integrity.verify import HeldCheckpoint, Verifier
 from ledger.render.progress import progress_bars
 
@@ -211,6 +212,8 @@ def verify(obj: Context, public_key_path: str | None, checkpoint_paths: tuple[st
         obj.read_side()
     with progress_bars("auto" if ledger.position() >= VERIFY_BAR_MIN_EVENTS else "none", transient=True) as bars:
         findings = Verifier(ledger, bars.phases("verify"), public, held).run()
+    if not ledger.sealed:  # the outcome, for the console's overview (best effort)
+        record_verify_run(obj.read_side().db, ledger.position(), ledger.actor, findings)
     fmt = fmt or render.default_format()
     if fmt == "json":
         render.dump_json({"ok": not findings, "position": ledger.position(), "sealed": ledger.sealed,
