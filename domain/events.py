@@ -15,6 +15,7 @@ Streams:
 - one per reference price key (code, region);
 - one per command blocked before any stream could be named (e.g. an unknown color);
 - one for the roles policy (`domain.roles`);
+- one for the API tokens (`domain.tokens`);
 - one per anomaly flag an auditor disposed of (`domain.cases`).
 """
 
@@ -262,6 +263,27 @@ class RolesPolicySet(LedgerEvent):
     actors: dict[str, str]
 
 
+# --- API tokens stream (domain.tokens) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ApiTokenIssued(LedgerEvent):
+    """An API token was issued (by `actor`, an admin) to act as `token_actor`; only the token's
+    SHA-256 digest (`digest_hex`) is kept, never the token."""
+
+    TOPIC: ClassVar[str] = "tenge:ApiTokenIssued"
+    token_id: str
+    token_actor: str
+    digest_hex: str
+
+
+@dataclass(frozen=True)
+class ApiTokenRevoked(LedgerEvent):
+    """An API token was revoked (by `actor`); it authenticates nobody from now on."""
+
+    TOPIC: ClassVar[str] = "tenge:ApiTokenRevoked"
+    token_id: str
+
+
 # --- flag case streams ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -281,7 +303,7 @@ EVENT_CLASSES: tuple[type[LedgerEvent], ...] = (
     FundsAllocated, ContractSigned, ContractAmended, DeliveryAccepted, FundsTransferred,
     FundsReserved, ReservationReleased, ReservationVoided, FundsSpent, FundsReturned,
     ColorFrozen, ColorUnfrozen, CommandBlocked, PartyRegistered, PartyUpdated, ReferencePriceSet,
-    RolesPolicySet, FlagDisposed,
+    RolesPolicySet, ApiTokenIssued, ApiTokenRevoked, FlagDisposed,
 )
 
 for _cls in EVENT_CLASSES:

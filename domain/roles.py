@@ -23,11 +23,13 @@ from domain.errors import InvalidValue
 
 READ = "read"
 SET_ROLES = "set_roles"
+MANAGE_TOKENS = "manage_tokens"  # issue and revoke API tokens (domain.tokens)
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "operator": frozenset({READ, "allocate", "sign_contract", "amend_contract", "accept", "transfer", "reserve",
                            "release", "void", "spend", "return"}),
     "auditor": frozenset({READ, "freeze", "unfreeze", "checkpoint", "dispose_flag"}),
-    "admin": frozenset({READ, "register_party", "update_party", "set_reference_price", "keygen", "rebuild", SET_ROLES}),
+    "admin": frozenset({READ, "register_party", "update_party", "set_reference_price", "keygen", "rebuild", SET_ROLES,
+                        MANAGE_TOKENS}),
 }
 ROLES = tuple(ROLE_ACTIONS)
 ACTIONS = frozenset().union(*ROLE_ACTIONS.values())

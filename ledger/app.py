@@ -133,6 +133,16 @@ class BatchFailed(LedgerError):
     """A batch could not be saved after several attempts (another writer kept winning)."""
 
 
+class NotAllApplied(LedgerError):
+    """An all-or-nothing batch in which some command would be blocked or conflict: nothing of it was
+    written; `outcomes` says what each command would have been."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        self.outcomes = outcomes
+        refused = [o for o in outcomes if o.status not in (APPLIED, DUPLICATE)]
+        super().__init__(f"{len(refused)} of {len(outcomes)} command(s) would not apply; nothing was written")
+
+
 class BatchBusy(StoreFailure):
     """Other writers held what a batch needed past the wait (SPEC §5, exit 75); nothing of the batch
     was written (earlier batches of the same import were: the importer says how many)."""
@@ -400,9 +410,11 @@ class Ledger(Application):
             outcomes.extend(self.execute_batch(batch))
         return outcomes
 
-    def execute_batch(self, commands: Sequence[c.Command]) -> list[Outcome]:
+    def execute_batch(self, commands: Sequence[c.Command], all_or_nothing: bool = False) -> list[Outcome]:
         """Apply `commands` in one transaction: all of them, or none on failure (or on a refusal:
-        `NotAllowed` when the roles policy does not let the actor do one of them).
+        `NotAllowed` when the roles policy does not let the actor do one of them). `all_or_nothing`:
+        if any command would be blocked or conflict, write nothing (not even the blocked attempts)
+        and raise `NotAllApplied` with the outcomes.
 
         Many writers (SPEC §5): the streams the batch will decide on are locked first (on
         PostgreSQL, advisory locks per color; see `LedgerPostgresRecorder.stream_locks`), so a
@@ -420,7 +432,7 @@ class Ledger(Application):
         used: set[UUID] = set()  # streams earlier attempts decided on: locked too when deciding again
         for attempt in itertools.count():
             policy_version = self.authorize(*actions)
-            run = _BatchRun(self, commands, policy_version)
+            run = _BatchRun(self, commands, policy_version, all_or_nothing)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise BatchBusy(self.store.url, self.wait_seconds, len(commands))
@@ -466,6 +478,11 @@ class Ledger(Application):
             aggregate = self._cache[stream] = self._fresh(cls, stream)
         assert isinstance(aggregate, cls), (type(aggregate), cls)
         return aggregate
+
+    def loaded(self, stream: UUID) -> Aggregate | None:
+        """The stream's aggregate as this ledger last loaded or changed it (after `execute_batch`:
+        the state its commands left), or None if it is not cached."""
+        return self._cache.get(stream)
 
     def allocation(self, color: str) -> Allocation | None:
         aggregate = self._fresh(Allocation, color_stream(color))
@@ -554,10 +571,13 @@ class Ledger(Application):
 class _BatchRun:
     """One attempt at one batch: decide every command, then save once."""
 
-    def __init__(self, ledger: Ledger, commands: Sequence[c.Command], policy_version: int) -> None:
+    def __init__(self, ledger: Ledger, commands: Sequence[c.Command], policy_version: int,
+                 all_or_nothing: bool = False) -> None:
         """`policy_version`: the roles stream's version the batch was authorized at; the save
-        fails (and the batch is checked again) if the policy changed since."""
+        fails (and the batch is checked again) if the policy changed since. `all_or_nothing`: save
+        nothing, and raise `NotAllApplied`, unless every command applies (or is a duplicate)."""
         self.ledger = ledger
+        self.all_or_nothing = all_or_nothing
         self.commands = commands
         self.events: list[e.LedgerEvent] = []
         self.touched: dict[UUID, Aggregate] = {}
@@ -621,6 +641,8 @@ class _BatchRun:
         actor = self.ledger.actor
         commands = [replace(command, actor=actor) for command in self.commands] if actor else self.commands
         outcomes = [self._apply(command) for command in commands]
+        if self.all_or_nothing and any(outcome.status not in (APPLIED, DUPLICATE) for outcome in outcomes):
+            raise NotAllApplied(outcomes)  # the caller drops the cached aggregates holding these events
         if self.events:
             for aggregate in self.touched.values():
                 aggregate.pending_events.clear()

@@ -30,10 +30,10 @@ from uuid import UUID
 
 from domain import events as e
 from domain.errors import InvalidValue, LedgerError, StoreError
-from projections.balances import Balances, balances_as_of, balances_dated
+from projections.balances import Balances, balances_as_of, balances_dated, colors_of_holder
 from projections.base import Projection
 from projections.dispositions import Dispositions, dispositions_as_of
-from projections.flags import Flags, stored_flag, stored_flags
+from projections.flags import Flags, flags_between, stored_flag, stored_flags
 from projections.rules.config import RulesConfig, default_config
 from domain.cases import CLOSED, CONFIRMED, DISPOSITIONS, FALSE_POSITIVE, OPEN
 from domain.roles import READ
@@ -276,6 +276,21 @@ class ReadSide:
                            "disposition": {k: v for k, v in disposition.items() if k not in ("flag", "rule")}
                            if disposition else None})
         return result
+
+    def colors_allocated(self, position: int) -> list[dict[str, Any]]:
+        """Every color allocated at or before `position`, with its allocation's facts, in color order."""
+        self._authorize()
+        return index.colors_allocated(self.db, self.sealer, position)
+
+    def holder_colors(self, party: str, position: int) -> list[str]:
+        """The colors `party` ever held a balance of, up to `position`."""
+        self._authorize()
+        return colors_of_holder(self.db, self.sealer, party, position)
+
+    def flags_between(self, after: int, upto: int) -> list[tuple[int, dict[str, Any]]]:
+        """(position, flag document) of the flags raised at positions in (after, upto]."""
+        self._authorize()
+        return flags_between(self.db, self.sealer, after, upto)
 
     def close(self) -> None:
         self.db.close()

@@ -114,3 +114,10 @@ def balances_dated(db: ViewDatabase, sealer: Sealer, at_utc: str, position: int 
     rows = db.query("SELECT color, holder, SUM(delta_tiyn) FROM ledger_balance_changes WHERE "
                     + " AND ".join(where) + " GROUP BY color, holder", params)
     return sorted((row[0], sealer.open_id(row[1]), int(row[2])) for row in rows)
+
+
+def colors_of_holder(db: ViewDatabase, sealer: Sealer, party: str, position: int) -> list[str]:
+    """The colors whose balance `party` ever held (received, paid, spent, returned) up to `position`."""
+    rows = db.query("SELECT DISTINCT color FROM ledger_balance_changes WHERE holder = ? AND position <= ? ORDER BY color",
+                    (sealer.seal_id(party), position))
+    return [str(row[0]) for row in rows]

@@ -160,3 +160,13 @@ def all_colors(db: ViewDatabase) -> list[str]:
 def party_names_now(db: ViewDatabase, sealer: Sealer) -> dict[str, str]:
     """Every party's current name."""
     return {sealer.open_id(row[0]): sealer.open_text(row[1]) for row in db.query("SELECT party, name FROM ledger_parties")}
+
+
+def colors_allocated(db: ViewDatabase, sealer: Sealer, position: int) -> list[dict[str, Any]]:
+    """Every color allocated at or before `position`, in color order, with its allocation's facts."""
+    rows = db.query("SELECT color, pilot, fiscal_year, program, purpose, administrator, treasury, allocated_tiyn, "
+                    "expires_on, region, position FROM ledger_colors WHERE position <= ? ORDER BY color", (position,))
+    return [{"color": str(color), "pilot": str(pilot), "fiscal_year": int(year), "program": str(program),
+             "purpose": sealer.open_text(purpose), "administrator": sealer.open_id(admin), "treasury": sealer.open_id(treasury),
+             "allocated_tiyn": int(allocated), "expires_on": str(expires), "region": region, "position": int(at)}
+            for color, pilot, year, program, purpose, admin, treasury, allocated, expires, region, at in rows]

@@ -29,6 +29,8 @@ from ledger.cli.cases import CASE_COMMANDS
 from ledger.cli.project import project
 from ledger.cli.read import READ_COMMANDS
 from ledger.cli.roles import roles
+from ledger.cli.serve import serve
+from ledger.cli.tokens import token
 from ledger.cli.rules import RULES_COMMANDS
 from ledger.cli.simulate import SIMULATE_COMMANDS
 from ledger.importer import ImportSummary, apply, open_sources, validate
@@ -255,5 +257,5 @@ def demo(ctx: click.Context) -> int:
                     write_world=write_demo_world, caught=caught, traced_scheme=TRACED)
 
 
-for _command in READ_COMMANDS + CASE_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + RULES_COMMANDS + [roles, project]:
+for _command in READ_COMMANDS + CASE_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + RULES_COMMANDS + [roles, project, serve, token]:
     cli.add_command(_command)

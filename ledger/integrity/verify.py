@@ -37,6 +37,7 @@ from domain.allocation import Allocation
 from domain.party import Party, ReferencePrice
 from domain.cases import FlagCase
 from domain.roles import RolesPolicy
+from domain.tokens import ApiTokens
 from ledger.integrity.checkpoints import Checkpoint, key_id
 from ledger.integrity.keys_scratch import ScratchKeys, iter_stored_keys
 from ledger.integrity.merkle import leaf_hash
@@ -397,6 +398,8 @@ def _aggregate_for(event: e.LedgerEvent) -> Aggregate:
         return RolesPolicy(event.originator_id)
     if isinstance(event, e.FlagDisposed):
         return FlagCase(event.originator_id)
+    if isinstance(event, (e.ApiTokenIssued, e.ApiTokenRevoked)):
+        return ApiTokens(event.originator_id)
     if isinstance(event, e.ColorEvent):
         return Allocation(event.originator_id)
     return Attempt(event.originator_id)

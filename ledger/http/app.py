@@ -1,0 +1,53 @@
+"""`create_app(settings) -> FastAPI`: the ASGI application `tenge-ledger serve` runs.
+
+The application owns one `Service` (the process's ledger), includes every router of
+`ledger.http.routes.ROUTERS`, logs each request as one JSON line (`ledger.http.observe`) and counts
+it for `/metrics`. `create_app_from_env` is the factory uvicorn's worker processes call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ledger.http.errors import install_error_handlers
+from ledger.http.observe import install_observation
+from ledger.http.openapi import install_openapi
+from ledger.http.routes import ROUTERS
+from ledger.http.service import Service
+from ledger.http.settings import Settings
+
+API_TITLE = "tenge-ledger"
+API_DESCRIPTION = """The ledger of marked (colored) budget money in digital tenge, as a service.
+
+Authenticate with an API token (`tenge-ledger token create --actor NAME`) as
+`Authorization: Bearer <token>`; the ledger's roles policy decides what its actor may do.
+Commands are the interchange commands of SPEC §3 (one JSON object each); money is in tiyn where a
+field ends in `_tiyn`, else a KZT string. Every read takes `as_of`: an RFC 3339 business time, a
+date, or `@N` (the store's first N positions)."""
+
+
+def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
+    """The application over `settings.store_url` (which must exist: serving never creates a store)."""
+    service = service or Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPI(title=API_TITLE, description=API_DESCRIPTION, version="1", lifespan=lifespan)
+    app.state.service = service
+    install_error_handlers(app)
+    install_observation(app)
+    install_openapi(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """uvicorn's factory in each worker process: the settings `serve` put in the environment."""
+    return create_app(Settings.from_env())

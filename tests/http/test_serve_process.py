@@ -1,0 +1,28 @@
+"""`tenge-ledger serve` as a process: it serves a store, never creates one, and stops gracefully."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.http.support import World, cli_env, served
+
+
+def test_serve_answers_over_tcp_with_the_token_s_actor(world: World, tmp_path: Path) -> None:
+    with served(world.url, log_path=tmp_path / "serve.log") as base:
+        answer = httpx.get(base + "/v1/me", headers=world.auth("auditor"), timeout=10)
+        assert answer.json() == {"actor": "dana", "role": "auditor"}
+        assert httpx.get(base + "/openapi.json", timeout=10).json()["info"]["title"] == "tenge-ledger"
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert '"route": "/v1/me"' in log and '"actor": "dana"' in log  # the JSON access log
+
+
+def test_serve_never_creates_a_store(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.sqlite"
+    done = subprocess.run([sys.executable, "-m", "ledger", "--store", str(missing), "serve", "--port", "0"],
+                          env=cli_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 69, done.stderr
+    assert not missing.exists()
