@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ledger.http import console
 from ledger.http.api import commands, ops, reads, session, stream
 
 ROUTERS: list[APIRouter] = [
@@ -13,6 +14,6 @@ ROUTERS: list[APIRouter] = [
     commands.router,  # POST /v1/commands, /v1/commands/batch
     reads.router,  # GET /v1/colors ..., /v1/flags, /v1/checkpoints ...
     stream.router,  # GET /v1/stream (Server-Sent Events)
-    # console (helper `console`): the auditors' pages at /
+    *console.ROUTERS,  # the auditors' pages at /, POST /v1/flags/{id}/disposition
     # imports: POST /v1/imports; exports: GET /v1/exports/{format}
 ]
