@@ -113,6 +113,12 @@ def static(name: str) -> Response:
     return Response(body, media_type=kind, headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"})
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon (pages say so with a data: URL; the login page and browsers still ask)."""
+    return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, principal: Principal = Depends(console_user),
              service: Service = Depends(get_service)) -> HTMLResponse:
