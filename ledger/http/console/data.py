@@ -15,7 +15,6 @@ from uuid import UUID
 from domain import events as e
 from domain.cases import CLOSED, DISPOSITIONS, OPEN
 from domain.errors import InvalidValue
-from domain.identifiers import parse_color
 from ledger.app import Ledger
 from ledger.integrity.audit import Audit, NotProvable
 from ledger.integrity.document import event_document
@@ -52,24 +51,20 @@ def color_summary(read: ReadSide, color: str, moment: Moment) -> dict[str, Any] 
 
 
 def colors(read: ReadSide, moment: Moment, flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every color as of the moment: pilot, fiscal year, purpose, administrator and its figures."""
+    """Every color as of the moment: its allocation's facts (the log index) and its figures (its trace)."""
     flagged = Counter(flag["color"] for flag in flags if flag.get("color"))
     rows = []
-    for color in read.colors():
-        trace = color_summary(read, color, moment)
-        if trace is None:
+    for facts in read.colors_allocated(moment.position):
+        trace = color_summary(read, facts["color"], moment)
+        if trace is None:  # allocated later than a business time asked for
             continue
-        events = read.color_events(color, moment.position, moment.as_of)
-        allocation = next(event for _, event in events if isinstance(event, e.FundsAllocated))
         c = trace["conservation"]
         names = {h["party"]: h["name"] for h in trace["holders"]}
         rows.append({
-            "color": color, "pilot": trace["pilot"], "fiscal_year": parse_color(color).fiscal_year,
-            "purpose": allocation.purpose, "program": allocation.program,
-            "administrator": allocation.administrator, "administrator_name": names.get(allocation.administrator, ""),
+            **facts, "administrator_name": names.get(facts["administrator"], ""),
             "allocated_tiyn": c["allocated_tiyn"], "spent_tiyn": c["spent_tiyn"], "returned_tiyn": c["returned_tiyn"],
             "reserved_tiyn": c["reserved_tiyn"], "held_tiyn": c["held_tiyn"], "ok": c["ok"],
-            "holders": len(trace["holders"]), "events": len(events), "flags": flagged.get(color, 0),
+            "holders": len(trace["holders"]), "flags": flagged.get(facts["color"], 0),
         })
     return rows
 
