@@ -43,7 +43,7 @@ DEMO_STORE_PATH = "tenge-ledger-demo.sqlite"
 
 
 READ_ONLY_COMMANDS = frozenset({"balance", "trace", "history", "flags", "verify", "proof", "consistency", "export", "serve",
-                                 "project", "precision"})
+                                 "project", "precision", "dispose"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -193,3 +193,38 @@ def test_cli_precision_beside_simulated_figures(store: Path, tmp_path: Path):
     found = {r["rule"]: (r["raised"], r["precision"], r["simulated_precision"]) for r in run.json()["rules"]}
     assert found["F07"] == (2, None, "0.5000") and found["F09"] == (0, None, "1.0000")
     assert cli("--store", store, "precision", "--evaluation", tmp_path / "nope.json").code == 2
+
+
+def test_dispositions_are_sealed_at_rest_and_verify_holds(tmp_path: Path):
+    """With TENGE_LEDGER_KEY, a comment and the flag id are readable nowhere in the store's file."""
+    from ledger.store.cipher import new_key
+
+    key = new_key()
+    path = tmp_path / "sealed.sqlite"
+    s, _ = cash_world()
+    ledger = Ledger(f"sqlite:///{path}", cipher_key=key, actor="root")
+    try:
+        ledger.execute(s.commands())
+        comment = "Zhanat-Kassymova-took-the-cash"
+        assert ledger.dispose_flag("F07:CASH-1", "confirmed", comment, "D-1", after_world(2)).status == APPLIED
+        assert statuses(ledger)["F07:CASH-1"] == "confirmed"
+        assert Verifier(ledger).run() == []
+    finally:
+        ledger.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("sealed.sqlite"))
+    assert comment.encode() not in stored and b"CASH-1" not in stored
+
+
+def test_verify_records_its_outcome(store: Path):
+    from ledger.integrity.verify_runs import last_verify_run
+
+    assert cli("--store", store, "--actor", "daniyar", "verify").code == 0
+    ledger = Ledger(f"sqlite:///{store}", actor="daniyar")
+    try:
+        run = last_verify_run(ledger.read_side().db)
+    finally:
+        ledger.close()
+    assert run is not None and run["ok"] and run["actor"] == "daniyar" and run["position"] > 0
+    assert cli("--store", store.with_name("nothing.sqlite"), "dispose", "F07:CASH-1", "--disposition", "confirmed",
+               "--comment", "x").code == 69  # never creates a store
+    assert not store.with_name("nothing.sqlite").exists()
