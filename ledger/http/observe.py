@@ -9,9 +9,8 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 ACCESS_LOGGER = "tenge_ledger.http.access"
@@ -40,24 +39,41 @@ def access_logger() -> logging.Logger:
 
 
 def install_observation(app: FastAPI) -> None:
-    logger = access_logger()
+    """A plain ASGI middleware (no body buffering: batches and event streams pass through as they go)."""
+    app.add_middleware(Observe)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+
+class Observe:
+    """Times each HTTP request, counts it, and logs one JSON line when its response is complete."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.logger = access_logger()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, sending)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(request.scope.get("route"), "path", "(unmatched)")
-            REQUESTS.labels(request.method, route, str(status)).inc()
-            LATENCY.labels(request.method, route).observe(elapsed)
-            logger.info(json.dumps({
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "method": request.method,
-                "path": request.url.path, "route": route, "status": status, "ms": round(elapsed * 1000, 2),
-                "actor": getattr(request.state, "actor", None),
-                "client": request.client.host if request.client else None,
+            route = getattr(scope.get("route"), "path", "(unmatched)")
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
+            state = scope.get("state") or {}
+            client = scope.get("client")
+            self.logger.info(json.dumps({
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "method": scope["method"],
+                "path": scope["path"], "route": route, "status": status, "ms": round(elapsed * 1000, 2),
+                "actor": state.get("actor"), "client": client[0] if client else None,
             }, ensure_ascii=False))
