@@ -168,7 +168,10 @@ def test_the_api_records_dispositions_and_filters_flags_by_status(fresh: tuple[T
     assert client.post(url, json=body, headers=world.auth("auditor")).status_code == 200
     assert client.post(url, json={**body, "comment": "other"}, headers=world.auth("auditor")).status_code == 409
     assert client.post("/v1/flags/F07:NOPE/disposition", json={**body, "id": "DISP-2"}, headers=world.auth("auditor")).status_code == 404
-    assert client.post(url, json={**body, "disposition": "maybe"}, headers=world.auth("auditor")).status_code in (400, 422)
+    for bad in ({"disposition": "maybe"}, {"at": "0001-01-01T00:00:00+05:00", "id": "DISP-3"},
+                {"comment": "bidi \u202e", "id": "DISP-4"}, {"comment": "   ", "id": "DISP-5"}):
+        answer = client.post(url, json={**body, **bad}, headers=world.auth("auditor"))
+        assert answer.status_code in (400, 422) and "detail" in answer.json(), bad
     closed = client.get("/v1/flags", params={"status": "closed"}, headers=world.auth("operator")).json()
     assert [item["id"] for item in closed["items"]] == [flag]
     assert closed["items"][0]["status"] == "false_positive"

@@ -15,12 +15,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.cases import COMMENT_MAX, DISPOSE_FLAG
 from ledger.app import APPLIED, CONFLICT, DUPLICATE, UnknownFlag
+from ledger.interchange import parse_business_time
 from ledger.http.auth import Principal, get_service, require
-from ledger.http.openapi import Problem
+from ledger.http.openapi import PROBLEM_RESPONSES, Problem
 from ledger.http.service import Service
 
 router = APIRouter(tags=["flags"])
@@ -33,7 +34,7 @@ class DispositionRequest(BaseModel):
     disposition: Literal["confirmed", "explained", "false_positive"]
     comment: str = Field(min_length=1, max_length=COMMENT_MAX, pattern=r"\S")
     id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", description="the transaction id (idempotency key)")
-    at: AwareDatetime | None = Field(None, description="business time; default now")
+    at: str | None = Field(None, max_length=40, description="business time, RFC 3339 with offset; default now")
 
 
 class DispositionOutcome(BaseModel):
@@ -47,7 +48,8 @@ class DispositionOutcome(BaseModel):
 
 @router.post("/v1/flags/{flag_id}/disposition", status_code=201, response_model=DispositionOutcome,
              responses={200: {"model": DispositionOutcome, "description": "recorded before (same id, same content)"},
-                        400: {"model": Problem}, 401: {"model": Problem}, 403: {"model": Problem},
+                        400: {"model": Problem, "description": "a malformed value (comment, id, at)"},
+                        **PROBLEM_RESPONSES,
                         404: {"model": Problem, "description": "no such flag"},
                         409: {"model": DispositionOutcome, "description": "the id was used for other content"}})
 def dispose(body: DispositionRequest,
@@ -55,7 +57,7 @@ def dispose(body: DispositionRequest,
             principal: Principal = Depends(require(DISPOSE_FLAG)),
             service: Service = Depends(get_service)) -> Any:
     """Record a disposition of flag `flag_id` as the token's actor (auditor role)."""
-    at = body.at or datetime.now(UTC).replace(microsecond=0)
+    at = parse_business_time(body.at) if body.at is not None else datetime.now(UTC).replace(microsecond=0)
     command_id = body.id or f"api-{at:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     with service.acting(principal.actor) as ledger:
         try:
