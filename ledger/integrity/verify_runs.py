@@ -1,6 +1,6 @@
 """What the last `verify` runs found, kept beside the checkpoints (the console's overview shows it).
 
-`verify` appends one row per run to `ledger_verify_runs` in the view database: when it ran, the
+`verify --record` (and the demo's tour) appends one row per run to `ledger_verify_runs` in the view database: when it ran, the
 store position it checked up to, who ran it, whether it passed, how many findings and the first.
 Recording is best effort: a store that cannot be written (read-only, encrypted and opened without
 its key) keeps no record, and the verification's own answer is unchanged.

@@ -218,12 +218,17 @@ def test_dispositions_are_sealed_at_rest_and_verify_holds(tmp_path: Path):
 def test_verify_records_its_outcome(store: Path):
     from ledger.integrity.verify_runs import last_verify_run
 
+    def last() -> dict | None:
+        ledger = Ledger(f"sqlite:///{store}", actor="daniyar")
+        try:
+            return last_verify_run(ledger.read_side().db)
+        finally:
+            ledger.close()
+
     assert cli("--store", store, "--actor", "daniyar", "verify").code == 0
-    ledger = Ledger(f"sqlite:///{store}", actor="daniyar")
-    try:
-        run = last_verify_run(ledger.read_side().db)
-    finally:
-        ledger.close()
+    assert last() is None  # verify alone writes nothing
+    assert cli("--store", store, "--actor", "daniyar", "verify", "--record").code == 0
+    run = last()
     assert run is not None and run["ok"] and run["actor"] == "daniyar" and run["position"] > 0
     assert cli("--store", store.with_name("nothing.sqlite"), "dispose", "F07:CASH-1", "--disposition", "confirmed",
                "--comment", "x").code == 69  # never creates a store
