@@ -60,6 +60,7 @@ def dispose(body: DispositionRequest,
     at = parse_business_time(body.at) if body.at is not None else datetime.now(UTC).replace(microsecond=0)
     command_id = body.id or f"api-{at:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     with service.acting(principal.actor) as ledger:
+        service.read_side(ledger)  # opened with the server's rules before the ledger asks it about the flag
         try:
             outcome = ledger.dispose_flag(flag_id, body.disposition, body.comment, command_id, at)
         except UnknownFlag as unknown:

@@ -213,6 +213,7 @@ def record_disposition(request: Request, flag: str = Form(...), disposition: str
     now = datetime.now(timezone.utc).replace(microsecond=0)
     command_id = f"web-{now:%Y%m%d%H%M%S}-{os.urandom(4).hex()}"
     with service.acting(principal.actor) as ledger:
+        service.read_side(ledger)  # opened with the server's rules before the ledger asks it about the flag
         try:
             outcome = ledger.dispose_flag(flag, disposition, comment, command_id, now)
         except NotAllowed as refused:
