@@ -7,8 +7,11 @@ it for `/metrics`. `create_app_from_env` is the factory uvicorn's worker process
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
 
 from fastapi import FastAPI
 
@@ -35,8 +38,12 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        service.close()
+        restore = _hear_shutdown(service)
+        try:
+            yield
+        finally:
+            restore()
+            service.close()
 
     app = FastAPI(title=API_TITLE, description=API_DESCRIPTION, version="1", lifespan=lifespan)
     app.state.service = service
@@ -46,6 +53,34 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _hear_shutdown(service: Service) -> Callable[[], None]:
+    """Let the server's own SIGTERM/SIGINT handling (uvicorn's graceful shutdown) also tell the
+    service it is stopping, so endless responses (event streams) end and let the shutdown finish,
+    while requests in flight (batches) run to their end. Returns what undoes it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # not a server process's main thread (tests): nothing to hear
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def heard(sig: int, frame: FrameType | None) -> None:
+        service.stopping.set()
+        handler = previous[signal.Signals(sig)]
+        if callable(handler):
+            handler(sig, frame)
+        else:  # the default action (or ignore), as if we had not been here
+            signal.signal(sig, handler)
+            signal.raise_signal(sig)
+
+    for sig in previous:
+        signal.signal(sig, heard)
+
+    def restore() -> None:
+        if threading.current_thread() is threading.main_thread():
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    return restore
 
 
 def create_app_from_env() -> FastAPI:

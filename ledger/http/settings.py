@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ledger.app import WAIT_SECONDS_DEFAULT
 
 READY_LAG_EVENTS_DEFAULT = 1_000
+LEDGERS_DEFAULT = 4  # ledgers (connections) per process serving requests at once
 WAIT_SECONDS_HTTP_DEFAULT = 10
 
 
@@ -24,10 +25,12 @@ class Settings:
     roles_path: str | None = None
     wait_seconds: int = WAIT_SECONDS_HTTP_DEFAULT
     ready_lag_events: int = READY_LAG_EVENTS_DEFAULT
+    ledgers: int = LEDGERS_DEFAULT
 
     def to_env(self) -> dict[str, str]:
         env = {"TENGE_LEDGER_STORE": self.store_url, "TENGE_LEDGER_HTTP_WAIT": str(self.wait_seconds),
-               "TENGE_LEDGER_HTTP_READY_LAG": str(self.ready_lag_events)}
+               "TENGE_LEDGER_HTTP_READY_LAG": str(self.ready_lag_events),
+               "TENGE_LEDGER_HTTP_LEDGERS": str(self.ledgers)}
         if self.rules_path:
             env["TENGE_LEDGER_RULES"] = self.rules_path
         if self.roles_path:
@@ -42,6 +45,7 @@ class Settings:
             roles_path=os.environ.get("TENGE_LEDGER_ROLES") or None,
             wait_seconds=int(os.environ.get("TENGE_LEDGER_HTTP_WAIT", WAIT_SECONDS_HTTP_DEFAULT)),
             ready_lag_events=int(os.environ.get("TENGE_LEDGER_HTTP_READY_LAG", READY_LAG_EVENTS_DEFAULT)),
+            ledgers=int(os.environ.get("TENGE_LEDGER_HTTP_LEDGERS", LEDGERS_DEFAULT)),
         )
 
 

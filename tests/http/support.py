@@ -82,6 +82,14 @@ def cli_env(**extra: str) -> dict[str, str]:
 def served(url: str, *, workers: int = 1, log_path: Path | None = None, args: tuple[str, ...] = ()) -> Iterator[str]:
     """`tenge-ledger serve` on a free loopback port; yields its base URL once /healthz answers.
     Stopped with SIGTERM (graceful) when the block ends; its stderr goes to `log_path`."""
+    with serving(url, workers=workers, log_path=log_path, args=args) as (base, _process):
+        yield base
+
+
+@contextmanager
+def serving(url: str, *, workers: int = 1, log_path: Path | None = None,
+            args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `served`, yielding (base URL, the serve process)."""
     port = free_port()
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
@@ -100,7 +108,7 @@ def served(url: str, *, workers: int = 1, log_path: Path | None = None, args: tu
                 pass
             assert time.monotonic() < deadline, "serve did not answer /healthz in time"
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:

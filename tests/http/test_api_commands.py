@@ -85,6 +85,12 @@ def test_a_key_given_twice_is_malformed(client: TestClient, world: World) -> Non
     assert [error["field"] for error in answer.json()["errors"]] == ["amount"]
 
 
+def test_a_body_longer_than_an_interchange_line_is_malformed_without_reading_it_all(client: TestClient, world: World) -> None:
+    answer = client.post("/v1/commands", content=b"{" + b" " * (2 << 20) + b"}", headers=world.auth("operator"))
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == [{"field": "line", "path": "$", "message": "is longer than 1048576 bytes"}]
+
+
 def test_a_write_held_up_past_the_wait_is_503_with_retry_after(world: World) -> None:
     path = world.url.removeprefix("sqlite:///")
     with TestClient(create_app(Settings(world.url, wait_seconds=1))) as client:

@@ -26,3 +26,19 @@ def test_serve_never_creates_a_store(tmp_path: Path) -> None:
                           env=cli_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 69, done.stderr
     assert not missing.exists()
+
+
+def test_serve_refuses_an_encrypted_store_without_its_key_before_listening(tmp_path: Path) -> None:
+    import base64
+    import os
+
+    from ledger.app import Ledger
+
+    key = base64.b64encode(os.urandom(32)).decode()
+    store = tmp_path / "sealed.sqlite"
+    Ledger(f"sqlite:///{store}", cipher_key=key).close()
+    env = {k: v for k, v in cli_env().items() if k != "TENGE_LEDGER_KEY"}
+    done = subprocess.run([sys.executable, "-m", "ledger", "--store", str(store), "serve", "--port", "0"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "TENGE_LEDGER_KEY" in done.stderr

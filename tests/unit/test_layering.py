@@ -6,7 +6,7 @@ Layers (a module belongs to the deepest listed package that contains it):
 - the core, `ledger` and `ledger.store`, imports `domain` and `projections` (never a face, never
   the integrity layer);
 - `ledger.integrity` imports `domain`, the core;
-- the faces, `ledger.cli`, `ledger.render` (and `ledger.http` when it comes), import the core,
+- the faces, `ledger.cli`, `ledger.render` and `ledger.http` (the HTTP service), import the core,
   `ledger.integrity`, `projections`, and each other; only `ledger.cli` (the composition root)
   imports `simulations`;
 - `simulations` imports `domain`, the core and `projections`.
@@ -137,3 +137,24 @@ def test_the_domain_reads_no_clock_and_draws_no_randomness() -> None:
             if needle in text:
                 wrong.append(f"{path.relative_to(ROOT)}: {needle}")
     assert wrong == []
+
+
+def test_the_http_face_is_a_face_the_core_never_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ledger.http` may use the core and the integrity layer; the core (and the store) may not use
+    it, and it may not use `simulations` (only the CLI, the composition root, does)."""
+    (tmp_path / "ledger" / "http" / "api").mkdir(parents=True)
+    (tmp_path / "ledger" / "store").mkdir()
+    core = tmp_path / "ledger" / "tokens.py"
+    core.write_text("from ledger.http.auth import require\n", encoding="utf-8")
+    store = tmp_path / "ledger" / "store" / "views.py"
+    store.write_text("import ledger.http.app\n", encoding="utf-8")
+    face = tmp_path / "ledger" / "http" / "api" / "reads.py"
+    face.write_text("from ledger.read import ReadSide\nfrom ledger.integrity.audit import Audit\n"
+                    "from ledger.render.trace_html import render_trace_html\nfrom simulations import demo\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert layer_of("ledger.http.api.reads") == "ledger.http"
+    assert forbidden_arrows([core, store, face]) == [
+        "ledger/tokens.py:1: ledger imports ledger.http.auth.require (ledger.http)",
+        "ledger/store/views.py:1: ledger.store imports ledger.http.app (ledger.http)",
+        "ledger/http/api/reads.py:4: ledger.http imports simulations.demo (simulations)",
+    ]

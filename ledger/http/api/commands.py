@@ -39,7 +39,7 @@ from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, BatchBusy, Ledger,
 from ledger.http.auth import Principal, authenticate, get_service
 from ledger.http.errors import RETRY_AFTER_SECONDS
 from ledger.http.observe import COMMANDS
-from ledger.http.openapi import COMMAND_BODY_REF, PROBLEM_RESPONSES
+from ledger.http.openapi import COMMAND_BODY_REF, PROBLEM_RESPONSES, Problem
 from ledger.http.service import Service
 from ledger.interchange import LINE_BYTES_MAX, MalformedInputs, ParsedLine, duplicate_keys, parse_record, read_lines
 from ledger.roles import NotAllowed
@@ -117,6 +117,16 @@ def _text(obj: dict[str, Any], key: str) -> str | None:
     return value[:64] if isinstance(value, str) else None
 
 
+async def _body(request: Request, most: int) -> bytes:
+    """The request body, read no further than `most` bytes (a longer one is cut there)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) >= most:
+            return bytes(raw[:most])
+    return bytes(raw)
+
+
 # --- applying ---------------------------------------------------------------------------------
 
 def _streams(ledger: Ledger, command_ids: Sequence[str]) -> dict[str, UUID]:
@@ -140,7 +150,13 @@ def movement_balances(ledger: Ledger, commands: Sequence[c.Command], outcomes: S
                if outcome.status == APPLIED or (outcome.status == BLOCKED and cmd.id not in recorded)]
     if not any(cmd.TYPE in MOVEMENTS and outcome.status == APPLIED for cmd, outcome in zip(commands, outcomes, strict=True)):
         return {}
-    streams = _streams(ledger, [cmd.id for cmd in written])
+    applied_ids = {cmd.id for cmd, outcome in zip(commands, outcomes, strict=True) if outcome.status == APPLIED}
+    # an applied command with a color is on that color's stream; the others' streams are looked up
+    streams = {cmd.id: color_stream(cmd.color) for cmd in written  # type: ignore[attr-defined]
+               if cmd.id in applied_ids and isinstance(getattr(cmd, "color", None), str)}
+    unknown = [cmd.id for cmd in written if cmd.id not in streams]
+    if unknown:
+        streams.update(_streams(ledger, unknown))
     per_stream: dict[UUID, int] = {}
     for cmd in written:
         per_stream[streams[cmd.id]] = per_stream.get(streams[cmd.id], 0) + 1
@@ -177,17 +193,23 @@ def _answers(commands: Sequence[c.Command], outcomes: Sequence[Outcome], recorde
     return answers
 
 
+class AtomicRefused(Exception):
+    """An atomic batch not applied: what each command would have been."""
+
+    def __init__(self, answers: list[CommandAnswer]) -> None:
+        super().__init__(f"{len(answers)} command(s) not applied")
+        self.answers = answers
+
+
 def apply_commands(service: Service, actor: str, commands: Sequence[c.Command], atomic: bool = False,
                    lines: Sequence[int | None] | None = None) -> list[CommandAnswer]:
-    """Apply `commands` as `actor` (one transaction; `atomic`: all or none, `NotAllApplied` if not)."""
+    """Apply `commands` as `actor` in one transaction (`atomic`: all or none, else `AtomicRefused`)."""
     with service.acting(actor) as ledger:
-        recorded = _already_recorded(ledger, commands)
-        ledger.authorize(*(cmd.TYPE for cmd in commands))
+        recorded = _already_recorded(ledger, commands)  # (execute_batch checks the roles policy)
         try:
             outcomes = ledger.execute_batch(commands, all_or_nothing=atomic)
         except NotAllApplied as refused:
-            refused.answers = _answers(commands, refused.outcomes, recorded, {}, lines)  # type: ignore[attr-defined]
-            raise
+            raise AtomicRefused(_answers(commands, refused.outcomes, recorded, {}, lines)) from refused
         return _answers(commands, outcomes, recorded, movement_balances(ledger, commands, outcomes, recorded), lines)
 
 
@@ -218,7 +240,7 @@ COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def post_command(request: Request, principal: Principal = Depends(authenticate),
                        service: Service = Depends(get_service)) -> Response:
     """Apply one interchange command (SPEC §3) as the token's actor."""
-    raw = await request.body()
+    raw = await _body(request, LINE_BYTES_MAX + 1)  # one byte more than a line may have: parse_body names it
     command, errors, obj = parse_body(raw)
     if command is None:
         COMMANDS.labels(_text(obj, "type") or "unknown", "malformed").inc()
@@ -240,7 +262,7 @@ BATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {NDJSON: {"schema": {"type": "string"}}}},
     409: {"description": "atomic: an id reused with other content (NDJSON answers); nothing written",
           "content": {NDJSON: {"schema": {"type": "string"}}}},
-    413: {"description": "the body is too large", "model": None},
+    413: {"description": "the body is too large", "model": Problem},
     422: {"description": "atomic: some line would be blocked (NDJSON answers); nothing written",
           "content": {NDJSON: {"schema": {"type": "string"}}}},
     **PROBLEM_RESPONSES,
@@ -263,12 +285,10 @@ def _malformed_line(parsed: ParsedLine) -> CommandAnswer:
 async def post_batch(request: Request, atomic: bool = Query(False, description="apply all lines or none"),
                      principal: Principal = Depends(authenticate), service: Service = Depends(get_service)) -> Response:
     """Apply NDJSON commands in order, answering each line as it is applied (or all or none)."""
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > BATCH_BYTES_MAX:
-            return JSONResponse({"detail": f"a batch is at most {BATCH_BYTES_MAX} bytes"}, status_code=413)
-    parsed = list(read_lines(io.BytesIO(bytes(raw)), "body"))
+    raw = await _body(request, BATCH_BYTES_MAX + 1)
+    if len(raw) > BATCH_BYTES_MAX:
+        return JSONResponse({"detail": f"a batch is at most {BATCH_BYTES_MAX} bytes"}, status_code=413)
+    parsed = list(read_lines(io.BytesIO(raw), "body"))
     if atomic:
         return await _atomic(parsed, principal, service)
     return StreamingResponse(_stream_lines(parsed, principal, service), media_type=NDJSON)
@@ -285,8 +305,8 @@ async def _atomic(parsed: list[ParsedLine], principal: Principal, service: Servi
     commands = [p.command for p in parsed if p.command is not None]
     try:
         answers = await run_in_threadpool(apply_commands, service, principal.actor, commands, True, [p.line for p in parsed])
-    except NotAllApplied as refused:
-        answers = refused.answers  # type: ignore[attr-defined]
+    except AtomicRefused as refused:
+        answers = refused.answers
         status = 409 if any(a.status == CONFLICT for a in answers) else 422
         return Response(_ndjson(answers), status_code=status, media_type=NDJSON)
     status = 201 if any(a.status == APPLIED for a in answers) else 200
