@@ -15,7 +15,8 @@ Streams:
 - one per reference price key (code, region);
 - one per command blocked before any stream could be named (e.g. an unknown color);
 - one for the roles policy (`domain.roles`);
-- one for the API tokens (`domain.tokens`).
+- one for the API tokens (`domain.tokens`);
+- one per anomaly flag an auditor disposed of (`domain.cases`).
 """
 
 from __future__ import annotations
@@ -283,11 +284,26 @@ class ApiTokenRevoked(LedgerEvent):
     token_id: str
 
 
+# --- flag case streams ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FlagDisposed(LedgerEvent):
+    """An auditor's disposition of an anomaly flag (`flag` its id, `rule` its code): `confirmed`,
+    `explained` or `false_positive`, with a comment, recorded by `actor`. A later one supersedes it;
+    see `domain.cases`."""
+
+    TOPIC: ClassVar[str] = "tenge:FlagDisposed"
+    flag: str
+    rule: str
+    disposition: str
+    comment: str
+
+
 EVENT_CLASSES: tuple[type[LedgerEvent], ...] = (
     FundsAllocated, ContractSigned, ContractAmended, DeliveryAccepted, FundsTransferred,
     FundsReserved, ReservationReleased, ReservationVoided, FundsSpent, FundsReturned,
     ColorFrozen, ColorUnfrozen, CommandBlocked, PartyRegistered, PartyUpdated, ReferencePriceSet,
-    RolesPolicySet, ApiTokenIssued, ApiTokenRevoked,
+    RolesPolicySet, ApiTokenIssued, ApiTokenRevoked, FlagDisposed,
 )
 
 for _cls in EVENT_CLASSES:

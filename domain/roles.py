@@ -1,6 +1,6 @@
 """Who may do what: the roles, their actions, valid actor names, and the roles-policy stream.
 
-Operators move money, auditors watch, freeze and sign checkpoints, admins keep the registers, the
+Operators move money, auditors watch, freeze, sign checkpoints and dispose of flags, admins keep the registers, the
 keys and the roles policy itself. Every role may read. An actor a policy does not name may do
 nothing at all, not even read.
 
@@ -27,7 +27,7 @@ MANAGE_TOKENS = "manage_tokens"  # issue and revoke API tokens (domain.tokens)
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "operator": frozenset({READ, "allocate", "sign_contract", "amend_contract", "accept", "transfer", "reserve",
                            "release", "void", "spend", "return"}),
-    "auditor": frozenset({READ, "freeze", "unfreeze", "checkpoint"}),
+    "auditor": frozenset({READ, "freeze", "unfreeze", "checkpoint", "dispose_flag"}),
     "admin": frozenset({READ, "register_party", "update_party", "set_reference_price", "keygen", "rebuild", SET_ROLES,
                         MANAGE_TOKENS}),
 }

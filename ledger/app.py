@@ -60,6 +60,8 @@ from domain.errors import LedgerError, StoreError
 from ledger.store.cipher import CIPHER_MARKER, Encryption
 from domain.party import Party, ReferencePrice
 from domain.policy import LEDGER_TIME_ZONE_DEFAULT, Rejection, parse_time_zone, time_zone_text
+from domain.identifiers import parse_command_id
+from domain.cases import DISPOSE_FLAG, FlagCase, parse_comment, parse_disposition, parse_flag_id
 from domain.roles import ROLES_STREAM, SET_ROLES, RolesPolicy, policy_problem
 from ledger.interchange import command_digest, command_to_record
 from ledger.read import ReadSide
@@ -95,6 +97,17 @@ def price_stream(code: str, region: str | None) -> UUID:
     return uuid5(NAMESPACE, f"price:{code}|{region or ''}")
 
 
+def flag_stream(flag_id: str) -> UUID:
+    return uuid5(NAMESPACE, "flag:" + flag_id)
+
+
+def disposition_digest(command_id: str, at: datetime, flag_id: str, disposition: str, comment: str) -> bytes:
+    """The content digest of a disposition's transaction key (idempotency: same id, same content)."""
+    record = {"type": DISPOSE_FLAG, "id": command_id, "at": at.isoformat(), "flag": flag_id,
+              "disposition": disposition, "comment": comment}
+    return hashlib.sha256(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).digest()
+
+
 def attempt_stream(command_id: str) -> UUID:
     return uuid5(NAMESPACE, "attempt:" + command_id)
 
@@ -111,6 +124,10 @@ class Outcome:
 
 class TimeZoneMismatch(LedgerError):
     """A time zone was asked for that differs from the one the store was created with (usage, exit 2)."""
+
+
+class UnknownFlag(LedgerError):
+    """A disposition of a flag the ledger has not raised (nothing written; usage, exit 2)."""
 
 
 class BatchFailed(LedgerError):
@@ -339,6 +356,54 @@ class Ledger(Application):
             raise BatchFailed(f"the roles policy changed meanwhile, or transaction {command_id} exists; "
                               "nothing was written: look again with `roles show`") from clash
         return True
+
+    # --- case work on flags ----------------------------------------------------------------
+
+    def flag_stream(self, flag_id: str) -> UUID:
+        """A flag's case stream; keyed when encrypted (a flag id may name a party)."""
+        return self.encryption.stream_id("flag:" + flag_id) if self.encryption else flag_stream(flag_id)
+
+    def flag_case(self, flag_id: str) -> FlagCase:
+        """A flag's case as recorded (no disposition yet: an empty history)."""
+        case = self._fresh(FlagCase, self.flag_stream(flag_id))
+        assert isinstance(case, FlagCase)
+        return case
+
+    def dispose_flag(self, flag_id: str, disposition: str, comment: str, command_id: str, at: datetime) -> Outcome:
+        """Record an auditor's disposition of a flag (`domain.cases`): one `FlagDisposed` event
+        with its actor on the flag's case stream, and its transaction key.
+
+        Needs the `dispose_flag` action (the auditor role) under the policy in force. The flag must
+        exist: stored, or raised by a window or deadline `at` has passed (`UnknownFlag` otherwise).
+        The id is the idempotency key: the same id with the same content answers `duplicate`, with
+        other content `conflict`; nothing is written then. Bad values raise `InvalidValue`.
+        """
+        assert not self.sealed, "an encrypted store opened without its key is read-only"
+        assert at.tzinfo is not None, "business time has an offset"
+        policy_version = self.authorize(DISPOSE_FLAG)
+        parse_flag_id(flag_id)
+        parse_disposition(disposition)
+        parse_comment(comment)
+        parse_command_id(command_id)
+        digest = disposition_digest(command_id, at, flag_id, disposition, comment)
+        key = "command:" + command_id
+        previous = self.recorder.lookup_keys([self.stored_key(key)]).get(self.stored_key(key))
+        if previous is not None:
+            if previous[0] == digest:
+                return Outcome(command_id, DUPLICATE)
+            return Outcome(command_id, CONFLICT, "id_reused_with_different_content",
+                           f"command id {command_id} was used before for different content")
+        if self.read_side().flag(flag_id, at) is None:
+            raise UnknownFlag(f"no flag {flag_id} (as of {at.isoformat()}); nothing was written")
+        case = self.flag_case(flag_id)
+        event = case.dispose(flag_id, disposition, comment, command_id, at, self.actor)
+        try:
+            self.save(_Batch([event]), keys=[(self.stored_key(key), digest, str(case.id))],
+                      read_versions={ROLES_STREAM: policy_version})
+        except IntegrityError as clash:
+            raise BatchFailed(f"flag {flag_id} was disposed of meanwhile, the roles policy changed, or transaction "
+                              f"{command_id} exists; nothing was written: look again") from clash
+        return Outcome(command_id, APPLIED)
 
     def close(self) -> None:
         if self._read_side is not None:

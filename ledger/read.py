@@ -32,8 +32,10 @@ from domain import events as e
 from domain.errors import InvalidValue, LedgerError, StoreError
 from projections.balances import Balances, balances_as_of, balances_dated, colors_of_holder
 from projections.base import Projection
-from projections.flags import Flags, flags_between, stored_flags
+from projections.dispositions import Dispositions, dispositions_as_of
+from projections.flags import Flags, flags_between, stored_flag, stored_flags
 from projections.rules.config import RulesConfig, default_config
+from domain.cases import CLOSED, CONFIRMED, DISPOSITIONS, FALSE_POSITIVE, OPEN
 from domain.roles import READ
 from projections import index
 from projections.index import LogIndex, party_names_as_of, utc_text
@@ -64,7 +66,7 @@ class UnknownColor(LedgerError):
 
 
 def all_projections(rules: RulesConfig, sealer: Sealer = PLAIN) -> list[Projection]:
-    return [LogIndex(sealer), Balances(sealer), Flags(rules, sealer)]
+    return [LogIndex(sealer), Balances(sealer), Flags(rules, sealer), Dispositions(sealer)]
 
 
 def sealer_of(ledger: Any) -> Sealer:
@@ -252,6 +254,41 @@ class ReadSide:
         pending = self.flags_projection.pending_until(self.db, moment)
         return documents + [flag.document() for flag in pending]
 
+    # --- case work on flags (`domain.cases`) ---------------------------------------------------
+
+    def flag(self, flag_id: str, moment: datetime | None = None) -> dict[str, Any] | None:
+        """One flag's document by id: stored, or (with `moment`) pending: raised by a window or
+        deadline `moment` has passed. None when there is no such flag (caught up first)."""
+        self.catch_up()
+        found = stored_flag(self.db, self.sealer, flag_id)
+        if found is None and moment is not None:
+            found = next((flag.document() for flag in self.flags_projection.pending_until(self.db, moment)
+                          if flag.flag_id == flag_id), None)
+        return found
+
+    def dispositions(self, position: int, now: int, as_of: str | None,
+                     flag_id: str | None = None) -> list[dict[str, Any]]:
+        """Dispositions recorded up to `position` (dated ≤ `as_of` if it is a time), in order."""
+        self._authorize()
+        moment = self.business_time(as_of)
+        return dispositions_as_of(self.db, self.sealer, None if position == now else position,
+                                  None if moment is None else utc_text(moment), flag_id)
+
+    def with_status(self, documents: list[dict[str, Any]], position: int, now: int,
+                    as_of: str | None) -> list[dict[str, Any]]:
+        """The flag documents, each with its `status` (open, or its latest disposition) and that
+        `disposition` ({disposition, comment, actor, at, transaction, position} or None), as of the
+        same moment the flags were judged."""
+        latest = {item["flag"]: item for item in self.dispositions(position, now, as_of)}
+        result = []
+        for document in documents:
+            disposition = latest.get(document["id"])
+            status = disposition["disposition"] if disposition else OPEN
+            result.append({**document, "status": status,
+                           "disposition": {k: v for k, v in disposition.items() if k not in ("flag", "rule")}
+                           if disposition else None})
+        return result
+
     def colors_allocated(self, position: int) -> list[dict[str, Any]]:
         """Every color allocated at or before `position`, with its allocation's facts, in color order."""
         self._authorize()
@@ -270,3 +307,36 @@ class ReadSide:
     def close(self) -> None:
         self.db.close()
 
+
+def status_matches(document: dict[str, Any], wanted: str | None) -> bool:
+    """Does a flag document (with its `status`) pass a `--status` filter (`closed`: any disposition)?"""
+    if wanted is None:
+        return True
+    if wanted == CLOSED:
+        return document["status"] in DISPOSITIONS
+    return document["status"] == wanted
+
+
+def precision_by_rule(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per rule, from flag documents with their status: how many were raised, open, confirmed,
+    explained and false positives, and precision on real dispositions = confirmed / (confirmed +
+    false_positive) as a decimal with four places, as `simulate --evaluate` prints its precision
+    ("0.7500"; None when neither was recorded)."""
+    rules: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        entry = rules.setdefault(document["rule"], {"rule": document["rule"], "raised": 0, OPEN: 0,
+                                                     **{name: 0 for name in DISPOSITIONS}})
+        entry["raised"] += 1
+        entry[document["status"]] += 1
+    for entry in rules.values():
+        judged = entry[CONFIRMED] + entry[FALSE_POSITIVE]
+        entry["precision"] = _four_places(entry[CONFIRMED], judged) if judged else None
+    return dict(sorted(rules.items()))
+
+
+
+def _four_places(numerator: int, denominator: int) -> str:
+    """numerator / denominator as a decimal with four places, rounded half up ("0.6667")."""
+    assert 0 <= numerator <= denominator and denominator > 0
+    rounded = (numerator * 20_000 + denominator) // (2 * denominator)
+    return f"{rounded // 10_000}.{rounded % 10_000:04d}"

@@ -214,6 +214,12 @@ def stored_flags(db: ViewDatabase, sealer: Sealer, *, position: int | None = Non
     return [orjson.loads(sealer.open_text(row[0])) for row in db.query(sql, params)]
 
 
+def stored_flag(db: ViewDatabase, sealer: Sealer, flag_id: str) -> dict[str, Any] | None:
+    """The stored document of one flag, by its id (None: no such flag stored)."""
+    rows = db.query("SELECT document FROM ledger_flags WHERE flag_id = ?", (sealer.seal_id(flag_id),))
+    return orjson.loads(sealer.open_text(rows[0][0])) if rows else None
+
+
 def flags_between(db: ViewDatabase, sealer: Sealer, after: int, upto: int) -> list[tuple[int, dict[str, Any]]]:
     """(position, document) of the flags raised at positions in (after, upto], in the order raised."""
     rows = db.query("SELECT position, document FROM ledger_flags WHERE position > ? AND position <= ? ORDER BY position, seq",

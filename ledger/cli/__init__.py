@@ -25,6 +25,7 @@ from ledger.app import BLOCKED, CONFLICT, WAIT_SECONDS_DEFAULT, Outcome
 from ledger.cli.base import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_NOT_PERMITTED, EXIT_OK, EXIT_TAMPERED, EXIT_USAGE, Context, UsageProblem
 from ledger.cli.commands import COMMAND_FLAGS, Flag, build_record, wait_option
 from ledger.cli.audit import AUDIT_COMMANDS
+from ledger.cli.cases import CASE_COMMANDS
 from ledger.cli.export import export
 from ledger.cli.project import project
 from ledger.cli.read import READ_COMMANDS
@@ -44,7 +45,7 @@ DEMO_STORE_PATH = "tenge-ledger-demo.sqlite"
 
 
 READ_ONLY_COMMANDS = frozenset({"balance", "trace", "history", "flags", "verify", "proof", "consistency", "export", "serve",
-                                 "project"})
+                                 "project", "precision", "dispose"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -275,5 +276,5 @@ def demo(ctx: click.Context) -> int:
                     write_world=write_demo_world, caught=caught, traced_scheme=TRACED)
 
 
-for _command in READ_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + RULES_COMMANDS + [roles, project, export, serve, token]:
+for _command in READ_COMMANDS + CASE_COMMANDS + AUDIT_COMMANDS + SIMULATE_COMMANDS + RULES_COMMANDS + [roles, project, export, serve, token]:
     cli.add_command(_command)

@@ -25,6 +25,7 @@ from ledger.integrity.checkpoints import (
 )
 from ledger.store.cipher import new_key
 from ledger.cli.base import EXIT_OK, EXIT_TAMPERED, Context, UsageProblem, format_choice
+from ledger.integrity.verify_runs import record_verify_run
 from ledger.integrity.verify import HeldCheckpoint, Verifier
 from ledger.render.progress import progress_bars
 
@@ -197,9 +198,13 @@ def verify_proof(proof_file: str, public_key_path: str) -> int:
                    "a store with events and no checkpoint signed by it fails")
 @click.option("--checkpoint", "checkpoint_paths", multiple=True, type=click.Path(dir_okay=False),
               help="a checkpoint note kept outside the store (`checkpoint --out`): the log must extend it (repeatable)")
+@click.option("--record", is_flag=True,
+              help="append the outcome (when, up to which position, by whom, passed or the first finding) to the store, "
+                   "for the console's overview; without it verify writes nothing")
 @format_choice("table", "json")
 @click.pass_obj
-def verify(obj: Context, public_key_path: str | None, checkpoint_paths: tuple[str, ...], fmt: str | None) -> int:
+def verify(obj: Context, public_key_path: str | None, checkpoint_paths: tuple[str, ...], record: bool,
+           fmt: str | None) -> int:
     """Recompute chain, Merkle log, checkpoints, keys, domain invariants and projections; exit 3 if anything is off."""
     try:
         public = load_public_key(Path(public_key_path)) if public_key_path else None
@@ -211,6 +216,8 @@ def verify(obj: Context, public_key_path: str | None, checkpoint_paths: tuple[st
         obj.read_side()
     with progress_bars("auto" if ledger.position() >= VERIFY_BAR_MIN_EVENTS else "none", transient=True) as bars:
         findings = Verifier(ledger, bars.phases("verify"), public, held).run()
+    if record and not ledger.sealed:  # the outcome, for the console's overview (best effort)
+        record_verify_run(obj.read_side().db, ledger.position(), ledger.actor, findings)
     fmt = fmt or render.default_format()
     if fmt == "json":
         render.dump_json({"ok": not findings, "position": ledger.position(), "sealed": ledger.sealed,

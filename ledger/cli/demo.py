@@ -37,6 +37,7 @@ from ledger.importer import Source, apply, validate
 from ledger.store.url import parse_store_url
 from ledger.render.trace_tree import render_trace_tree
 from ledger.integrity.verify import Verifier
+from ledger.integrity.verify_runs import record_verify_run
 
 WorldWriter = Callable[[Path], tuple[Path, dict[str, Any]]]
 Scorer = Callable[[dict[str, Any], list[dict[str, Any]]], tuple[list[bool], int]]
@@ -185,6 +186,7 @@ class Tour:
     def verify(self) -> None:
         self.section("4. Verification")
         findings = Verifier(self.ledger).run()
+        record_verify_run(self.read.db, self.ledger.position(), self.ledger.actor, findings)  # for the console
         if findings:
             self.console.print(f"verify: [red]NOT intact[/red], {len(findings)} finding(s); the first: {findings[0]}")
             return

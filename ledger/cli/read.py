@@ -13,13 +13,14 @@ from typing import Any, TypeVar
 
 import click
 
+from domain.cases import STATUS_FILTERS
 from domain.errors import InvalidValue
 from domain.identifiers import PILOTS, parse_color, parse_party_id
 from domain.money import format_kzt
 from ledger.integrity.document import event_document
 from ledger.render import text as render
 from ledger.cli.base import EXIT_BLOCKED, EXIT_OK, Context, UsageProblem, as_of_option, checked, format_choice, format_option
-from ledger.read import ReadSide, UnknownColor
+from ledger.read import ReadSide, UnknownColor, status_matches
 from ledger.render.progress import progress_bars
 from ledger.render.trace_tree import render_trace_html, render_trace_tree
 from projections.rules.registry import CATALOG_ORDER
@@ -168,15 +169,19 @@ def rebuild(obj: Context, names: tuple[str, ...]) -> int:
 @click.option("--color", help="only flags about this color")
 @click.option("--rule", "rule_codes", multiple=True, help="only this rule code, e.g. F01 (repeatable)")
 @click.option("--severity", type=click.Choice(SEVERITIES), help="only flags at least this severe")
+@click.option("--status", type=click.Choice(STATUS_FILTERS),
+              help="only flags in this case status: open (no disposition), an auditor's latest disposition, "
+                   "or closed (any disposition)")
 @as_of_option
 @format_option
 @click.pass_obj
 def flags(obj: Context, pilot: str | None, color: str | None, rule_codes: tuple[str, ...], severity: str | None,
-          as_of: str | None, fmt: str | None) -> int:
+          status: str | None, as_of: str | None, fmt: str | None) -> int:
     """Anomaly flags (RULES.md): what is allowed but looks like misuse, each explained.
 
     Judged as of --as-of T, or by default as of now: every window and deadline the clock has passed
-    is closed (a year-end rush shows once the year is over, with no later event needed)."""
+    is closed (a year-end rush shows once the year is over, with no later event needed). Each flag
+    has its id and its case status: open, or the latest disposition an auditor recorded (`dispose`)."""
     color = checked(parse_color, color, "--color")
     codes = {code.upper() for code in rule_codes}
     unknown = sorted(codes - set(CATALOG_ORDER))
@@ -187,8 +192,8 @@ def flags(obj: Context, pilot: str | None, color: str | None, rule_codes: tuple[
     least = SEVERITIES.index(severity) if severity else 0
     wall_time = wall_clock() if as_of is None else None  # by default, windows the clock has passed are closed
     documents = [
-        flag for flag in read.flags(position, now, as_of, wall_time)
-        if (not pilot or flag["pilot"] == pilot.upper()) and (not color or flag["color"] == color)
+        flag for flag in read.with_status(read.flags(position, now, as_of, wall_time), position, now, as_of)
+        if status_matches(flag, status) and (not pilot or flag["pilot"] == pilot.upper()) and (not color or flag["color"] == color)
         and (not codes or flag["rule"] in codes) and SEVERITIES.index(flag["severity"]) >= least
     ]
     fmt = fmt or render.default_format()
@@ -197,9 +202,9 @@ def flags(obj: Context, pilot: str | None, color: str | None, rule_codes: tuple[
     elif fmt == "jsonl":
         render.dump_jsonl(documents)
     else:
-        rows = ([f["rule"], f["severity"], f["pilot"] or "", f["at"][:10], f["explanation"]] for f in documents)
+        rows = ([f["id"], f["severity"], f["pilot"] or "", f["at"][:10], f["status"], f["explanation"]] for f in documents)
         judged = as_of or f"@{position}, {wall_time.isoformat(timespec='seconds') if wall_time else 'now'}"
-        render.print_table(f"{len(documents)} flag(s) as of {judged}", ["rule", "severity", "pilot", "date", "explanation"], rows)
+        render.print_table(f"{len(documents)} flag(s) as of {judged}", ["flag", "severity", "pilot", "date", "status", "explanation"], rows)
     return EXIT_OK
 
 

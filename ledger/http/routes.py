@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ledger.http import console
 from ledger.http.api import commands, exports, imports, ops, reads, session, stream
 
 ROUTERS: list[APIRouter] = [
@@ -15,5 +16,5 @@ ROUTERS: list[APIRouter] = [
     stream.router,  # GET /v1/stream (Server-Sent Events)
     exports.router,  # GET /v1/exports/{format}: camt.053, OCDS, Beancount, Parquet (zip)
     imports.router,  # POST /v1/imports: a pain.001 in, its pain.002 out
-    # console (helper `console`): the auditors' pages at /
+    *console.ROUTERS,  # the auditors' pages at /, POST /v1/flags/{id}/disposition
 ]

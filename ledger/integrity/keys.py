@@ -30,6 +30,7 @@ import orjson
 from domain import commands as c
 from domain import events as e
 from domain.roles import SET_ROLES
+from ledger.app import disposition_digest
 from ledger.interchange import command_digest
 
 # the command type each kind of applied event records
@@ -109,6 +110,8 @@ def digests_of(event: e.LedgerEvent) -> frozenset[bytes] | None:
     if isinstance(event, e.RolesPolicySet):  # as `Ledger.set_roles` digests the policy it records
         record = {"type": SET_ROLES, "id": event.command_id, "at": event.at.isoformat(), "actors": event.actors}
         return frozenset({hashlib.sha256(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).digest()})
+    if isinstance(event, e.FlagDisposed):  # as `Ledger.dispose_flag` digests the disposition it records
+        return frozenset({disposition_digest(event.command_id, event.at, event.flag, event.disposition, event.comment)})
     command_class = COMMAND_OF_EVENT.get(type(event))
     if command_class is None or command_class is c.Transfer:
         return None

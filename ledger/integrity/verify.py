@@ -35,6 +35,7 @@ from domain import events as e
 from domain.aggregate import Aggregate, Attempt
 from domain.allocation import Allocation
 from domain.party import Party, ReferencePrice
+from domain.cases import FlagCase
 from domain.roles import RolesPolicy
 from domain.tokens import ApiTokens
 from ledger.integrity.checkpoints import Checkpoint, key_id
@@ -395,6 +396,8 @@ def _aggregate_for(event: e.LedgerEvent) -> Aggregate:
         return ReferencePrice(event.originator_id)
     if isinstance(event, e.RolesPolicySet):
         return RolesPolicy(event.originator_id)
+    if isinstance(event, e.FlagDisposed):
+        return FlagCase(event.originator_id)
     if isinstance(event, (e.ApiTokenIssued, e.ApiTokenRevoked)):
         return ApiTokens(event.originator_id)
     if isinstance(event, e.ColorEvent):

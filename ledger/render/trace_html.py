@@ -557,3 +557,21 @@ _SCRIPT = """
   svg.setAttribute("data-ready", "1");
 })();
 """
+
+
+@dataclass(frozen=True)
+class TraceParts:
+    """The diagram and tables of a trace, for a page that has its own frame (the console): the
+    body's HTML, and the style and script it needs (served by that page as its own files)."""
+
+    diagram: str  # the flow-of-funds section (inline SVG)
+    tables: str  # holders, payments, spends with provenance, conservation
+    css: str
+    script: str
+
+
+def render_trace_parts(document: dict[str, Any]) -> TraceParts:
+    """The trace document (SPEC §6.1) as the parts `render_trace_html` puts in its page."""
+    diagram = _layout(document)
+    tables = _holders_table(document) + _edges_table(document) + _spends_table(document)
+    return TraceParts(_summary(document) + _diagram_section(document, diagram), tables, _CSS, _SCRIPT)

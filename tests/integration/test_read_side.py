@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,9 @@ def test_a_failed_write_retried_in_the_same_process_gives_the_tables_of_a_rebuil
     s, n, _ = world()
     ledger = Ledger(store_url)
     ledger.execute(s.commands())
+    # a disposition too, so that every projection's tables are written (the dispositions' included)
+    ledger.dispose_flag("F11:C-1", "explained", "paid against a signed contract", "D-1",
+                        datetime.fromisoformat(s.records[-1]["at"]))  # the world's last moment: no window closes
     try:
         now = ledger.position()
         lost = []

@@ -10,6 +10,8 @@ the smallest differing position and the first differing row by `repr`).
 
 from __future__ import annotations
 
+import json
+
 import os
 import tempfile
 from fractions import Fraction
@@ -40,7 +42,15 @@ def _caught_up_store(url: str, world_file: Path) -> str:
         imported = cli("--store", url, "import", world_file)
         assert imported.code in (0, 1), imported.err[-1000:]
         assert cli("--store", url, "balance", "--format", "json").code == 0  # projections reach the end
-        assert cli("--store", url, "flags", "--format", "json").code in (0, 1)  # the rules too
+        flags = cli("--store", url, "flags", "--format", "json")
+        assert flags.code in (0, 1)  # the rules too
+        # an auditor's disposition, so that every projection table has rows (the dispositions' too),
+        # dated at the world's last moment (no window closes because of it)
+        last_at = json.loads(world_file.read_text(encoding="utf-8").splitlines()[-1])["at"]
+        disposed = cli("--store", url, "dispose", json.loads(flags.out)[0]["id"], "--disposition", "explained",
+                       "--comment", "seen and explained", "--id", "DISPOSED-1", "--at", last_at)
+        assert disposed.code == 0, disposed.err
+        assert cli("--store", url, "flags", "--format", "json").code in (0, 1)  # the projections take it in
     return url
 
 

@@ -11,9 +11,11 @@ import re
 from pathlib import Path
 
 import projections.balances
+import projections.dispositions
 import projections.flags
 import projections.index
 from projections.balances import Balances
+from projections.dispositions import Dispositions
 from projections.flags import Flags
 from projections.index import LogIndex
 from projections.rules.config import default_config
@@ -24,6 +26,7 @@ OWNERS = {
     Path(projections.index.__file__).resolve(): LogIndex.tables,
     Path(projections.balances.__file__).resolve(): Balances.tables,
     Path(projections.flags.__file__).resolve(): Flags(default_config()).tables,
+    Path(projections.dispositions.__file__).resolve(): Dispositions.tables,
 }
 ALL_TABLES = sorted({table for tables in OWNERS.values() for table in tables})
 

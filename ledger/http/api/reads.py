@@ -31,7 +31,7 @@ from ledger.http.openapi import READ_RESPONSES, Problem
 from ledger.http.service import Service
 from ledger.integrity.audit import Audit, NotProvable
 from ledger.integrity.document import event_document
-from ledger.read import ReadSide, UnknownColor
+from ledger.read import ReadSide, UnknownColor, status_matches
 from ledger.render.trace_html import render_trace_html
 from projections.rules.engine import SEVERITIES
 from projections.rules.registry import CATALOG_ORDER
@@ -388,6 +388,8 @@ def transaction_proof(transaction: str = Path(max_length=64, pattern=r"^[A-Za-z0
 def flags(pilot: str | None = Query(None, pattern="^(ROAD|AGRO|LOCAL)$"), color: str | None = Query(None, max_length=64),
           rule: list[str] | None = Query(None, description="rule codes, e.g. F01 (repeatable)"),
           severity: str | None = Query(None, pattern="^(low|medium|high)$", description="at least this severe"),
+          status: str | None = Query(None, pattern="^(open|confirmed|explained|false_positive|closed)$",
+                                     description="case status: open, a latest disposition, or closed (any)"),
           as_of: str | None = AS_OF, cursor: str | None = CURSOR, limit: int = LIMIT,
           principal: Principal = Depends(require(READ)), service: Service = Depends(get_service)) -> FlagsPage:
     """Anomaly flags (SPEC §6.2) in the order raised, judged as of `as_of` (default: now)."""
@@ -403,8 +405,8 @@ def flags(pilot: str | None = Query(None, pattern="^(ROAD|AGRO|LOCAL)$"), color:
         raise InvalidValue("cursor: not a cursor this server gave")
     with asking(service, principal, as_of) as (_ledger, read, now, position):
         position = _pinned(after, position)
-        documents = [flag for flag in read.flags(position, now, as_of, _wall_time(as_of))
-                     if (not pilot or flag["pilot"] == pilot) and (not color or flag["color"] == color)
+        documents = [flag for flag in read.with_status(read.flags(position, now, as_of, _wall_time(as_of)), position, now, as_of)
+                     if status_matches(flag, status) and (not pilot or flag["pilot"] == pilot) and (not color or flag["color"] == color)
                      and (not codes or flag["rule"] in codes) and SEVERITIES.index(flag["severity"]) >= least]
     page = documents[offset:offset + limit]
     more = encode_cursor({"o": offset + limit, "p": position}) if len(documents) > offset + limit else None
