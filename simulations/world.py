@@ -24,6 +24,7 @@ from fractions import Fraction
 from math import ceil
 from typing import Any
 
+from domain.errors import InvalidValue
 from domain.identifiers import PILOTS
 from simulations.identity import (
     REGIONS, address_for, bin_for, company_name, iin_for, person_name, phone_for, tag_of,
@@ -153,6 +154,10 @@ class World:
             elif kind == "administrator":
                 self._people_numbers[role] = officials
                 officials += 2 * self.pools[role]
+        for what, needed in (("director", directed), ("official", officials)):
+            if needed > _PEOPLE_RANGES[what][1]:  # refused up front, not an assertion deep in the run
+                raise InvalidValue(f"--transactions {config.transactions}: this world needs {needed:,} {what}s and the "
+                                   f"generator has {_PEOPLE_RANGES[what][1]:,}; simulate fewer transactions per run")
         self._cache: dict[tuple[str, int], Party] = {}
 
     def rng(self, *names: object) -> random.Random:
