@@ -375,7 +375,7 @@ class ReplayedStreams:
 
     `add` copies each decodable event's stored row (stream, position, version, topic, payload) to
     the scratch file as the events stream past in position order; `findings` then reads them back
-    stream by stream (the table's key: stream, then position), decodes each again and applies it to
+    stream by stream (sorted by stream, then position: SQLite sorts on disk, `temp_store = FILE`), decodes each again and applies it to
     its stream's aggregate, which is dropped when the stream ends. Streams are independent, so the
     first failure of every stream, and the earliest of those, are what one replay of all streams
     in position order finds; `aggregates_made` counts the aggregates built (tests).
@@ -386,7 +386,7 @@ class ReplayedStreams:
     def __init__(self, scratch: Scratch) -> None:
         self.scratch = scratch
         scratch.db.execute(f"CREATE TABLE {self.TABLE} (stream BLOB NOT NULL, position INTEGER NOT NULL, version INTEGER NOT NULL, "
-                           "topic TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (stream, position)) WITHOUT ROWID")
+                           "topic TEXT NOT NULL, state BLOB NOT NULL)")
         self._rows: list[tuple[bytes, int, int, str, bytes]] = []
         self.aggregates_made = 0
 
@@ -397,7 +397,6 @@ class ReplayedStreams:
             self._flush()
 
     def _flush(self) -> None:
-        self._rows.sort()  # by stream, position: the table's key order
         self.scratch.insert(self.TABLE, self._rows, 5)
         self._rows = []
 
