@@ -444,8 +444,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         """The events' four columns, ready to send (built before the lock: `_array` is ~5× cheaper than
         psycopg adapting a list, and eventsourcing's composite-type array costs more still)."""
         ids = [e.originator_id for e in stored_events]
-        return [_array([i.hex if isinstance(i, UUID) else UUID(str(i)).hex for i in ids]) if self.datastore.originator_id_type == "uuid" else [str(i) for i in ids],
-                _array([str(e.originator_version) for e in stored_events]), [e.topic for e in stored_events],
+        streams: Any = [str(i) for i in ids]
+        if self.datastore.originator_id_type == "uuid":
+            streams = _array([i.hex if isinstance(i, UUID) else UUID(str(i)).hex for i in ids])
+        return [streams, _array([str(e.originator_version) for e in stored_events]), [e.topic for e in stored_events],
                 _bytea_array([e.state for e in stored_events])]
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
