@@ -1,6 +1,6 @@
 """`python -m bench`: issue 11's bench — write path, read path, memory and scaling, side by side.
 
-    python -m bench [--quick | --full] [--repeats N] [--postgres URL] [--cache-dir DIR] [--json FILE]
+    python -m bench [--quick | --full] [--repeats N] [--postgres URL] [--cache-dir DIR] [--json FILE] [--only SECTION]
 
 Prints, each figure as min / median / max over its runs, measured in this one run:
   - import on SQLite vs a raw `executemany` of the same rows; on PostgreSQL with 1 and 4 writers;
@@ -45,6 +45,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="PostgreSQL for the writers' section (default: TENGE_LEDGER_TEST_POSTGRES; skipped without)")
     parser.add_argument("--cache-dir", type=Path, help="keep input files and built stores here, reused by later runs")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write every figure (all runs) to FILE")
+    parser.add_argument("--only", action="append", choices=SECTIONS, metavar="SECTION",
+                        help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
     args = parser.parse_args(argv)
     if args.repeats is not None and not 1 <= args.repeats <= 100:
         parser.error("--repeats must be between 1 and 100")
@@ -87,7 +89,7 @@ def run(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as temporary:
         cache = Cache(args.cache_dir or Path(temporary))
         try:
-            _sections(report, cache, scale, args.postgres)
+            _sections(report, cache, scale, args.postgres, args.only)
         finally:
             cache.clear_scratch()
     report.meta["seconds"] = round(time.perf_counter() - started, 1)
@@ -99,18 +101,28 @@ def run(argv: list[str] | None = None) -> int:
     return 1 if report.failed else 0
 
 
-def _sections(report: Report, cache: Cache, scale: sections.Scale, postgres: str | None) -> None:
+SECTIONS = ("scaling", "postgres", "rebuild", "flags", "trace")
+
+
+def _sections(report: Report, cache: Cache, scale: sections.Scale, postgres: str | None,
+              only: list[str] | None = None) -> None:
     scaling: list[sections.Scaling] = []
+    wanted = set(only or SECTIONS)
 
     def measure() -> None:
         scaling.append(sections.measure_scaling(cache, scale))
         sections.report_import(report, scaling[0], scale)
 
-    _guarded(report, "import on SQLite and scaling", measure)
-    _guarded(report, "import on PostgreSQL", lambda: sections.postgres_imports(report, cache, scale, postgres))
-    _guarded(report, "rebuild", lambda: sections.rebuild(report, cache, scale))
-    _guarded(report, "flags after new commands", lambda: sections.flags_after_new_commands(report, cache, scale))
-    _guarded(report, "trace latency", lambda: sections.trace_latency(report, cache, scale))
+    if "scaling" in wanted:
+        _guarded(report, "import on SQLite and scaling", measure)
+    if "postgres" in wanted:
+        _guarded(report, "import on PostgreSQL", lambda: sections.postgres_imports(report, cache, scale, postgres))
+    if "rebuild" in wanted:
+        _guarded(report, "rebuild", lambda: sections.rebuild(report, cache, scale))
+    if "flags" in wanted:
+        _guarded(report, "flags after new commands", lambda: sections.flags_after_new_commands(report, cache, scale))
+    if "trace" in wanted:
+        _guarded(report, "trace latency", lambda: sections.trace_latency(report, cache, scale))
     if scaling:
         _guarded(report, "memory and scaling", lambda: sections.report_scaling(report, scaling[0], scale))
 

@@ -25,11 +25,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import groupby
 from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.persistence import StoredEvent
 
 from domain import events as e
 from domain.aggregate import Aggregate, Attempt
@@ -302,10 +304,14 @@ class Verifier:
     # --- 3. domain replay and the keys table ------------------------------------------------
 
     def check_domain(self) -> list[Finding]:
-        streams: dict[UUID, Aggregate] = {}
-        blocked_only: dict[UUID, int] = {}
-        allocations: list[tuple[int, Allocation]] = []
+        """Decode every event in position order (the keys table's facts on the way), then replay the
+        streams one at a time from the scratch copy (`ReplayedStreams`): memory holds one aggregate,
+        however many streams the store has. The findings are those of a replay of all streams side
+        by side in position order: the first event that cannot be decoded (or is not well-formed),
+        the first replay failure before it, and — only with neither — the first color whose
+        invariants fail after all its events."""
         expected = ScratchKeys(self.scratch, self.ledger.stored_key)
+        replay = ReplayedStreams(self.scratch)
         findings: list[Finding] = []
         decoded_all = True
         to_event = self.ledger.mapper.to_domain_event
@@ -324,32 +330,9 @@ class Verifier:
                                         f"{error}): it was altered outside the ledger"))
                 decoded_all = False
                 break
-            if findings:
-                continue  # after the first failure the aggregates are no longer meaningful; keys still are
-            try:
-                aggregate = streams.get(note.originator_id)
-                if aggregate is None and isinstance(event, e.CommandBlocked):
-                    assert note.originator_version == blocked_only.get(note.originator_id, 0) + 1, \
-                        (note.originator_version, blocked_only.get(note.originator_id, 0))
-                    blocked_only[note.originator_id] = note.originator_version
-                    continue
-                if aggregate is None:
-                    aggregate = streams[note.originator_id] = _aggregate_for(event)
-                    aggregate.version = blocked_only.pop(note.originator_id, 0)
-                    if isinstance(aggregate, Allocation):
-                        allocations.append((note.id, aggregate))
-                aggregate.apply(event)
-            except Exception as error:  # noqa: BLE001 - any failure to replay is a finding
-                findings.append(Finding(note.id, "domain", _replay_problem(event, error), event.command_id, getattr(event, "color", None)))
-        if not findings:
-            for position, allocation in allocations:
-                try:
-                    allocation.check()
-                except AssertionError as error:
-                    findings.append(Finding(position, "domain", f"color {allocation.color} breaks an invariant after replaying all its "
-                                            f"events ({error or 'conservation, lots or balances'}): an event of this color was "
-                                            "altered or removed", color=allocation.color))
-                    break
+            replay.add(note)
+        replayed = replay.findings(to_event, check_colors=not findings)
+        findings += replayed
         if decoded_all:  # otherwise the keys the unread events imply are unknown
             findings += self.check_keys(expected)
         return findings
@@ -387,6 +370,83 @@ class Verifier:
             if finding:
                 return [finding]
         return []
+
+
+class ReplayedStreams:
+    """The domain replay of `verify`, one stream at a time, in bounded memory.
+
+    `add` copies each decodable event's stored row (stream, position, version, topic, payload) to
+    the scratch file as the events stream past in position order; `findings` then reads them back
+    stream by stream (sorted by stream, then position: SQLite sorts on disk, `temp_store = FILE`), decodes each again and applies it to
+    its stream's aggregate, which is dropped when the stream ends. Streams are independent, so the
+    first failure of every stream, and the earliest of those, are what one replay of all streams
+    in position order finds; `aggregates_made` counts the aggregates built (tests).
+    """
+
+    TABLE = "verify_events"
+
+    def __init__(self, scratch: Scratch) -> None:
+        self.scratch = scratch
+        scratch.db.execute(f"CREATE TABLE {self.TABLE} (stream BLOB NOT NULL, position INTEGER NOT NULL, version INTEGER NOT NULL, "
+                           "topic TEXT NOT NULL, state BLOB NOT NULL)")
+        self._rows: list[tuple[bytes, int, int, str, bytes]] = []
+        self.aggregates_made = 0
+
+    def add(self, note: Any) -> None:
+        stream = note.originator_id if isinstance(note.originator_id, UUID) else UUID(str(note.originator_id))
+        self._rows.append((stream.bytes, note.id, note.originator_version, note.topic, bytes(note.state)))
+        if len(self._rows) >= CHUNK_EVENTS:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.scratch.insert(self.TABLE, self._rows, 5)
+        self._rows = []
+
+    def findings(self, to_event: Callable[[Any], e.LedgerEvent], check_colors: bool) -> list[Finding]:
+        """The first replay failure (by position) of all streams; with none and `check_colors`, the
+        first color (by its first event's position) whose invariants fail after all its events."""
+        self._flush()
+        failure: Finding | None = None
+        broken: Finding | None = None  # the first color failing its end-of-stream check
+        rows = self.scratch.rows(f"SELECT stream, position, version, topic, state FROM {self.TABLE} ORDER BY stream, position")
+        for stream, notes in groupby(rows, key=lambda row: row[0]):
+            found, unbalanced = self._replay(UUID(bytes=bytes(stream)), notes, to_event)
+            if found is not None and (failure is None or found.position < failure.position):
+                failure = found
+            if unbalanced is not None and (broken is None or unbalanced.position < broken.position):
+                broken = unbalanced
+        if failure is not None:
+            return [failure]
+        return [broken] if broken is not None and check_colors else []
+
+    def _replay(self, stream: UUID, notes: Iterator[tuple[Any, ...]],
+                to_event: Callable[[Any], e.LedgerEvent]) -> tuple[Finding | None, Finding | None]:
+        """(the stream's first replay failure, its color's end-of-stream finding), either None."""
+        aggregate: Aggregate | None = None
+        blocked = 0  # versions taken by CommandBlocked events before the stream's aggregate exists
+        first = 0
+        for _, position, version, topic, state in notes:
+            event = to_event(StoredEvent(stream, version, topic, bytes(state)))
+            try:
+                if aggregate is None and isinstance(event, e.CommandBlocked):
+                    assert version == blocked + 1, (version, blocked)
+                    blocked = version
+                    continue
+                if aggregate is None:
+                    aggregate, first = _aggregate_for(event), position
+                    self.aggregates_made += 1
+                    aggregate.version = blocked
+                aggregate.apply(event)
+            except Exception as error:  # noqa: BLE001 - any failure to replay is a finding
+                return Finding(position, "domain", _replay_problem(event, error), event.command_id, getattr(event, "color", None)), None
+        if isinstance(aggregate, Allocation):
+            try:
+                aggregate.check()
+            except AssertionError as error:
+                return None, Finding(first, "domain", f"color {aggregate.color} breaks an invariant after replaying all its "
+                                     f"events ({error or 'conservation, lots or balances'}): an event of this color was "
+                                     "altered or removed", color=aggregate.color)
+        return None, None
 
 
 def _aggregate_for(event: e.LedgerEvent) -> Aggregate:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -95,6 +95,16 @@ def _key_rows(kwargs: dict[str, Any]) -> Sequence[KeyRow]:
     rows = kwargs.get("keys") or ()
     assert all(len(row) == 3 for row in rows)
     return rows
+
+
+def _array(elements: Iterable[str]) -> str:
+    """A PostgreSQL array literal of elements that need no quoting (digits, hex): for `%s::bigint[]`, `%s::uuid[]`."""
+    return "{" + ",".join(elements) + "}"
+
+
+def _bytea_array(values: Iterable[bytes]) -> str:
+    """A PostgreSQL `bytea[]` literal (hex format), for `%s::bytea[]`."""
+    return "{" + ",".join([f'"\\\\x{bytes(value).hex()}"' for value in values]) + "}"
 
 
 # --- SQLite ---------------------------------------------------------------------------------
@@ -381,42 +391,78 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         """Keys, events, read-version checks and chain rows in one transaction (any failure rolls back all).
 
         Replaces eventsourcing's pipelined insert, which commits when an exception is raised after
-        the insert; the table lock still orders notification ids by commit.
+        the insert; the table lock still orders notification ids by commit. From `LOCK TABLE` to
+        the commit every writer of the store takes its turn, whatever its colors (notification ids
+        gap-free in commit order, one hash chain), so the critical section holds only what needs
+        the lock, in two round trips to the server (psycopg's pipeline mode): the lock, the events
+        (one statement, their columns built as arrays before), the read checks and the chain's last
+        row; then the chain rows (one statement) with the commit. The keys go in before the lock.
         """
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._insert_events(curs, stored_events, **kwargs)
-            if not stored_events:
-                return []
-            self._lock_table(curs)
-            self._notify_channel(curs)
-            PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
-            positions = [row["notification_id"] for row in curs.fetchall()]
-            assert len(positions) == len(stored_events)
-            self._check_reads(curs, _expected(kwargs))
-            absent = _absent(kwargs)
+        if not stored_events:
+            if _key_rows(kwargs):
+                with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                    self._insert_events(curs, stored_events, **kwargs)
+            return []
+        columns = self._event_columns(stored_events)
+        expected, absent = _expected(kwargs), _absent(kwargs)
+        with self.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
+            before, curs, reads, present, tail = (conn.cursor() for _ in range(5))  # one result each
+            self._insert_events(before, stored_events, **kwargs)
+            self._lock_table(before)
+            self._notify_channel(before)
+            curs.execute(self._insert_columns, columns)
+            if expected:
+                self._select_versions(reads, list(expected))
             if absent:
-                curs.execute(SQL("SELECT key FROM {} WHERE key = ANY(%s)").format(self._keys_relation), (absent,))
-                _check_absent([row["key"] for row in curs.fetchall()])
-            curs.execute(SQL("SELECT leaf_index, chain_hash FROM {} ORDER BY position DESC LIMIT 1").format(self._chain_relation))
-            last = curs.fetchone()
+                present.execute(SQL("SELECT key FROM {} WHERE key = ANY(%s)").format(self._keys_relation), (absent,))
+            tail.execute(SQL("SELECT leaf_index, chain_hash FROM {} ORDER BY position DESC LIMIT 1").format(self._chain_relation))
+            positions = [row["notification_id"] for row in curs.fetchall()]  # the first round trip
+            assert len(positions) == len(stored_events) and positions == sorted(positions), "ids in input order"
+            if expected:
+                _check_read_versions(expected, {row["originator_id"]: int(row["version"]) for row in reads.fetchall()})
+            if absent:
+                _check_absent([row["key"] for row in present.fetchall()])
+            last = tail.fetchone()
             chained = chain_rows((last["leaf_index"], bytes(last["chain_hash"])) if last else None, positions, stored_events)
-            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self._chain_relation), chained)
-            return positions
+            numbers, indexes, leaves, hashes = zip(*chained)
+            curs.execute(SQL("INSERT INTO {} SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[])")
+                         .format(self._chain_relation), [_array(map(str, numbers)), _array(map(str, indexes)),
+                                                         _bytea_array(leaves), _bytea_array(hashes)])
+            return positions  # the second round trip: the chain rows and the commit
+
+    @property
+    def _insert_columns(self) -> Any:
+        """One INSERT of the events given as four arrays, numbered in the arrays' order."""
+        return SQL("INSERT INTO {}.{} (originator_id, originator_version, topic, state) SELECT i, v, t, s "
+                   "FROM unnest(%s::{}[], %s::bigint[], %s::text[], %s::bytea[]) WITH ORDINALITY AS e(i, v, t, s, n) "
+                   "ORDER BY n RETURNING notification_id").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name), SQL(self.datastore.originator_id_type))
+
+    def _event_columns(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
+        """The events' four columns, ready to send (built before the lock: `_array` is ~5× cheaper than
+        psycopg adapting a list, and eventsourcing's composite-type array costs more still)."""
+        ids = [e.originator_id for e in stored_events]
+        streams: Any = [str(i) for i in ids]
+        if self.datastore.originator_id_type == "uuid":
+            streams = _array([i.hex if isinstance(i, UUID) else UUID(str(i)).hex for i in ids])
+        return [streams, _array([str(e.originator_version) for e in stored_events]), [e.topic for e in stored_events],
+                _bytea_array([e.state for e in stored_events])]
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        """What goes in before the events (eventsourcing's hook): the batch's keys."""
+        """What goes in before the events (eventsourcing's hook): the batch's keys, in one statement."""
         rows = _key_rows(kwargs)
         if rows:
-            curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self._keys_relation), rows)
+            names, digests, streams = zip(*rows)
+            curs.execute(SQL("INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bytea[], %s::text[])").format(self._keys_relation),
+                         [list(names), _bytea_array(digests), list(streams)])
 
-    def _check_reads(self, curs: Any, expected: dict[UUID, int]) -> None:
-        if expected:
-            _check_read_versions(expected, self._versions(curs, list(expected)))
-
-    def _versions(self, curs: Any, streams: Sequence[UUID]) -> dict[UUID, int]:
+    def _select_versions(self, curs: Any, streams: Sequence[UUID]) -> None:
         curs.execute(SQL("SELECT originator_id, MAX(originator_version) AS version FROM {}.{} "
                          "WHERE originator_id = ANY(%s) GROUP BY originator_id").format(
             Identifier(self.datastore.schema), Identifier(self.events_table_name)), (list(streams),))
+
+    def _versions(self, curs: Any, streams: Sequence[UUID]) -> dict[UUID, int]:
+        self._select_versions(curs, streams)
         return {row["originator_id"]: int(row["version"]) for row in curs.fetchall()}
 
     def stream_versions(self, streams: Sequence[UUID]) -> dict[UUID, int]:

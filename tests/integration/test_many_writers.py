@@ -136,7 +136,7 @@ def test_writers_on_one_sqlite_store_all_finish_with_a_sequential_state(tmp_path
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("writers", [2, 4, 8])
+@pytest.mark.parametrize("writers", [2, 4, 8, 16])
 def test_writers_on_one_postgres_store_all_finish_with_a_sequential_state(postgres_url, tmp_path, writers):
     _many_writers(postgres_url, tmp_path, writers)
 
