@@ -404,7 +404,7 @@ class ReplayedStreams:
 
     def findings(self, to_event: Callable[[Any], e.LedgerEvent], check_colors: bool) -> list[Finding]:
         """The first replay failure (by position) of all streams; with none and `check_colors`, the
-        first color (by its first event's position) whose invariants fail after all its events."""
+        first color (by its last event's position) whose invariants fail after all its events."""
         self._flush()
         failure: Finding | None = None
         broken: Finding | None = None  # the first color failing its end-of-stream check
@@ -424,7 +424,7 @@ class ReplayedStreams:
         """(the stream's first replay failure, its color's end-of-stream finding), either None."""
         aggregate: Aggregate | None = None
         blocked = 0  # versions taken by CommandBlocked events before the stream's aggregate exists
-        first = 0
+        last = 0  # the stream's last replayed position: where a whole-history invariant is judged
         for _, position, version, topic, state in notes:
             event = to_event(StoredEvent(stream, version, topic, bytes(state)))
             try:
@@ -433,19 +433,23 @@ class ReplayedStreams:
                     blocked = version
                     continue
                 if aggregate is None:
-                    aggregate, first = _aggregate_for(event), position
+                    aggregate = _aggregate_for(event)
                     self.aggregates_made += 1
                     aggregate.version = blocked
                 aggregate.apply(event)
+                last = position
             except Exception as error:  # noqa: BLE001 - any failure to replay is a finding
                 return Finding(position, "domain", _replay_problem(event, error), event.command_id, getattr(event, "color", None)), None
         if isinstance(aggregate, Allocation):
             try:
                 aggregate.check()
             except AssertionError as error:
-                return None, Finding(first, "domain", f"color {aggregate.color} breaks an invariant after replaying all its "
-                                     f"events ({error or 'conservation, lots or balances'}): an event of this color was "
-                                     "altered or removed", color=aggregate.color)
+                # Named at the stream's last event, where the breach shows: an altered event that
+                # replays cleanly is at or before it, and a check that pins it (the hash chain)
+                # names it earlier, so the findings sorted by position lead with the precise one.
+                return None, Finding(last, "domain", f"color {aggregate.color} breaks an invariant after replaying all its "
+                                     f"events up to position {last} ({error or 'conservation, lots or balances'}): an "
+                                     "event of this color was altered or removed", color=aggregate.color)
         return None, None
 
 
