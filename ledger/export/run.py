@@ -20,7 +20,6 @@ from ledger.export import FORMATS
 from ledger.export.beancount import write_beancount
 from ledger.export.camt053 import write_camt053
 from ledger.export.ocds import DEFAULT_OCID_PREFIX, write_ocds
-from ledger.export.parquet import write_parquet
 from ledger.export.source import ExportSource, OnColor
 
 
@@ -92,5 +91,7 @@ def write_export(fmt: str, source: ExportSource, path: Path, options: ExportOpti
         with open(path, "w", encoding="utf-8") as text:
             count = write_beancount(source, text, on_color=on_color)
         return f"{count} transaction(s)"
+    from ledger.export.parquet import write_parquet  # pyarrow (~35 MB) only when a Parquet export runs
+
     counts = write_parquet(source, path, options.wall_time, on_color=on_color)
     return ", ".join(f"{rows} {table}" for table, rows in counts.items())

@@ -90,3 +90,14 @@ def test_a_long_export_shows_a_bar_over_the_colors(world, capsys, tmp_path: Path
 def test_on_a_pipe_an_export_prints_one_line(world, capsys, tmp_path: Path) -> None:
     code, err = run(capsys, "--store", world.url, "export", "parquet", "--out", str(tmp_path / "p"))
     assert code == 0 and err.count("\n") == 1 and "movements" in err and "\x1b" not in err
+
+
+def test_the_cli_loads_pyarrow_only_for_a_parquet_export() -> None:
+    """Every command starts with the CLI imported: pyarrow (~35 MB) must not come with it."""
+    import subprocess
+    import sys
+
+    probe = "import sys, ledger.cli; print(sorted(m for m in ('pyarrow', 'duckdb') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout.strip()
+    assert out == "[]"
