@@ -15,6 +15,7 @@ from types import FrameType
 
 from fastapi import FastAPI
 
+from ledger.http.docs_ui import install_docs
 from ledger.http.errors import install_error_handlers
 from ledger.http.observe import install_observation
 from ledger.http.openapi import install_openapi
@@ -45,11 +46,13 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
             restore()
             service.close()
 
-    app = FastAPI(title=API_TITLE, description=API_DESCRIPTION, version="1", lifespan=lifespan)
+    app = FastAPI(title=API_TITLE, description=API_DESCRIPTION, version="1", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # /docs from the package's files (docs_ui), no CDN
     app.state.service = service
     install_error_handlers(app)
     install_observation(app)
     install_openapi(app)
+    install_docs(app)
     for router in ROUTERS:
         app.include_router(router)
     return app
