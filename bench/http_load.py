@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import threading
@@ -39,6 +38,8 @@ from domain.identifiers import make_color, make_party_id
 from ledger.app import Ledger
 from ledger.interchange import parse_record
 from ledger.tokens import issue_token
+
+from bench.stores import postgres_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=5)))
@@ -94,7 +95,7 @@ def build_world(url: str, cold_colors: int) -> World:
     return World(url, token, admin, contractor, colors[0], colors[1:])
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as probe:
@@ -103,28 +104,31 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(url: str, workers: int, log_path: Path | None) -> Iterator[str]:
-    """`tenge-ledger serve` on a free loopback port (stopped with SIGTERM afterwards)."""
-    port = _free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+def serving(url: str, *, workers: int = 1, log_path: Path | None = None, args: tuple[str, ...] = (),
+            ready_path: str = "/readyz") -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`tenge-ledger serve` on a free loopback port: yields (base URL, the process) once `ready_path`
+    answers 200; stopped with SIGTERM (graceful) afterwards. The tests' server (tests/http) too."""
+    port = free_port()
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([sys.executable, "-m", "ledger", "--store", url, "serve", "--host", "127.0.0.1",
-                                "--port", str(port), "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=log)
+                                "--port", str(port), "--workers", str(workers), *args],
+                               env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"serve exited with {process.returncode}")
+                raise RuntimeError(f"serve exited with {process.returncode} (log: {log_path})")
             try:
-                if httpx.get(base + "/readyz", timeout=5).status_code == 200:
+                if httpx.get(base + ready_path, timeout=5).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("serve did not become ready")
+                raise RuntimeError(f"serve did not answer {ready_path} in {START_TIMEOUT_S:.0f} s")
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -200,7 +204,7 @@ def run(url: str, *, seconds: float = 20.0, workers: int = 4, hot_clients: int =
     world = build_world(url, cold_clients)
     logs = [ClientLog("hot", world.hot) for _ in range(hot_clients)]
     logs += [ClientLog("cold", color) for color in world.cold[:cold_clients]]
-    with serving(url, workers, log_path) as base:
+    with serving(url, workers=workers, log_path=log_path) as (base, _process):
         start = threading.Barrier(len(logs) + 1)
         threads = []
         for n, log in enumerate(logs):
@@ -275,16 +279,8 @@ def fresh_store(store: str | None, postgres: str | None) -> Iterator[str]:
         return
     if not postgres:
         raise SystemExit("give --store URL or a PostgreSQL server (--postgres or TENGE_LEDGER_TEST_POSTGRES)")
-    import psycopg
-
-    dsn, schema = postgres.split("?")[0], "bench_http_" + secrets.token_hex(4)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{dsn}?schema={schema}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema(postgres.split("?")[0], "bench_http_") as url:
+        yield url
 
 
 def main(argv: list[str] | None = None) -> int:

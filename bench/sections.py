@@ -8,7 +8,6 @@ the bench independent of the ledger's internals while they change. The raw ceili
 
 from __future__ import annotations
 
-import secrets
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from bench import raw, workload
 from bench.report import Report, Row
 from bench.runner import ProbeResult, Step, run_concurrent, run_probe
-from bench.stores import Cache, remove_store, sqlite_url, workload_transactions
+from bench.stores import Cache, postgres_schema, remove_store, sqlite_url, workload_transactions
 from bench.trace_world import TARGET, TARGET_TRANSACTIONS, trace_store_records
 
 MB_PER_KB = 1 / 1024
@@ -199,13 +198,7 @@ def _postgres_run(dsn: str, files: list[Path], lines: int) -> tuple[float, list[
     the exit codes of the attempts that failed. Today several writers opening one store at once can
     fail while creating tables (`tuple concurrently updated`, exit 70); each writer then runs its
     (idempotent) import again, up to `PG_ATTEMPTS` times, as an operator would."""
-    import psycopg
-
-    schema = "bench_" + secrets.token_hex(6)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        store = f"{dsn}?schema={schema}"
+    with postgres_schema(dsn, "bench_") as store:
         run_probe(store, [Step("create tables", ["rebuild"])])  # no writer races on DDL
         steps = [[Step("import", _import_step(path).argv, attempts=PG_ATTEMPTS)] for path in files]
         results = run_concurrent(store, steps)
@@ -213,9 +206,6 @@ def _postgres_run(dsn: str, files: list[Path], lines: int) -> tuple[float, list[
         ended = max(r.step("import").ended_at for r in results)
         failed = [code for r in results for code in r.step("import").failures]
         return len(files) * lines / (ended - started), failed
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 # --- rebuild against the raw read ---------------------------------------------------------------

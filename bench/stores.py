@@ -10,8 +10,10 @@ empty the directory) when the store format or the workloads change, so no stale 
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,18 @@ def build_store(path: Path, lines: Path) -> None:
         Step("import", ["import", str(lines), "--progress", "none", "--batch-size", str(BUILD_BATCH_SIZE)]),
         Step("catch up", ["flags", "--format", "json"]),
     ])
+
+
+@contextmanager
+def postgres_schema(dsn: str, prefix: str) -> Iterator[str]:
+    """A fresh schema `prefix<random>` on the server `dsn` names, as a store URL; dropped after."""
+    import psycopg
+
+    schema = prefix + secrets.token_hex(6)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{dsn}?schema={schema}"
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -12,19 +12,15 @@ application in-process (`TestClient`) or as a `tenge-ledger serve` subprocess (`
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from bench.http_load import serving as bench_serving
 from ledger.app import Ledger
 from ledger.tokens import issue_token
 from tests.support import Script, road_world
@@ -32,7 +28,6 @@ from tests.support import Script, road_world
 ROOT = Path(__file__).resolve().parents[2]
 # actor -> role; the tokens of `World` are keyed by role
 ACTORS = {"root": "admin", "olzhas": "operator", "dana": "auditor"}
-SERVER_START_S = 60.0
 
 
 @dataclass
@@ -68,12 +63,6 @@ def prepare_store(url: str, amount: str = "1000000.00") -> World:
     return World(url, tokens, names, script, token_ids)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def cli_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
@@ -86,38 +75,10 @@ def served(url: str, *, workers: int = 1, log_path: Path | None = None, args: tu
         yield base
 
 
-@contextmanager
 def serving(url: str, *, workers: int = 1, log_path: Path | None = None,
-            args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """As `served`, yielding (base URL, the serve process)."""
-    port = free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "--store", url, "serve", "--port", str(port), "--workers", str(workers), *args],
-        env=cli_env(), stdout=subprocess.DEVNULL, stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            assert process.poll() is None, f"serve exited with {process.returncode} (log: {log_path})"
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not answer /healthz in time"
-            time.sleep(0.1)
-        yield base, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if log_path:
-            log.close()  # type: ignore[union-attr]
+            args: tuple[str, ...] = ()) -> AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
+    """As `served`, yielding (base URL, the serve process): the bench's launcher, ready on /healthz."""
+    return bench_serving(url, workers=workers, log_path=log_path, args=args, ready_path="/healthz")
 
 
 def record(world: World, type_: str, **fields: Any) -> dict[str, Any]:

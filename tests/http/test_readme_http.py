@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.http.support import ROOT, cli_env, free_port
+from bench.http_load import free_port
+from tests.http.support import ROOT, cli_env
 
 
 def readme_block() -> str:
