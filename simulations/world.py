@@ -177,7 +177,9 @@ class World:
         if p["LOCAL"]:
             sizes |= {"local_akimat": ceil(p["LOCAL"] / 8), "local_contractor": max(48, ceil(p["LOCAL"] * 6 / 5)),
                       "local_farm": max(8, ceil(p["LOCAL"] / 6)), "local_seller": max(20, p["LOCAL"])}
-        sizes["worker"] = max(60, 2 * (p["ROAD"] + p["LOCAL"]))
+        # Workers are drawn at random from their pool for each project, so a large world shares them;
+        # the cap keeps every worker's IIN within the generator's range of people.
+        sizes["worker"] = min(_PEOPLE_RANGES["worker"][1], max(60, 2 * (p["ROAD"] + p["LOCAL"])))
         return sizes
 
     # --- parties ----------------------------------------------------------------------------

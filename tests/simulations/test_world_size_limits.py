@@ -24,3 +24,22 @@ def test_the_cli_refuses_it_with_exit_2_and_writes_nothing(tmp_path, capsys) -> 
     assert code == 2
     assert "simulate fewer transactions per run" in capsys.readouterr().err
     assert not out.exists()
+
+
+
+@pytest.mark.parametrize("transactions", [4_700_000, 6_934_000, 10_000_000])
+@pytest.mark.parametrize("pilots", [("ROAD",), ("AGRO",), ("LOCAL",), ALL])
+def test_a_world_is_refused_up_front_or_can_make_the_last_party_of_every_pool(pilots, transactions) -> None:
+    """The last party of each pool is where a pool overflows its range of identifiers (a road-only
+    world of 6 934 000 transactions was accepted and then failed with AssertionError ('worker', 90000))."""
+    try:
+        world = World(SimulationConfig(pilots=pilots, seed=1, transactions=transactions))
+    except InvalidValue as refused:
+        assert "simulate fewer transactions per run" in str(refused)
+        return
+    for role, size in world.pools.items():
+        first, last = world.party(role, 0), world.party(role, size - 1)
+        assert len(last.party) == 12 and last.party.isdigit()
+        assert size == 1 or last.party != first.party
+        for director in last.directors:
+            assert len(director) == 12 and director.isdigit()
