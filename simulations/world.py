@@ -125,6 +125,7 @@ _TOWNS = ("Kosshy", "Stepnogorsk", "Shchuchinsk", "Atbasar", "Esil", "Derzhavins
           "Balkashino", "Ereymentau", "Saryagash", "Lenger", "Kentau", "Aksu", "Ekibastuz", "Ridder", "Zaisan")
 _PILOT_OF_ROLE_PREFIX = {"road": "ROAD", "agro": "AGRO", "local": "LOCAL"}
 PARTY_CACHE_MAX = 1 << 12
+SCHEME_PROJECTS_MAX = 250_000 // len(PILOTS)  # a scheme party's BIN serial is 3 * project index + pilot (< 250 000)
 _PEOPLE_RANGES = {"director": (0, 150_000), "official": (150_000, 10_000), "worker": (160_000, 90_000)}
 
 
@@ -158,7 +159,21 @@ class World:
             if needed > _PEOPLE_RANGES[what][1]:  # refused up front, not an assertion deep in the run
                 raise InvalidValue(f"--transactions {config.transactions}: this world needs {needed:,} {what}s and the "
                                    f"generator has {_PEOPLE_RANGES[what][1]:,}; simulate fewer transactions per run")
+        self._refuse_schemes_beyond_their_identifiers(config)
         self._cache: dict[tuple[str, int], Party] = {}
+
+    def _refuse_schemes_beyond_their_identifiers(self, config: SimulationConfig) -> None:
+        """A misuse scheme's own parties take BIN serials from their project's index
+        (`schemes.base.scheme_party`), so only the first SCHEME_PROJECTS_MAX projects of a pilot can
+        carry a scheme: refuse up front what would otherwise stop the run after minutes."""
+        at_risk = [(pilot, self.projects[pilot] - 1) for pilot in config.pilots] if config.misuse_rate else []
+        at_risk += [(pilot, index) for pilot, index, _ in config.forced]
+        for pilot, index in at_risk:
+            if index >= SCHEME_PROJECTS_MAX:
+                raise InvalidValue(
+                    f"--transactions {config.transactions}: {pilot} would have {self.projects[pilot]:,} projects and "
+                    f"misuse schemes fit on the first {SCHEME_PROJECTS_MAX:,} of a pilot; simulate fewer transactions "
+                    f"per run, or use --misuse-rate 0")
 
     def rng(self, *names: object) -> random.Random:
         """An independent random stream for the thing `names` identify."""

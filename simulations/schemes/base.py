@@ -48,7 +48,7 @@ from simulations.pilots.common import (
     final_day_for, item, items_total, near, out_of_band_items, pay, quantity_for, sign, works_contract,
 )
 from simulations.plan import ContractPlan, Due, Plan, Truth
-from simulations.world import Party
+from simulations.world import SCHEME_PROJECTS_MAX, Party
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def scheme_party(plan: Plan, rng: random.Random, kind: str, trade: str, at: date
     plan.scheme_parties += 1
     assert slot < SCHEME_PARTIES_MAX, "too many scheme parties in one project"
     base = plan.index * len(PILOTS) + PILOTS.index(plan.pilot)
-    assert base < 250_000, base
+    assert plan.index < SCHEME_PROJECTS_MAX and base < 250_000, base  # refused up front by World
     if registered_on is None:
         registered_on = date(2022 + slot // 12, rng.randint(1, 12), rng.randint(1, 28))
     else:
