@@ -42,6 +42,10 @@ ACTOR_PUNCTUATION = frozenset("._-@+")
 ROLES_STREAM = uuid5(uuid5(NAMESPACE_URL, "https://tenge-ledger/streams"), "roles-policy")
 
 
+# What to call a character Unicode gives no name (C0/C1 controls have none): "with a control character (U+0001)".
+_UNNAMED = {"Cc": "a control character", "Cs": "a surrogate", "Co": "a private-use character", "Cn": "an unassigned character"}
+
+
 def parse_actor(name: str) -> str:
     """A valid actor name, or `InvalidValue` saying why not.
 
@@ -56,7 +60,7 @@ def parse_actor(name: str) -> str:
     for char in name:
         if char in ACTOR_PUNCTUATION or (char.isalnum() and unicodedata.category(char)[0] in "LN"):
             continue
-        described = " ".join(filter(None, (unicodedata.name(char, ""), f"(U+{ord(char):04X})")))
+        described = f"{unicodedata.name(char, '') or _UNNAMED.get(unicodedata.category(char), 'a character')} (U+{ord(char):04X})"
         raise InvalidValue(f"an actor name may hold only letters, digits and {''.join(sorted(ACTOR_PUNCTUATION))}; "
                            f"got {name!r} with {described}")
     return name

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.support import BATCH, ROUNDS, SEED, SEED_ENV, run, state_of, write_world
+from tests.faults.support import BATCH, ROUNDS, SEED, SEED_ENV, blocked_lines, run, state_of, write_world
 
 RESULTS: list[tuple[str, str, str]] = []
 
@@ -37,9 +37,12 @@ def fault_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     lines, colors = write_world(path, ROUNDS)
     clean = f"sqlite:///{where / 'clean.sqlite'}"
     started = time.monotonic()
-    imported = run(clean, "import", path, "--batch-size", str(BATCH), "--progress", "none", cwd=where)
+    report = where / "clean.report.jsonl"
+    imported = run(clean, "import", path, "--batch-size", str(BATCH), "--progress", "none", "--report", report, cwd=where)
     import_s = time.monotonic() - started
     assert imported.code == 1, imported.err  # the planted overspends are blocked
+    blocked = blocked_lines(report)
+    assert blocked, "the world plants blocked commands"
     started = time.monotonic()
     caught_up = run(clean, "balance", "--format", "json", cwd=where)  # start-up and the whole catch-up
     catch_up_s = time.monotonic() - started
@@ -48,4 +51,4 @@ def fault_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     keygen = run(clean, "keygen", "--out", where / "signing.key", cwd=where)
     assert keygen.code == 0, keygen.err
     return {"path": path, "lines": lines, "colors": colors, "clean": state, "dir": where,
-            "key": where / "signing.key", "import_s": import_s, "catch_up_s": catch_up_s}
+            "key": where / "signing.key", "import_s": import_s, "catch_up_s": catch_up_s, "blocked": blocked}

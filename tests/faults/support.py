@@ -187,6 +187,12 @@ def state_of(url: str, colors: list[str], cwd: Path | None = None) -> dict[str, 
     return state
 
 
+def blocked_lines(report: Path) -> list[tuple[int, str, str]]:
+    """The (line, id, rule) of every line an import's `--report` lists as blocked."""
+    rows = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(row["line"], row["id"], row["reason"]) for row in rows if row["status"] == "blocked"]
+
+
 def verify_ok(url: str, cwd: Path | None = None) -> None:
     done = read(url, "verify", "--format", "json")
     assert done.code == 0 and done.json()["ok"], f"seed {SEED}: verify: {done.out} {done.err}"

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from tests.faults.conftest import record
-from tests.faults.support import BATCH, SEED, Probe, case_random, events_table, run, run_and_kill, state_of, verify_ok
+from tests.faults.support import (BATCH, SEED, Probe, blocked_lines, case_random, events_table, run, run_and_kill, state_of,
+                                  verify_ok)
 
 
 
@@ -48,12 +49,17 @@ def test_kill_9_during_import_then_the_same_import_completes_it(fault_world, kin
     assert killed or status == 1, f"seed {SEED}: the import ended with {status}"
     assert kept % BATCH == 0 or not killed or kept == fault_world["lines"], f"seed {SEED}: a partial batch survived: {kept} events"
 
-    again = run(url, "import", fault_world["path"], "--batch-size", str(BATCH), "--progress", "none", cwd=tmp_path)
-    # 1 when a blocked command is among the re-run lines (issue 10 item 11 makes that always so)
-    assert again.code in (0, 1), f"seed {SEED}: {again.err}"
+    report = tmp_path / "again.report.jsonl"
+    again = run(url, "import", fault_world["path"], "--batch-size", str(BATCH), "--progress", "none", "--report", report,
+                cwd=tmp_path)
+    # issue 10 item 11: the blocked lines of batches written before the kill are reported blocked again with
+    # their rule (not `duplicate`), so the re-run's report lists the clean run's blocked lines and exits 1
+    assert again.code == 1, f"seed {SEED}: {again.err}"
+    assert blocked_lines(report) == fault_world["blocked"], f"seed {SEED}: the re-run's blocked lines differ from a clean run's"
     assert state_of(url, fault_world["colors"], tmp_path) == fault_world["clean"], f"seed {SEED}: differs from a clean run"
     verify_ok(url, tmp_path)
-    record("kill -9 in import", kind, f"killed at {kept} of {fault_world['lines']} events (asked ≥{kill_at}); re-import = clean run, verify ok"
+    record("kill -9 in import", kind, f"killed at {kept} of {fault_world['lines']} events (asked ≥{kill_at}); re-import = clean run "
+           f"({len(fault_world['blocked'])} blocked line(s) reported blocked again with their rules), verify ok"
            if killed else "import finished before the kill point; = clean run")
 
 

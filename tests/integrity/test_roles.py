@@ -523,6 +523,21 @@ def test_malformed_actor_names_are_refused(base, tmp_path, actor):
     assert not fresh.exists()
 
 
+@pytest.mark.parametrize(("actor", "described"), [
+    ("a\x01b", "with a control character (U+0001)"),
+    ("a\x85b", "with a control character (U+0085)"),
+    ("evil\u202eadmin", "with RIGHT-TO-LEFT OVERRIDE (U+202E)"),
+    ("zw\u200bsp", "with ZERO WIDTH SPACE (U+200B)"),
+])
+def test_a_malformed_actor_name_says_which_character_in_words(actor, described):
+    from domain.errors import InvalidValue
+    from domain.roles import parse_actor
+
+    with pytest.raises(InvalidValue) as refused:
+        parse_actor(actor)
+    assert str(refused.value).endswith(f"got {actor!r} {described}"), str(refused.value)
+
+
 @pytest.mark.parametrize("actor", ["Айгерім", "a.b-c_d+e@treasury.kz", "x" * 64, "007"])
 def test_well_formed_actor_names_act(base, tmp_path, actor):
     store = copy_store(base["store"], tmp_path / "store.sqlite")
