@@ -93,14 +93,16 @@ class ReadSide:
         projections = all_projections((rules or default_config()).with_time_zone(ledger.time_zone), self.sealer)
         self.flags_projection = next(p for p in projections if isinstance(p, Flags))
         try:
-            self.runner = ProjectionRunner(self.db, projections, self._read_log)
+            self.runner = ProjectionRunner(self.db, projections, self.read_log)
         except BaseException:
             self.db.close()  # busy (another process is rebuilding) or failed: nothing left open
             raise
         self.clock_ms: Callable[[], int] = wall_clock_ms
         self.caught_up_by = ""  # "", "current", "worker" or "self": who brought the last query up to date
 
-    def _read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
+    def read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
+        """The events after store position `after` (at most `limit`), as (position, event): the log the
+        projections follow, for a runner of their own (`verify` rebuilds them into a scratch store)."""
         notifications = self.ledger.recorder.select_notifications(start=after + 1, limit=limit)
         to_event = self.ledger.mapper.to_domain_event
         return [(n.id, to_event(n)) for n in notifications]

@@ -356,7 +356,7 @@ class Verifier:
             return []
         reached = min(positions.values())
         projections = [projection.fresh() for projection in live.projections.values()]
-        rebuilt = ProjectionRunner(self.scratch.db, projections, read._read_log)
+        rebuilt = ProjectionRunner(self.scratch.db, projections, read.read_log)
         rebuilt.catch_up(until=reached)
         tables = [(projection.name, table) for projection in projections for table in projection.compared_tables or projection.tables]
         copied = not self.scratch.attach_live(self.ledger.store)

@@ -118,6 +118,34 @@ def test_the_layering_test_catches_a_forbidden_import(tmp_path: Path, monkeypatc
     ]
 
 
+def private_imports(paths: list[Path]) -> list[str]:
+    """`file:line: name from module` for every `_private` name a file imports from another layer (a
+    face reaching past a layer's public surface, as the CLI once did with `importer._reparse`)."""
+    wrong = []
+    for path in paths:
+        source_layer = layer_of(module_name(path))
+        for line, module in imports(path):
+            owner, _, name = module.rpartition(".")
+            if (module.split(".")[0] in OURS and name.startswith("_") and not name.startswith("__")
+                    and layer_of(owner) != source_layer):
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {name} from {owner}")
+    return wrong
+
+
+@pytest.mark.parametrize("package", ["domain", "projections", "ledger", "simulations"])
+def test_no_layer_imports_a_private_name_of_another(package: str) -> None:
+    assert private_imports(sources(package)) == []
+
+
+def test_the_private_import_check_catches_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ledger" / "cli").mkdir(parents=True)
+    face = tmp_path / "ledger" / "cli" / "__init__.py"
+    face.write_text("from ledger.importer import _reparse, parsed_commands\nfrom ledger.cli.read import _position\n"
+                    "from ledger import __version__\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert private_imports([face]) == ["ledger/cli/__init__.py:1: _reparse from ledger.importer"]
+
+
 def test_the_domain_uses_only_the_standard_library_and_eventsourcing_domain() -> None:
     wrong = []
     for path in sources("domain"):
