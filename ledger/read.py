@@ -31,7 +31,7 @@ from uuid import UUID
 from domain import events as e
 from domain.errors import InvalidValue, LedgerError, StoreError
 from projections.balances import Balances, balances_as_of, balances_dated, colors_of_holder
-from projections.base import Projection
+from projections.base import Projection, ViewDatabase
 from projections.dispositions import Dispositions, dispositions_as_of
 from projections.flags import Flags, flags_between, stored_flag, stored_flags
 from projections.rules.config import RulesConfig, default_config
@@ -106,6 +106,11 @@ class ReadSide:
         notifications = self.ledger.recorder.select_notifications(start=after + 1, limit=limit)
         to_event = self.ledger.mapper.to_domain_event
         return [(n.id, to_event(n)) for n in notifications]
+
+    def fresh_runner(self, db: ViewDatabase) -> ProjectionRunner:
+        """Fresh copies of this side's projections over another database `db`, following the same log:
+        what `verify` rebuilds from the events to compare with the read models the store holds."""
+        return ProjectionRunner(db, [projection.fresh() for projection in self.runner.projections.values()], self.read_log)
 
     def _authorize(self, action: str = READ) -> None:
         """Refuse (`ledger.roles.NotAllowed`) unless the ledger's actor may do `action`."""
