@@ -92,7 +92,7 @@ def bench_rebuild(store: Path, repeats: int) -> None:
 
     def decode_all() -> None:
         after = 0
-        while batch := read._read_log(after, 2_000):
+        while batch := read.read_log(after, 2_000):
             after = batch[-1][0]
 
     def notifications_only() -> None:

@@ -46,7 +46,7 @@ def _engine(ledger: Ledger) -> int:
 def _projection(ledger: Ledger) -> int:
     db = SQLiteViewDatabase(":memory:")
     read = ledger.read_side()
-    runner = ProjectionRunner(db, [Flags(default_config())], read._read_log)
+    runner = ProjectionRunner(db, [Flags(default_config())], read.read_log)
     runner.catch_up()
     return int(db.query("SELECT COUNT(*) FROM ledger_flags")[0][0])
 

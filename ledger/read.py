@@ -31,7 +31,7 @@ from uuid import UUID
 from domain import events as e
 from domain.errors import InvalidValue, LedgerError, StoreError
 from projections.balances import Balances, balances_as_of, balances_dated, colors_of_holder
-from projections.base import Projection
+from projections.base import Projection, ViewDatabase
 from projections.dispositions import Dispositions, dispositions_as_of
 from projections.flags import Flags, flags_between, stored_flag, stored_flags
 from projections.rules.config import RulesConfig, default_config
@@ -93,17 +93,24 @@ class ReadSide:
         projections = all_projections((rules or default_config()).with_time_zone(ledger.time_zone), self.sealer)
         self.flags_projection = next(p for p in projections if isinstance(p, Flags))
         try:
-            self.runner = ProjectionRunner(self.db, projections, self._read_log)
+            self.runner = ProjectionRunner(self.db, projections, self.read_log)
         except BaseException:
             self.db.close()  # busy (another process is rebuilding) or failed: nothing left open
             raise
         self.clock_ms: Callable[[], int] = wall_clock_ms
         self.caught_up_by = ""  # "", "current", "worker" or "self": who brought the last query up to date
 
-    def _read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
+    def read_log(self, after: int, limit: int) -> list[tuple[int, e.LedgerEvent]]:
+        """The events after store position `after` (at most `limit`), as (position, event): the log the
+        projections follow, for a runner of their own (`verify` rebuilds them into a scratch store)."""
         notifications = self.ledger.recorder.select_notifications(start=after + 1, limit=limit)
         to_event = self.ledger.mapper.to_domain_event
         return [(n.id, to_event(n)) for n in notifications]
+
+    def fresh_runner(self, db: ViewDatabase) -> ProjectionRunner:
+        """Fresh copies of this side's projections over another database `db`, following the same log:
+        what `verify` rebuilds from the events to compare with the read models the store holds."""
+        return ProjectionRunner(db, [projection.fresh() for projection in self.runner.projections.values()], self.read_log)
 
     def _authorize(self, action: str = READ) -> None:
         """Refuse (`ledger.roles.NotAllowed`) unless the ledger's actor may do `action`."""

@@ -49,7 +49,6 @@ from ledger.integrity.scratch import LIVE, Scratch, plain
 from ledger.integrity.snapshots import check_snapshots
 from ledger.store.chain import GENESIS, chain_hash, encode_leaf
 from ledger.store.views import open_view_database
-from projections.runner import ProjectionRunner
 
 CHUNK_EVENTS = 5_000
 MISSING = ("the event recorded at this position is missing: its row was deleted from the events table, "
@@ -355,8 +354,8 @@ class Verifier:
         if not positions:
             return []
         reached = min(positions.values())
-        projections = [projection.fresh() for projection in live.projections.values()]
-        rebuilt = ProjectionRunner(self.scratch.db, projections, read._read_log)
+        rebuilt = read.fresh_runner(self.scratch.db)
+        projections = list(rebuilt.projections.values())
         rebuilt.catch_up(until=reached)
         tables = [(projection.name, table) for projection in projections for table in projection.compared_tables or projection.tables]
         copied = not self.scratch.attach_live(self.ledger.store)

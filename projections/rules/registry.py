@@ -9,7 +9,8 @@ docstring or its frozen `Thresholds`, or a rule not in `CODES` stops the import 
 Adding a rule: write `projections/rules/<code>_<title>.py` (a docstring with the reading of RULES.md
 it implements, `Thresholds`, the `Rule` subclass, `RULE = ThatClass`) and its test, and add its code
 to `CODES` (the catalog: RULES.md's list). The module is found on disk by its name (`MODULES`); a
-rule module whose code is not in `CODES`, or a code with no module, stops the import.
+rule module whose code is not in `CODES`, a code with no module, or a module that defines `RULE` under
+another name (`f13.py`, `F13_x.py`: it would not be found) stops the import.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -45,10 +47,26 @@ def rule_module_names() -> tuple[str, ...]:
 
 
 MODULES: tuple[str, ...] = rule_module_names()
+_DEFINES_RULE = re.compile(r"^RULE\s*(?::[^=\n]*)?=", re.MULTILINE)  # a module-level `RULE = ...`
 
 
 class RegistryError(Exception):
     """The rule modules do not match the catalog's codes (a bug: raised at import)."""
+
+
+def misnamed_rule_modules(directory: Path) -> list[str]:
+    """The modules in `directory` that define `RULE` but are not named `<code>_<title>`, so
+    `rule_module_names` would pass them over: a rule that would be left out silently."""
+    return sorted(path.stem for path in directory.glob("*.py")
+                  if not RULE_MODULE.match(path.stem) and _DEFINES_RULE.search(path.read_text(encoding="utf-8")))
+
+
+def check_names(directory: Path) -> None:
+    """RegistryError naming every rule module in `directory` the registry would not find by its name."""
+    misnamed = misnamed_rule_modules(directory)
+    if misnamed:
+        raise RegistryError(f"rule modules not named <code>_<title> (lower case, e.g. f01_split_below_threshold.py), "
+                            f"so not registered: {', '.join(name + '.py' for name in misnamed)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +120,7 @@ def build_registry(modules: Sequence[ModuleType], expected: Sequence[str] = CODE
 
 
 def _load() -> Registry:
+    check_names(Path(__file__).parent)
     return build_registry([importlib.import_module(f"{PACKAGE}.{name}") for name in MODULES])
 
 

@@ -140,16 +140,12 @@ class World:
                 "color": event.color, "customer": event.customer, "supplier": event.supplier,
                 "amount_tiyn": event.amount_tiyn, "signed_amount_tiyn": event.amount_tiyn,
                 "signed_at": event.at.isoformat(), "transaction": event.command_id,
-                "items": [(i.code, i.unit, str(i.quantity), i.unit_price_tiyn) for i in event.items],
                 "road": (str(event.road.length_km), str(event.road.width_m), str(event.road.asphalt_cm)) if event.road else None,
-                "assets": list(event.assets), "beneficiary": event.beneficiary, "method": event.method,
             }
         elif isinstance(event, e.ContractAmended):
             contract = self.contracts[event.contract]
             self.contracts.touch(event.contract)
             contract["amount_tiyn"] = event.amount_tiyn
-            if event.items is not None:
-                contract["items"] = [(i.code, i.unit, str(i.quantity), i.unit_price_tiyn) for i in event.items]
         elif isinstance(event, e.ReferencePriceSet):
             self.prices[event.code, event.region or ""] = event.price_tiyn
 

@@ -149,3 +149,24 @@ def test_an_atomic_batch_with_a_malformed_line_is_400_naming_the_line(client: Te
     [bad] = answers(answer.text)
     assert bad["line"] == 2 and {e["field"] for e in bad["errors"]} >= {"type"}
     assert position(world) == before
+
+
+def test_the_openapi_command_body_is_the_interchange_schemas(client: TestClient) -> None:
+    """The request body of POST /v1/commands is one schema per command type, the same declaration as
+    the published JSON Schemas (docs/schemas/): same fields, same required ones, nothing extra."""
+    from ledger.schemas import command_json_schemas
+    from ledger.schemas.records import COMMAND_MODELS
+
+    document = client.get("/openapi.json").json()
+    components = document["components"]["schemas"]
+    body = document["paths"]["/v1/commands"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Command"}
+    mapping = components["Command"]["discriminator"]["mapping"]
+    assert components["Command"]["discriminator"]["propertyName"] == "type"
+    assert list(mapping) == sorted(COMMAND_MODELS)
+    for type_name, published in command_json_schemas().items():
+        served = components[mapping[type_name].rsplit("/", 1)[1]]
+        assert served["additionalProperties"] is False and published["additionalProperties"] is False
+        assert sorted(served["required"]) == sorted(published["required"]), type_name
+        as_served = orjson.loads(orjson.dumps(published["properties"]).replace(b"#/$defs/", b"#/components/schemas/"))
+        assert served["properties"] == as_served, type_name  # every field with its type, pattern and description

@@ -183,11 +183,11 @@ def test_a_catch_up_that_crashes_mid_chunk_is_redone_exactly_once_after_a_restar
             projections = projections_of(read)
             projections[index] = CrashingProjection(projections[index], crash_on_call=2, written_per_mille=500)
             with pytest.raises(Crash):
-                ProjectionRunner(read.db, projections, read._read_log).catch_up(until=now, chunk_events=7)
+                ProjectionRunner(read.db, projections, read.read_log).catch_up(until=now, chunk_events=7)
             assert set(read.runner.positions().values()) == {7}, "the first chunk committed, the second rolled back"
             assert contents(read) == rebuilt_up_to(ledger, 7)
             restarted = ReadSide(ledger)  # a new process: new projection objects, the same tables
-            ProjectionRunner(read.db, projections_of(restarted), read._read_log).catch_up(until=now, chunk_events=4)
+            ProjectionRunner(read.db, projections_of(restarted), read.read_log).catch_up(until=now, chunk_events=4)
             assert contents(read) == rebuilt_up_to(ledger, now)
             restarted.close()
             read.close()
@@ -209,7 +209,7 @@ def test_a_failed_write_retried_in_the_same_process_gives_the_tables_of_a_rebuil
             read = fresh_read_side(ledger)
             failing = FailingDatabase(read.db, table, occurrence=1)
             with pytest.raises(Crash):
-                ProjectionRunner(failing, projections_of(read), read._read_log).catch_up(until=now, chunk_events=now)
+                ProjectionRunner(failing, projections_of(read), read.read_log).catch_up(until=now, chunk_events=now)
             read.runner.catch_up(until=now)  # the same process, the same projection objects, tries again
             if contents(read) != rebuilt_up_to(ledger, now):
                 lost.append(table)

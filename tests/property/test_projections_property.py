@@ -354,12 +354,12 @@ def crashing_catch_up(read: ReadSide, until: int, chunk_events: int, data: st.Da
         crashing = CrashingProjection(projections[index], data.draw(st.integers(1, 3), label="crash on call"),
                                       data.draw(st.integers(0, 1000), label="written per mille"))
         projections[index] = crashing
-        runner = ProjectionRunner(read.db, projections, read._read_log)
+        runner = ProjectionRunner(read.db, projections, read.read_log)
         failure: CrashingProjection | FailingDatabase = crashing
     else:
         failure = FailingDatabase(read.db, data.draw(st.sampled_from(written_tables(read)), label="failing table"),
                                   data.draw(st.integers(1, 3), label="failing occurrence"))
-        runner = ProjectionRunner(failure, projections, read._read_log)
+        runner = ProjectionRunner(failure, projections, read.read_log)
     try:
         runner.catch_up(until=until, chunk_events=chunk_events)
     except Crash as crash:

@@ -242,3 +242,29 @@ def test_flags_are_the_same_when_the_state_is_saved_and_evicted_after_every_chun
         assert read.flags(last, last, as_of) == expected
     finally:
         ledger.close()
+
+
+def keys_read_by_rules(rules_dir: Path) -> set[str]:
+    """Every `["key"]` / `.get("key"` a rule module reads (the world, which writes them, aside)."""
+    import re
+
+    pattern = re.compile(r"""(?:\[|\.get\()\s*["']([a-z_]+)["']""")
+    return {key for path in rules_dir.glob("*.py") if path.name != "world.py"
+            for key in pattern.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_the_world_keeps_of_a_contract_only_what_a_rule_reads() -> None:
+    """Saved per contract and loaded per event: a field no rule reads (the items, assets, beneficiary
+    and method, which rules take from the events) is memory and I/O for nothing."""
+    import projections.rules.world as world_module
+
+    world = Baseline()
+    ledger = world.run()
+    first = engine()
+    for notification in ledger.recorder.select_notifications(start=1, limit=100_000):
+        first.process(notification.id, ledger.mapper.to_domain_event(notification))
+    road = first.world.contracts.peek("C-ROAD-1")
+    assert road is not None and road["road"] is not None, "the baseline's road contract, with its geometry"
+    read = keys_read_by_rules(Path(world_module.__file__).parent)
+    assert set(road) - read == set()
+    assert {"items", "assets", "beneficiary", "method"} & read == set()  # so the check above would catch them

@@ -18,6 +18,8 @@ from projections.rules.registry import (
     REGISTRY,
     RegistryError,
     build_registry,
+    check_names,
+    misnamed_rule_modules,
 )
 from projections.rules.thresholds import fields_of, setting_name
 from tests.rules.rules_catalog import catalog_rows
@@ -101,3 +103,17 @@ def test_the_registry_refuses_a_module_without_its_reading_or_thresholds() -> No
     Bare.Thresholds = dataclasses.make_dataclass("Thresholds", [])  # not frozen
     with pytest.raises(RegistryError, match="frozen dataclass"):
         build_registry([Bare()])  # type: ignore[list-item]
+
+
+def test_a_rule_module_the_registry_would_not_find_by_its_name_stops_it(tmp_path: Path) -> None:
+    """A module that defines `RULE` under a name other than `<code>_<title>` would be passed over (and
+    its rule left out silently when its code is not in `CODES` either): the registry refuses it."""
+    assert misnamed_rule_modules(RULES_DIR) == []
+    (tmp_path / "f13_split_by_week.py").write_text('"""F13."""\nRULE = SplitByWeek\n', encoding="utf-8")
+    (tmp_path / "item_prices.py").write_text("class ItemPriceRule(Rule):\n    RULES = ()\n", encoding="utf-8")
+    check_names(tmp_path)  # a well-named rule module, and a helper without RULE: nothing to say
+    (tmp_path / "f14.py").write_text('"""F14."""\n\nRULE: type[Rule] = WeekendPayments\n', encoding="utf-8")
+    (tmp_path / "F15_night_payments.py").write_text("RULE = NightPayments\n", encoding="utf-8")
+    assert misnamed_rule_modules(tmp_path) == ["F15_night_payments", "f14"]
+    with pytest.raises(RegistryError, match=r"not registered: F15_night_payments\.py, f14\.py"):
+        check_names(tmp_path)

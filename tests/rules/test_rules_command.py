@@ -61,7 +61,7 @@ def test_rules_table_names_every_rule_and_its_thresholds(capsys: pytest.CaptureF
     code, out, _ = run(capsys, "--rules", str(overrides(tmp_path)), "rules", "--format", "table")
     assert code == 0
     assert all(rule in out for rule in CODES)
-    assert "window_hours = 48" in out and "0.04 (AGRO)" in out and "27 rules" in out
+    assert "window_hours = 48" in out and "0.04 (AGRO)" in out and f"{len(CODES)} rules" in out
 
 
 def test_rules_refuses_a_bad_threshold_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 The pages are regenerated in memory and compared with the committed ones; a stale page fails with
 the command that refreshes it. Where the team's shared folder sits beside the repository, the exit
-codes and command names of the pages are checked against SPEC.md §5.
+codes and command names of the pages are checked against SPEC.md §5, and the interchange page's
+command types and fields (required or optional) against SPEC.md §3.
 """
 
 from __future__ import annotations
@@ -134,6 +135,75 @@ def test_the_commands_are_specs() -> None:
     assert {"demo", "import", "trace", "verify-proof", "unfreeze"} <= spec_commands, spec_commands
     documented = documented_commands()
     assert spec_commands - documented == NOT_YET_BUILT, "a SPEC §5 command is missing from docs/cli.md"
+
+
+def spec_section_3() -> str:
+    if not SPEC_MD.is_file():
+        pytest.skip(f"no SPEC.md at {SPEC_MD} (the shared folder sits beside the repository)")
+    section = re.search(r"^## 3\. .*?(?=^### 3\.1 )", SPEC_MD.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL)
+    assert section, "SPEC.md has no §3 before §3.1"
+    return section.group(0)
+
+
+def spec_fields(cell: str, required: bool) -> dict[str, bool]:
+    """Field name -> required, for one cell of SPEC §3's table: the top-level names, and the parts
+    of a nested object (`road` {`length_km`, …}, `sources` [{`lot`, `amount`}]) as `road.length_km`.
+    Bracketed notes ([party ids], (`active`/…), (bool)) are not field names."""
+    fields = {}
+    for nested in re.finditer(r"`(\w+)`\s*\[?\{([^}]*)\}", cell):
+        fields |= {f"{nested.group(1)}.{part}": True for part in re.findall(r"`(\w+)`", nested.group(2))}
+    top = re.sub(r"\[[^\]]*\]|\{[^}]*\}|\([^)]*\)", "", cell)
+    return fields | {name: required for name in re.findall(r"`(\w+)`", top)}
+
+
+def spec_interchange() -> dict[str, dict[str, bool]]:
+    """Command type -> field -> required, from SPEC §3's table (`id`, `type`, `at` in every one)."""
+    commands: dict[str, dict[str, bool]] = {}
+    for line in spec_section_3().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        fields = {"id": True, "type": True, "at": True} | spec_fields(cells[1], True) | spec_fields(cells[2], False)
+        for type_name in re.findall(r"`(\w+)`", cells[0]):
+            commands[type_name] = fields
+    assert len(commands) >= 15, commands
+    return commands
+
+
+def documented_interchange(text: str) -> dict[str, dict[str, bool]]:
+    """Command type -> field -> required, from docs/interchange.md (nested fields as `road.length_km`)."""
+    commands = {}
+    for section in text.split("\n## `")[1:]:
+        rows = re.findall(r"^\| `([\w.]+)` \| (required|optional) \|", section, re.MULTILINE)
+        commands[section.split("`")[0]] = {name: kind == "required" for name, kind in rows}
+    return commands
+
+
+def test_the_interchange_page_has_specs_commands_and_fields() -> None:
+    """Every command type of SPEC §3 with exactly its fields, required or optional as SPEC says (the
+    nested objects the table spells out included); `items`' parts are SPEC's bullet, checked too."""
+    documented = documented_interchange((DOCS / "interchange.md").read_text(encoding="utf-8"))
+    expected = spec_interchange()
+    assert sorted(documented) == sorted(expected)
+    for type_name, fields in expected.items():
+        nested_in_spec = {name.split(".")[0] for name in fields if "." in name}
+        page = {name: required for name, required in documented[type_name].items()
+                if "." not in name or name.split(".")[0] in nested_in_spec}
+        assert page == fields, type_name
+    items = re.search(r"`items` of a contract: `\[\{([^}]*)\}\]`", spec_section_3())
+    assert items, "SPEC §3 no longer spells out the parts of `items`"
+    parts = {f"items.{part.strip()}" for part in items.group(1).split(",")}
+    assert {name for name in documented["sign_contract"] if name.startswith("items.")} == parts
+
+
+def test_the_interchange_check_catches_a_field_spec_does_not_have() -> None:
+    page = (DOCS / "interchange.md").read_text(encoding="utf-8")
+    changed = page.replace("| `invoice` | optional |", "| `invoice_no` | optional |", 1)
+    assert documented_interchange(changed) != documented_interchange(page)
+    transfer = documented_interchange(changed)["transfer"]
+    assert "invoice_no" in transfer and transfer != spec_interchange()["transfer"]
+    assert spec_fields("`road` {`length_km`, `width_m`} (the road), `owners` [party ids]", False) == {
+        "road.length_km": True, "road.width_m": True, "road": False, "owners": False}
 
 
 # --- README's "Where things are" ---------------------------------------------------------------------

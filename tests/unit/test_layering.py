@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "projections": {"domain", "projections"},
     "ledger": {"domain", "projections", *CORE},
     "ledger.store": {"domain", "projections", *CORE},
-    "ledger.integrity": {"domain", "projections", *CORE, "ledger.integrity"},
+    "ledger.integrity": {"domain", *CORE, "ledger.integrity"},
     "ledger.cli": {"domain", "projections", *CORE, "ledger.integrity", *FACES, "simulations"},
     "ledger.render": {"domain", "projections", *CORE, "ledger.integrity", *FACES},
     "ledger.export": {"domain", "projections", *CORE, "ledger.integrity", *FACES},
@@ -97,7 +97,8 @@ def test_a_package_imports_only_what_its_layer_may(package: str) -> None:
 
 
 def test_the_layering_test_catches_a_forbidden_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A deliberately added arrow (the core importing a face) is found, with file, line and target."""
+    """A deliberately added arrow (the core importing a face, the integrity layer going past the core
+    to the projections) is found, with file, line and target."""
     fake_root = tmp_path
     (fake_root / "ledger" / "render").mkdir(parents=True)
     (fake_root / "ledger" / "store").mkdir()
@@ -105,17 +106,49 @@ def test_the_layering_test_catches_a_forbidden_import(tmp_path: Path, monkeypatc
     core.write_text("from domain.money import format_kzt\nfrom ledger.render.text import dump_json\n", encoding="utf-8")
     store = fake_root / "ledger" / "store" / "chain.py"
     store.write_text("from ledger.integrity.merkle import leaf_hash\n", encoding="utf-8")
+    (fake_root / "ledger" / "integrity").mkdir()
+    integrity = fake_root / "ledger" / "integrity" / "verify.py"
+    integrity.write_text("from ledger.read import ReadSide\nfrom projections.runner import ProjectionRunner\n", encoding="utf-8")
     rules = fake_root / "projections.py"
     rules.write_text("from ledger.read import ReadSide\n", encoding="utf-8")
     face = fake_root / "ledger" / "render" / "text.py"
     face.write_text("from ledger.integrity.document import event_document\nfrom simulations import demo\n", encoding="utf-8")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", fake_root)
-    assert forbidden_arrows([core, store, rules, face]) == [
+    assert forbidden_arrows([core, store, integrity, rules, face]) == [
         "ledger/app.py:2: ledger imports ledger.render.text.dump_json (ledger.render)",
         "ledger/store/chain.py:1: ledger.store imports ledger.integrity.merkle.leaf_hash (ledger.integrity)",
+        "ledger/integrity/verify.py:2: ledger.integrity imports projections.runner.ProjectionRunner (projections)",
         "projections.py:1: projections imports ledger.read.ReadSide (ledger)",
         "ledger/render/text.py:2: ledger.render imports simulations.demo (simulations)",
     ]
+
+
+def private_imports(paths: list[Path]) -> list[str]:
+    """`file:line: name from module` for every `_private` name a file imports from another layer (a
+    face reaching past a layer's public surface, as the CLI once did with `importer._reparse`)."""
+    wrong = []
+    for path in paths:
+        source_layer = layer_of(module_name(path))
+        for line, module in imports(path):
+            owner, _, name = module.rpartition(".")
+            if (module.split(".")[0] in OURS and name.startswith("_") and not name.startswith("__")
+                    and layer_of(owner) != source_layer):
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {name} from {owner}")
+    return wrong
+
+
+@pytest.mark.parametrize("package", ["domain", "projections", "ledger", "simulations"])
+def test_no_layer_imports_a_private_name_of_another(package: str) -> None:
+    assert private_imports(sources(package)) == []
+
+
+def test_the_private_import_check_catches_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ledger" / "cli").mkdir(parents=True)
+    face = tmp_path / "ledger" / "cli" / "__init__.py"
+    face.write_text("from ledger.importer import _reparse, parsed_commands\nfrom ledger.cli.read import _position\n"
+                    "from ledger import __version__\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert private_imports([face]) == ["ledger/cli/__init__.py:1: _reparse from ledger.importer"]
 
 
 def test_the_domain_uses_only_the_standard_library_and_eventsourcing_domain() -> None:
