@@ -33,6 +33,7 @@ from eventsourcing.domain import register_topic
 from domain import commands as c
 from domain import events as e
 from domain.aggregate import Aggregate
+from domain.errors import HistoryInconsistent
 from domain.lots import take_lots
 from domain.money import format_kzt
 from domain.policy import (
@@ -115,6 +116,10 @@ class Allocation(Aggregate):
         decide = _DECISIONS.get(type(command))
         assert decide is not None, f"{command.TYPE} is not a color command"
         assert self.allocated or isinstance(command, c.Allocate)
+        if isinstance(command, _OPENS_A_LOT) and any(command.id in lots for lots in self.lots.values()):
+            raise HistoryInconsistent(
+                f"{command.TYPE} {command.id} is new to the keys table, yet {self.color}'s history already holds "
+                f"its lot: the store was changed outside the ledger (run `tenge-ledger verify`)")
         if self.allocated and not isinstance(command, c.Allocate):
             rejection = self._check_time(command, parties)
             if rejection:
@@ -655,6 +660,8 @@ class AllocationSnapshot:
 
 register_topic(AllocationSnapshot.TOPIC, AllocationSnapshot)
 
+
+_OPENS_A_LOT = (c.Transfer, c.Release, c.Void)  # their id names the lot they open (_credit)
 
 _DECISIONS = {
     c.Allocate: Allocation._decide_allocate,

@@ -29,6 +29,11 @@ class StoreBusy(StoreError):
     """Another process holds what this one needs (SPEC §5: busy, exit 75; try again later)."""
 
 
+class HistoryInconsistent(LedgerError):
+    """The color's history already holds what a new command would create, although the keys table
+    says the command is new: the store was changed outside the ledger (a damaged store, SPEC §5)."""
+
+
 class InvalidValue(LedgerError, ValueError):
     """A single value has the wrong shape (an amount, an identifier, a date).
 

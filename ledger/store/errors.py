@@ -17,7 +17,7 @@ import os
 import sqlite3
 from urllib.parse import urlsplit, urlunsplit
 
-from domain.errors import StoreBusy, StoreError
+from domain.errors import HistoryInconsistent, StoreBusy, StoreError
 
 EXIT_UNAVAILABLE = 69
 EXIT_IO = 74
@@ -69,6 +69,8 @@ def store_failure(exc: BaseException, url: str) -> StoreFailure | None:
         return exc
     if isinstance(exc, StoreBusy):
         return StoreFailure(BUSY, url, str(exc))
+    if isinstance(exc, HistoryInconsistent):
+        return StoreFailure(DAMAGED, url, str(exc))
     for link in _chain(exc):
         found = _classify(link, url)
         if found is not None:

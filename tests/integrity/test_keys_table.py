@@ -143,3 +143,37 @@ def test_encrypted_store_keys_are_checked_under_their_keyed_hashes(tmp_path, mon
     assert code == 3 and len(findings) == 1 and "(stored as a keyed hash)" in findings[0]["message"], findings
     monkeypatch.delenv("TENGE_LEDGER_KEY")
     assert verify(store)[:2] == (0, []), "LIMIT: without the key the hashed names cannot be recomputed"
+
+
+HELD_LOT_LINES = [
+    {"id": "REG-1", "type": "register_party", "at": "2025-03-01T10:00:00+05:00", "party": "150740000014", "name": "Treasury 1", "kind": "treasury"},
+    {"id": "REG-2", "type": "register_party", "at": "2025-03-01T10:01:00+05:00", "party": "150740000024", "name": "Administrator 2", "kind": "administrator"},
+    {"id": "REG-3", "type": "register_party", "at": "2025-03-01T10:02:00+05:00", "party": "150740000034", "name": "Contractor 3", "kind": "contractor"},
+    {"id": "ALL-1", "type": "allocate", "at": "2025-03-01T11:00:00+05:00", "color": "ROAD-2025-041-000001-98", "program": "041",
+     "purpose": "test allocation", "amount": "1000.00", "treasury": "150740000014", "administrator": "150740000024", "expires_on": "2025-12-31"},
+    {"id": "SIG-1", "type": "sign_contract", "at": "2025-03-01T11:10:00+05:00", "contract": "C-1", "color": "ROAD-2025-041-000001-98",
+     "customer": "150740000024", "supplier": "150740000034", "amount": "1000.00",
+     "items": [{"code": "WORKS", "unit": "lot", "quantity": "1", "unit_price": "1000.00"}]},
+    {"id": "T-PAY", "type": "transfer", "at": "2025-06-01T10:00:00+05:00", "color": "ROAD-2025-041-000001-98",
+     "from": "150740000024", "to": "150740000034", "amount": "100.00", "contract": "C-1"},
+    {"id": "S-LAST", "type": "spend", "at": "2025-06-02T10:00:00+05:00", "color": "ROAD-2025-041-000001-98",
+     "from": "150740000034", "amount": "30.00", "category": "materials"},
+]
+
+
+def test_a_reimport_meeting_a_held_lot_whose_key_was_deleted_is_a_damaged_store_not_a_bug(tamper, tmp_path):
+    """Deleting the key of a transfer whose money is still held, then importing the file again, once
+    ended in exit 70 ("AssertionError: lot T-PAY opened twice"). The store was changed outside the
+    ledger: one line naming the store and the cause, exit 69 (SPEC §5), nothing more written."""
+    source = write_jsonl(tmp_path / "held.jsonl", HELD_LOT_LINES)
+    assert cli("--store", tamper.url, "import", source).code == 0
+    assert tamper.execute("DELETE FROM ledger_keys WHERE key = 'command:T-PAY'") == 1
+    events_before = tamper.count("SELECT COUNT(*) FROM ledger_chain")
+    again = cli("--store", tamper.url, "import", source)
+    assert again.code == 69, (again.code, again.err)
+    [line] = [line for line in again.err.splitlines() if line.startswith("error:")]
+    assert "transfer T-PAY is new to the keys table, yet ROAD-2025-041-000001-98's history already holds its lot" in line
+    assert "tenge-ledger verify" in line and "Traceback" not in again.err
+    assert tamper.count("SELECT COUNT(*) FROM ledger_chain") == events_before
+    code, findings, _ = verify(tamper.url)
+    assert code == 3 and any(f["check"] == "keys" and f["transaction"] == "T-PAY" for f in findings), findings
