@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -75,7 +76,7 @@ from ledger.store.transcoder import MsgpackTranscoder
 NAMESPACE = uuid5(NAMESPACE_URL, "https://tenge-ledger/streams")
 BATCH_SIZE_DEFAULT = 1_000
 WAIT_SECONDS_DEFAULT = 60  # SPEC §5 `--wait`: how long a writer waits for what others hold
-CACHE_AGGREGATES_MAX = 50_000
+CACHE_AGGREGATES_MAX = int(os.environ.get("TENGE_LEDGER_CACHE_AGGREGATES", "50000"))  # the variable: measurements only
 SNAPSHOT_EVENTS_MIN = 200  # a color is snapshotted again once its stream grew by this many events ...
 SNAPSHOT_ENTRIES_PER_EVENT = 4  # ... or by a quarter of its state's entries, if more
 
@@ -480,6 +481,7 @@ class Ledger(Application):
                 locked = sorted(run.streams_to_lock() | used)
                 with self.recorder.stream_locks(locked, remaining):
                     self._forget_stale(locked)
+                    self.prefetch(run.streams_to_prefetch())
                     return run.run()
             except IntegrityError:
                 self._cache.clear()  # somebody else wrote: decide again from fresh state
@@ -510,6 +512,56 @@ class Ledger(Application):
                 del self._cache[stream]
 
     # --- reading ----------------------------------------------------------------------------
+
+    def prefetch(self, wanted: Mapping[UUID, type[Aggregate]]) -> None:
+        """Load into the cache the aggregates among `wanted` (stream -> class) it does not hold, as
+        `load` would one by one, but in a few queries (issue: imports at scale reloaded almost every
+        color, one or two read transactions each): the colors' latest snapshots, then every
+        stream's events after them. A color whose snapshot cannot be trusted is loaded by `_fresh`
+        (the whole stream replayed), so the aggregates are the ones `load` gives. A store without
+        `select_for_load` (memory) loads nothing here: `load` does it as the batch decides."""
+        select = getattr(self.recorder, "select_for_load", None)
+        missing = [stream for stream in wanted if stream not in self._cache]
+        if select is None or not missing:
+            return
+        found = select([stream for stream in missing if wanted[stream] is Allocation], missing)
+        if found is None:
+            return
+        snapshots, events = found
+        to_domain_event = self.mapper.to_domain_event
+        for stream in missing:
+            cls = wanted[stream]
+            rows = events[stream]
+            snapshot = snapshots.get(stream)
+            if snapshot is not None:
+                restored = self._restore(stream, snapshot, rows)
+                self._cache[stream] = restored if restored is not None else self._fresh(cls, stream)
+                continue
+            if cls is Allocation:
+                self._snapshot_versions[stream] = 0
+            aggregate = cls(stream)
+            for row in rows:
+                aggregate.apply(to_domain_event(row))
+            self._cache[stream] = aggregate
+
+    def _restore(self, stream: UUID, stored: Any, rows: Sequence[Any]) -> Allocation | None:
+        """`_from_snapshot` from rows already read: the stored snapshot and the stream's stored
+        events from its version on."""
+        to_domain_event = self.mapper.to_domain_event
+        try:
+            snapshot = to_domain_event(stored)
+            assert isinstance(snapshot, AllocationSnapshot) and snapshot.originator_id == stream
+            allocation = snapshot.restore()
+            assert rows and rows[0].originator_version == snapshot.originator_version
+            at_snapshot = to_domain_event(rows[0])
+            assert at_snapshot.originator_version == snapshot.originator_version
+            assert at_snapshot.command_id == snapshot.last_command_id, "the snapshot belongs to another history"
+            for row in rows[1:]:
+                allocation.apply(to_domain_event(row))
+        except Exception:  # noqa: BLE001 - a bad snapshot is derived data: ignore it (verify reports it)
+            return None
+        self._snapshot_versions[stream] = snapshot.originator_version
+        return allocation
 
     def load(self, cls: type[Aggregate], stream: UUID) -> Aggregate:
         """The aggregate's current state, from the batch cache or the store."""
@@ -608,6 +660,10 @@ class Ledger(Application):
             self._snapshot_versions[snapshot.originator_id] = snapshot.originator_version
 
 
+# the command fields naming a party whose kind, status or registration a decision may read
+_PARTY_FIELDS = ("treasury", "administrator", "customer", "supplier", "payer", "payee", "holder")
+
+
 class _BatchRun:
     """One attempt at one batch: decide every command, then save once."""
 
@@ -673,6 +729,37 @@ class _BatchRun:
             else:
                 streams.add(color_stream(command.color))  # type: ignore[attr-defined]
         return streams
+
+    def streams_to_prefetch(self) -> dict[UUID, type[Aggregate]]:
+        """The aggregates the batch's new commands (not yet recorded) will most likely load, with
+        their classes: each command's color, party or price (as `streams_to_lock`) and the parties
+        it names (transfers, spends, contracts ask about them). A guess is only a cost: a stream
+        the batch does not need is cached as stored; one it needs but was not guessed is loaded
+        as it is met."""
+        wanted: dict[UUID, type[Aggregate]] = {}
+        party_stream = self.ledger.party_stream
+        for command in self.commands:
+            if "command:" + command.id in self.known:
+                continue
+            if isinstance(command, (c.RegisterParty, c.UpdateParty)):
+                wanted[party_stream(command.party)] = Party
+                continue
+            if isinstance(command, c.SetReferencePrice):
+                wanted[price_stream(command.code, command.region)] = ReferencePrice
+                continue
+            if isinstance(command, (c.AmendContract, c.Accept, c.Release, c.Void)):
+                name = "contract:" + command.contract if isinstance(command, (c.AmendContract, c.Accept)) \
+                    else "reservation:" + command.reservation
+                known = self.known.get(name)
+                if known is not None:
+                    wanted[UUID(known[1])] = Allocation
+            else:
+                wanted[color_stream(command.color)] = Allocation  # type: ignore[attr-defined]
+            for field in _PARTY_FIELDS:
+                party = getattr(command, field, None)
+                if isinstance(party, str) and party:
+                    wanted[party_stream(party)] = Party
+        return wanted
 
     def streams_used(self) -> set[UUID]:
         """Every stream this attempt decided on (written or read), the roles policy aside."""

@@ -32,7 +32,7 @@ from psycopg.errors import LockNotAvailable
 from psycopg.sql import SQL, Identifier, Literal
 
 from ledger.store.chain import ChainRow, chain_rows
-from ledger.store.lean import sqlite_insert_batch, sqlite_stream_versions
+from ledger.store.lean import sqlite_insert_batch, sqlite_select_for_load, sqlite_stream_versions
 from ledger.store.setup import SETUP_TABLE, SETUP_TABLE_DDL, setup_lock_key, statements_digest
 
 CHAIN_TABLE = "ledger_chain"
@@ -132,6 +132,13 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                           [(s.originator_id.hex, s.originator_version, s.topic, s.state) for s in snapshots])
             c.executemany(f"DELETE FROM {self.snapshots_table} WHERE originator_id = ? AND originator_version < ?",
                           [(s.originator_id.hex, s.originator_version) for s in snapshots])
+
+    def select_for_load(self, snapshot_streams: Sequence[UUID], streams: Sequence[UUID]
+                        ) -> tuple[dict[UUID, StoredEvent], dict[UUID, list[StoredEvent]]]:
+        """The latest snapshots of `snapshot_streams` and the events of `streams` from them on, in
+        one read transaction (`ledger.store.lean.sqlite_select_for_load`; `Ledger.prefetch`)."""
+        with self.datastore.transaction(commit=False) as c:
+            return sqlite_select_for_load(c, self.events_table_name, self.snapshots_table, snapshot_streams, streams)
 
     def snapshot_streams(self) -> list[UUID]:
         with self.datastore.transaction(commit=False) as c:
@@ -290,6 +297,37 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             curs.executemany(insert, [(s.originator_id, s.originator_version, s.topic, s.state) for s in snapshots])
             curs.executemany(delete, [(s.originator_id, s.originator_version) for s in snapshots])
+
+    def select_for_load(self, snapshot_streams: Sequence[UUID], streams: Sequence[UUID]
+                        ) -> tuple[dict[UUID, StoredEvent], dict[UUID, list[StoredEvent]]] | None:
+        """The latest snapshots of `snapshot_streams` and the events of `streams` from them on, in
+        two statements of one read transaction (`Ledger.prefetch`); None on a store whose stream ids
+        are text, not uuid (the caller loads one by one then)."""
+        if self.datastore.originator_id_type != "uuid":
+            return None
+        snapshots: dict[UUID, StoredEvent] = {}
+        events: dict[UUID, list[StoredEvent]] = {stream: [] for stream in streams}
+        latest = SQL("SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state FROM {} "
+                     "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version DESC").format(
+            self._snapshots_relation)
+        select = SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                     "FROM unnest(%s::uuid[], %s::bigint[]) AS w(i, v) JOIN {}.{} AS e "
+                     "ON e.originator_id = w.i AND e.originator_version >= w.v "
+                     "ORDER BY e.originator_id, e.originator_version").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            if snapshot_streams:
+                curs.execute(latest, (_array(stream.hex for stream in snapshot_streams),))
+                for row in curs.fetchall():
+                    stream = UUID(str(row["originator_id"]))
+                    snapshots[stream] = StoredEvent(stream, row["originator_version"], row["topic"], bytes(row["state"]))
+            if streams:
+                froms = [snapshots[s].originator_version if s in snapshots else 0 for s in streams]
+                curs.execute(select, (_array(stream.hex for stream in streams), _array(map(str, froms))))
+                for row in curs.fetchall():
+                    stream = UUID(str(row["originator_id"]))
+                    events[stream].append(StoredEvent(stream, row["originator_version"], row["topic"], bytes(row["state"])))
+        return snapshots, events
 
     def snapshot_streams(self) -> list[UUID]:
         statement = SQL("SELECT DISTINCT originator_id FROM {} ORDER BY originator_id").format(self._snapshots_relation)
