@@ -1,11 +1,13 @@
 """The `Ledger` application: decides commands against aggregates and records events atomically.
 
-Commands are applied in order, in batches. A batch loads (and caches) the aggregates it touches,
-lets each decide, and saves every new event of the batch in one transaction together with the
-batch's keys (command ids with their content digests, contract and color names; see
-`ledger.store`). A batch is all or nothing; a stale aggregate or a key claimed by another writer
-fails the save with `IntegrityError`, and the batch is re-run from fresh state. Events are saved
-in command order, so the store's position order is the order commands were applied.
+Commands are applied in order, in batches. A batch loads (and caches) the aggregates it touches
+(those it can foresee in a few queries before deciding: `Ledger.prefetch`), lets each decide, and
+saves every new event of the batch in one transaction together with the batch's keys (command
+ids with their content digests, contract and color names; see `ledger.store`). When the cache is
+full, the least recently used half is dropped between batches. A batch is all or nothing; a
+stale aggregate or a key claimed by another writer fails the save with `IntegrityError`, and the
+batch is re-run from fresh state. Events are saved in command order, so the store's position
+order is the order commands were applied.
 
 Roles are enforced here, not in a face: every batch, every read-side question and every policy
 change is checked against the roles policy recorded in the ledger (`domain.roles`), or the
@@ -467,7 +469,7 @@ class Ledger(Application):
         assert 0 < len(commands) <= 100_000
         assert not self.sealed, "an encrypted store opened without its key is read-only"
         if len(self._cache) >= CACHE_AGGREGATES_MAX:
-            self._cache.clear()  # between batches only: a batch's aggregates hold its unsaved events
+            self._evict()  # between batches only: a batch's aggregates hold its unsaved events
         actions = {command.TYPE for command in commands}
         deadline = time.monotonic() + self.wait_seconds
         used: set[UUID] = set()  # streams earlier attempts decided on: locked too when deciding again
@@ -482,7 +484,9 @@ class Ledger(Application):
                 with self.recorder.stream_locks(locked, remaining):
                     self._forget_stale(locked)
                     self.prefetch(run.streams_to_prefetch())
-                    return run.run()
+                    outcomes = run.run()
+                self._used_last(run.streams_used())
+                return outcomes
             except IntegrityError:
                 self._cache.clear()  # somebody else wrote: decide again from fresh state
                 self._load_time_zone()  # ... maybe the store's first events, with its zone
@@ -498,6 +502,24 @@ class Ledger(Application):
                     raise BatchBusy(self.store.url, self.wait_seconds, len(commands)) from problem
                 raise
         raise AssertionError("unreachable")
+
+    def _evict(self) -> None:
+        """Drop the least recently used half of the cached aggregates (the cache is kept in order
+        of last use: `_used_last`), with what is remembered of their snapshots. Clearing it whole
+        made an import at scale (more active colors and parties than the cache holds) reload almost
+        every stream it decided on."""
+        cache = self._cache
+        for stream in list(itertools.islice(cache, len(cache) - CACHE_AGGREGATES_MAX // 2)):
+            del cache[stream]
+            self._snapshot_versions.pop(stream, None)
+
+    def _used_last(self, streams: Iterable[UUID]) -> None:
+        """Move the streams a batch used to the end of the cache's order (most recently used)."""
+        cache = self._cache
+        for stream in streams:
+            aggregate = cache.pop(stream, None)
+            if aggregate is not None:
+                cache[stream] = aggregate
 
     def _forget_stale(self, streams: Sequence[UUID]) -> None:
         """Drop the cached aggregates among `streams` that another writer moved since they were
@@ -641,8 +663,9 @@ class Ledger(Application):
             return
         assert interval > 0
         last_command = {event.originator_id: event.command_id for event in events}
-        if len(self._snapshot_versions) >= CACHE_AGGREGATES_MAX:
-            self._snapshot_versions.clear()
+        if len(self._snapshot_versions) >= 2 * CACHE_AGGREGATES_MAX:  # loads outside batches (reads) add some
+            self._snapshot_versions = {stream: version for stream, version in self._snapshot_versions.items()
+                                       if stream in self._cache}
         due = []
         for aggregate in touched:
             if not isinstance(aggregate, Allocation) or not aggregate.allocated or aggregate.id not in last_command:

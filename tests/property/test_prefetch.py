@@ -27,7 +27,8 @@ from psycopg.sql import SQL
 import ledger.app as app
 from domain.aggregate import Aggregate
 from domain.allocation import Allocation
-from ledger.app import Ledger, Outcome, _BatchRun
+from domain.party import Party
+from ledger.app import Ledger, Outcome, _BatchRun, party_stream
 from simulations.strategies import command_lists, ledger_state, to_commands
 from tests.support import POSTGRES_URL, postgres_store, sqlite_store
 
@@ -121,8 +122,15 @@ def test_prefetched_aggregates_equal_those_loaded_one_by_one(open_store: Any, ex
     check()
 
 
+def _snapshot_rows(ledger: Ledger) -> list[tuple[UUID, int, str]]:
+    return [(stream, snapshot.originator_version, snapshot.last_command_id)
+            for stream in sorted(ledger.recorder.snapshot_streams()) for snapshot in ledger.snapshots.get(stream)]
+
+
 @pytest.mark.parametrize(("open_store", "examples"), STORES)
 def test_prefetch_and_a_small_cache_change_no_decision(open_store: Any, examples: int) -> None:
+    """A ledger that prefetches with a cache of a few aggregates (evicting every few batches) and
+    one that loads one by one and never evicts: same outcomes, same state, same snapshots."""
     @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(records=command_lists(operations_max=60), sizes=st.lists(st.integers(1, 15), min_size=1, max_size=6),
            cache=st.integers(1, 6))
@@ -134,12 +142,14 @@ def test_prefetch_and_a_small_cache_change_no_decision(open_store: Any, examples
         saved = app.CACHE_AGGREGATES_MAX
         try:
             for ledger in (prefetching, one_by_one):
-                ledger.batch_size = 4
+                ledger.batch_size = 3
                 ledger.snapshot_interval = 2
             app.CACHE_AGGREGATES_MAX = cache
-            assert prefetching.execute(commands) == one_by_one.execute(commands)
+            evicting = prefetching.execute(commands)
             app.CACHE_AGGREGATES_MAX = saved
+            assert evicting == one_by_one.execute(commands)
             assert ledger_state(prefetching) == ledger_state(one_by_one)
+            assert _snapshot_rows(prefetching) == _snapshot_rows(one_by_one)
             assert _in_chunks(prefetching, commands, sizes) == _in_chunks(one_by_one, commands, sizes)
         finally:
             app.CACHE_AGGREGATES_MAX = saved
@@ -149,3 +159,19 @@ def test_prefetch_and_a_small_cache_change_no_decision(open_store: Any, examples
                 drop()
 
     check()
+
+
+def test_eviction_keeps_the_most_recently_used_half(monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger = Ledger("memory://")
+    try:
+        monkeypatch.setattr(app, "CACHE_AGGREGATES_MAX", 4)
+        streams = [party_stream(f"P{n}") for n in range(5)]
+        for stream in streams:
+            ledger._cache[stream] = Party(stream)
+            ledger._snapshot_versions[stream] = 0
+        ledger._used_last([streams[0], streams[2]])
+        ledger._evict()
+        assert list(ledger._cache) == [streams[0], streams[2]]
+        assert set(ledger._snapshot_versions) == {streams[0], streams[2]}
+    finally:
+        ledger.close()
