@@ -116,6 +116,18 @@ def road_world(s: Script | None = None, amount: str = "1000000.00") -> tuple[Scr
     return s, names
 
 
+def execute_in_chunks(ledger: Any, commands: Sequence[Command], sizes: Sequence[int]) -> list[Outcome]:
+    """`commands` through `ledger`, one `execute` (fresh cache) per chunk of the given sizes, in turn."""
+    assert sizes and all(size > 0 for size in sizes), sizes
+    outcomes: list[Outcome] = []
+    start, i = 0, 0
+    while start < len(commands):
+        size = sizes[i % len(sizes)]
+        outcomes += ledger.execute(commands[start:start + size])
+        start, i = start + size, i + 1
+    return outcomes
+
+
 def outcomes_again(first: Sequence[Outcome]) -> list[Outcome]:
     """What submitting the same commands again answers, given what the first run answered.
 

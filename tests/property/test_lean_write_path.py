@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.allocation import Allocation
-from ledger.app import Ledger, Outcome, color_stream
+from ledger.app import Ledger, color_stream
 from ledger.integrity.verify import Verifier
 from simulations.strategies import command_lists, ledger_state, to_commands
-from tests.support import POSTGRES_URL, memory_store, postgres_store, sqlite_store
+from tests.support import POSTGRES_URL, execute_in_chunks, memory_store, postgres_store, sqlite_store
 
 STORES: list[Any] = [
     pytest.param(sqlite_store, 25, id="sqlite"),
@@ -86,15 +86,6 @@ def stored_rows(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
-def _execute(ledger: Ledger, commands: list[Any], sizes: list[int]) -> list[Outcome]:
-    """`commands` through `ledger`, one `execute` (fresh cache) per chunk of the given sizes."""
-    outcomes: list[Outcome] = []
-    start, i = 0, 0
-    while start < len(commands):
-        size = sizes[i % len(sizes)]
-        outcomes += ledger.execute(commands[start:start + size])
-        start, i = start + size, i + 1
-    return outcomes
 
 
 def _run(open_store: Callable[[], tuple[str, Callable[[], None]]], records: list[dict[str, Any]],
@@ -107,7 +98,7 @@ def _run(open_store: Callable[[], tuple[str, Callable[[], None]]], records: list
     reader = None
     try:
         assert lean.lean and not plain.lean
-        assert _execute(lean, commands, sizes) == _execute(plain, commands, sizes)
+        assert execute_in_chunks(lean, commands, sizes) == execute_in_chunks(plain, commands, sizes)
         rows = stored_rows(lean)
         assert len(rows["events"]) == lean.position()
         assert rows == stored_rows(plain)

@@ -28,9 +28,9 @@ import ledger.app as app
 from domain.aggregate import Aggregate
 from domain.allocation import Allocation
 from domain.party import Party
-from ledger.app import Ledger, Outcome, _BatchRun, party_stream
+from ledger.app import Ledger, _BatchRun, party_stream
 from simulations.strategies import command_lists, ledger_state, to_commands
-from tests.support import POSTGRES_URL, postgres_store, sqlite_store
+from tests.support import POSTGRES_URL, execute_in_chunks, postgres_store, sqlite_store
 
 STORES: list[Any] = [
     pytest.param(sqlite_store, 12, id="sqlite"),
@@ -41,14 +41,6 @@ STORES: list[Any] = [
 ]
 
 
-def _in_chunks(ledger: Ledger, commands: list[Any], sizes: list[int]) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    start, i = 0, 0
-    while start < len(commands):
-        size = sizes[i % len(sizes)]
-        outcomes += ledger.execute(commands[start:start + size])
-        start, i = start + size, i + 1
-    return outcomes
 
 
 def _wanted(ledger: Ledger, commands: list[Any]) -> dict[UUID, type[Aggregate]]:
@@ -83,7 +75,7 @@ def _check_loads(open_store: Callable[[], tuple[str, Callable[[], None]]], recor
     writer = Ledger(url)
     try:
         writer.snapshot_interval = interval
-        _in_chunks(writer, commands, sizes)
+        execute_in_chunks(writer, commands, sizes)
         _compare_loads(url, commands)
         streams = writer.recorder.snapshot_streams()
         if streams:  # a damaged snapshot: both ways replay the whole stream
@@ -150,7 +142,7 @@ def test_prefetch_and_a_small_cache_change_no_decision(open_store: Any, examples
             assert evicting == one_by_one.execute(commands)
             assert ledger_state(prefetching) == ledger_state(one_by_one)
             assert _snapshot_rows(prefetching) == _snapshot_rows(one_by_one)
-            assert _in_chunks(prefetching, commands, sizes) == _in_chunks(one_by_one, commands, sizes)
+            assert execute_in_chunks(prefetching, commands, sizes) == execute_in_chunks(one_by_one, commands, sizes)
         finally:
             app.CACHE_AGGREGATES_MAX = saved
             prefetching.close()

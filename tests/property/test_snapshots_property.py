@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.allocation import Allocation
-from ledger.app import Ledger, Outcome, color_stream
+from ledger.app import Ledger, color_stream
 from ledger.integrity.verify import Verifier
 from simulations.strategies import command_lists, ledger_state, to_commands
-from tests.support import POSTGRES_URL, memory_store, postgres_store, sqlite_store
+from tests.support import POSTGRES_URL, execute_in_chunks, memory_store, postgres_store, sqlite_store
 
 
 
@@ -42,15 +42,6 @@ STORES: list[Any] = [
 ]
 
 
-def _in_chunks(ledger: Ledger, commands: list[Any], sizes: list[int]) -> list[Outcome]:
-    """`commands` through `ledger`, one `execute` (fresh cache) per chunk of the given sizes."""
-    outcomes: list[Outcome] = []
-    start, i = 0, 0
-    while start < len(commands):
-        size = sizes[i % len(sizes)]
-        outcomes += ledger.execute(commands[start:start + size])
-        start, i = start + size, i + 1
-    return outcomes
 
 
 def _run(open_store: Callable[[], tuple[str, Callable[[], None]]], records: list[dict[str, Any]],
@@ -60,7 +51,7 @@ def _run(open_store: Callable[[], tuple[str, Callable[[], None]]], records: list
     snapshotting, replaying = Ledger(urls[0][0]), Ledger(urls[1][0])
     try:
         snapshotting.snapshot_interval, replaying.snapshot_interval = 1, None
-        assert _in_chunks(snapshotting, commands, sizes) == _in_chunks(replaying, commands, sizes)
+        assert execute_in_chunks(snapshotting, commands, sizes) == execute_in_chunks(replaying, commands, sizes)
         assert ledger_state(snapshotting) == ledger_state(replaying)
         assert replaying.recorder.snapshot_streams() == []
         colors = snapshotting.colors()

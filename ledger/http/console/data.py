@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
-from domain import events as e
 from domain.cases import CLOSED, DISPOSITIONS, OPEN
 from domain.errors import InvalidValue
 from ledger.app import Ledger
