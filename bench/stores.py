@@ -128,11 +128,13 @@ def build_store(path: Path, lines: Path) -> None:
 
 
 @contextmanager
-def postgres_schema(dsn: str, prefix: str) -> Iterator[str]:
-    """A fresh schema `prefix<random>` on the server `dsn` names, as a store URL; dropped after."""
+def postgres_schema(url: str, prefix: str = "t_", schema: str | None = None) -> Iterator[str]:
+    """A fresh schema (`schema`, or `prefix<random>`) on the server `url` names (its `?schema=`
+    ignored), as a store URL; dropped after. The tests' stores use it too (`tests.support`)."""
     import psycopg
 
-    schema = prefix + secrets.token_hex(6)
+    dsn = url.split("?")[0]
+    schema = schema or prefix + secrets.token_hex(6)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:

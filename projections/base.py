@@ -117,3 +117,11 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     assert size > 0
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def as_of_where(position: int | None, at_utc: str | None, *more: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """A ` WHERE …` clause (or "") and its parameters for rows recorded up to `position` and dated
+    ≤ `at_utc` (None: no bound), and each further (`column = ?`, value) given."""
+    terms = [("position <= ?", position), ("at_utc <= ?", at_utc), *more]
+    kept = [(sql, value) for sql, value in terms if value is not None]
+    return (" WHERE " + " AND ".join(sql for sql, _ in kept) if kept else ""), [value for _, value in kept]

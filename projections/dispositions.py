@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain import events as e
-from projections.base import Projection, ViewDatabase
+from projections.base import Projection, ViewDatabase, as_of_where
 from projections.index import utc_text
 from projections.sealing import Sealer
 
@@ -41,18 +41,10 @@ class Dispositions(Projection):
 def dispositions_as_of(db: ViewDatabase, sealer: Sealer, position: int | None = None, at_utc: str | None = None,
                        flag_id: str | None = None) -> list[dict[str, Any]]:
     """Every disposition recorded up to `position` and dated ≤ `at_utc` (None: no bound), in order."""
-    where, params = [], []
-    if position is not None:
-        where.append("position <= ?")
-        params.append(position)
-    if at_utc is not None:
-        where.append("at_utc <= ?")
-        params.append(at_utc)
-    if flag_id is not None:
-        where.append("flag_id = ?")
-        params.append(sealer.seal_id(flag_id))
+    sealed_flag = None if flag_id is None else sealer.seal_id(flag_id)
+    where, params = as_of_where(position, at_utc, ("flag_id = ?", sealed_flag))
     sql = (f"SELECT position, flag_id, rule, disposition, actor, comment, at, transaction_id FROM {TABLE}"
-           + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY position")
+           + where + " ORDER BY position")
     return [{"position": int(row[0]), "flag": sealer.open_id(row[1]), "rule": row[2], "disposition": row[3],
              "actor": sealer.open_text(row[4]), "comment": sealer.open_text(row[5]), "at": row[6], "transaction": row[7]}
             for row in db.query(sql, params)]

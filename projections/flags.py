@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from domain import events as e
-from projections.base import Projection, ViewDatabase
+from projections.base import Projection, ViewDatabase, as_of_where
 from projections.index import utc_text
 from projections.rules.config import RulesConfig
 from projections.rules.engine import ABSENT_VALUE, Flag, RuleEngine, pack, unpack
@@ -203,14 +203,8 @@ class Flags(Projection):
 
 def stored_flags(db: ViewDatabase, sealer: Sealer, *, position: int | None = None, at_utc: str | None = None) -> list[dict[str, Any]]:
     """Stored flag documents in the order raised, up to a position and/or business time."""
-    where, params = [], []
-    if position is not None:
-        where.append("position <= ?")
-        params.append(position)
-    if at_utc is not None:
-        where.append("at_utc <= ?")
-        params.append(at_utc)
-    sql = "SELECT document FROM ledger_flags" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY position, seq"
+    where, params = as_of_where(position, at_utc)
+    sql = "SELECT document FROM ledger_flags" + where + " ORDER BY position, seq"
     return [orjson.loads(sealer.open_text(row[0])) for row in db.query(sql, params)]
 
 

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
+from bench.stores import postgres_schema as bench_postgres_schema
 from domain.commands import Command
 from domain.identifiers import make_color, make_party_id
 from ledger.app import APPLIED, BLOCKED, CONFLICT, DUPLICATE, Outcome
@@ -154,19 +154,9 @@ def outcomes_again(first: Sequence[Outcome]) -> list[Outcome]:
 POSTGRES_URL = os.environ.get("TENGE_LEDGER_TEST_POSTGRES", "")
 
 
-@contextmanager
-def postgres_schema(url: str, schema: str | None = None) -> Iterator[str]:
+def postgres_schema(url: str, schema: str | None = None) -> AbstractContextManager[str]:
     """A fresh schema on the server `url` names (its `?schema=` ignored), as a store URL; dropped after."""
-    import psycopg
-
-    dsn, schema = url.split("?")[0], schema or "t_" + secrets.token_hex(6)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{dsn}?schema={schema}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return bench_postgres_schema(url, "t_", schema)
 
 
 def memory_store() -> tuple[str, Callable[[], None]]:
