@@ -34,12 +34,13 @@ from typing import Any
 
 import httpx
 
-from domain.identifiers import make_color, make_party_id
+from domain.identifiers import make_color
 from ledger.app import Ledger
 from ledger.interchange import parse_record
 from ledger.tokens import issue_token
 
 from bench.stores import postgres_schema
+from bench.workload import party_id
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=5)))
@@ -49,11 +50,7 @@ START_TIMEOUT_S = 60.0
 
 
 def _party(n: int) -> str:
-    for spare in range(10):
-        made = make_party_id(f"150740{spare}{n:04d}")
-        if made:
-            return made
-    raise AssertionError(n)
+    return party_id(n, "150740")
 
 
 @dataclass

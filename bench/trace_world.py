@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from domain.identifiers import make_color, make_party_id
+from bench.workload import party_id
+from domain.identifiers import make_color
 
 T0 = datetime(2025, 1, 10, 9, 0, tzinfo=timezone(timedelta(hours=5)))
 TARGET_TRANSACTIONS = 1_000
@@ -24,11 +25,7 @@ CONTRACTORS = 20
 
 
 def _party(n: int) -> str:
-    for spare in range(10):
-        made = make_party_id(f"170340{spare}{n:04d}")
-        if made:
-            return made
-    raise AssertionError(n)
+    return party_id(n, "170340")
 
 
 def _register(number: int, name: str, kind: str) -> dict[str, Any]:

@@ -23,13 +23,18 @@ T0 = datetime(2025, 1, 10, 9, 0, tzinfo=timezone(timedelta(hours=5)))
 WORLDS_MAX = 10  # separate worlds (parties, colors, ids) for concurrent writers
 
 
-def _party(n: int) -> str:
-    assert 0 < n < 10_000
+def party_id(n: int, stem: str = "160540") -> str:
+    """A valid BIN for party `n` (1–9 999): `stem`, a spare digit chosen for the check digit, `n`."""
+    assert 0 < n < 10_000 and len(stem) == 6, (n, stem)
     for spare in range(10):
-        made = make_party_id(f"160540{spare}{n:04d}")
+        made = make_party_id(f"{stem}{spare}{n:04d}")
         if made:
             return made
     raise AssertionError(n)
+
+
+def _party(n: int) -> str:
+    return party_id(n)
 
 
 def setup_lines(*, colors: int = 10, contractors_per_color: int = 20) -> int:
