@@ -28,8 +28,10 @@ that (issue 11: 15.9 ms to replay 1 001 events, 0.10 ms from a snapshot; taking 
 batch's transaction cut imports from 72 000 to 28 000 events/s). Loading a color starts from its
 latest snapshot and replays only the events after it; a missing, unreadable or inconsistent
 snapshot is ignored and the whole stream replayed, so a snapshot never changes a decision.
-Taking one is best effort and outside the batch's transaction; `verify` checks every snapshot
-against the replay of its stream (`ledger.integrity.snapshots`).
+A color dropped from a full cache is snapshotted too if it grew by `EVICTION_SNAPSHOT_EVENTS_MIN`
+events since its last one, so loading it again costs its state, not its history. Taking one is best
+effort and outside the batch's transaction; `verify` checks every snapshot against the replay of its
+stream (`ledger.integrity.snapshots`).
 
 A blocked command's id key is written with a `blocked:<id>` key naming the stream of its
 `CommandBlocked` event, so that submitting it again answers `blocked` with its original rule and
@@ -81,6 +83,7 @@ WAIT_SECONDS_DEFAULT = 60  # SPEC §5 `--wait`: how long a writer waits for what
 CACHE_AGGREGATES_MAX = int(os.environ.get("TENGE_LEDGER_CACHE_AGGREGATES", "50000"))  # the variable: measurements only
 SNAPSHOT_EVENTS_MIN = 200  # a color is snapshotted again once its stream grew by this many events ...
 SNAPSHOT_ENTRIES_PER_EVENT = 4  # ... or by a quarter of its state's entries, if more
+EVICTION_SNAPSHOT_EVENTS_MIN = 8  # a color dropped from the cache is snapshotted if it grew by this many events
 
 APPLIED, DUPLICATE, BLOCKED, CONFLICT = "applied", "duplicate", "blocked", "conflict"
 TIME_ZONE_KEY = "meta:time_zone"  # stored as is (not hidden when encrypted): it is no personal data
@@ -222,6 +225,9 @@ class Ledger(Application):
         self.bootstrap_roles = roles
         self._cache: dict[UUID, Aggregate] = {}
         self._snapshot_versions: dict[UUID, int] = {}  # color stream -> version of its latest snapshot seen
+        # color stream -> (version, transaction id of the event at that version), as this process
+        # committed it: what a snapshot taken when the color leaves the cache must name
+        self._committed: dict[UUID, tuple[int, str]] = {}
         self._read_side: ReadSide | None = None
         self.encryption = Encryption(cipher_key) if cipher_key else None
         self.sealed_ok = sealed_ok
@@ -507,11 +513,21 @@ class Ledger(Application):
         """Drop the least recently used half of the cached aggregates (the cache is kept in order
         of last use: `_used_last`), with what is remembered of their snapshots. Clearing it whole
         made an import at scale (more active colors and parties than the cache holds) reload almost
-        every stream it decided on."""
+        every stream it decided on. A dropped color whose stream grew by
+        `EVICTION_SNAPSHOT_EVENTS_MIN` events since its last snapshot is snapshotted first, so
+        that loading it again reads its state and not its history (at 10^7 events every color is
+        active all year and is dropped and loaded again many times: without these snapshots each
+        load replayed the color's whole stream, and import at scale spent 60 % of its time there)."""
         cache = self._cache
+        due = []
         for stream in list(itertools.islice(cache, len(cache) - CACHE_AGGREGATES_MAX // 2)):
-            del cache[stream]
-            self._snapshot_versions.pop(stream, None)
+            aggregate = cache.pop(stream)
+            since = self._snapshot_versions.pop(stream, 0)
+            committed = self._committed.pop(stream, None)
+            if (committed is not None and committed[0] == aggregate.version and isinstance(aggregate, Allocation)
+                    and _worth_a_snapshot(aggregate, since, EVICTION_SNAPSHOT_EVENTS_MIN)):
+                due.append(AllocationSnapshot.take(aggregate, committed[1]))
+        self._put_snapshots(due)
 
     def _used_last(self, streams: Iterable[UUID]) -> None:
         """Move the streams a batch used to the end of the cache's order (most recently used)."""
@@ -666,13 +682,20 @@ class Ledger(Application):
         if len(self._snapshot_versions) >= 2 * CACHE_AGGREGATES_MAX:  # loads outside batches (reads) add some
             self._snapshot_versions = {stream: version for stream, version in self._snapshot_versions.items()
                                        if stream in self._cache}
+        if len(self._committed) >= 2 * CACHE_AGGREGATES_MAX:  # after a cleared cache
+            self._committed = {stream: found for stream, found in self._committed.items() if stream in self._cache}
         due = []
         for aggregate in touched:
             if not isinstance(aggregate, Allocation) or not aggregate.allocated or aggregate.id not in last_command:
                 continue
-            grown = aggregate.version - self._snapshot_versions.get(aggregate.id, 0)
-            if grown >= interval and grown * SNAPSHOT_ENTRIES_PER_EVENT >= aggregate.snapshot_entries():
+            self._committed[aggregate.id] = (aggregate.version, last_command[aggregate.id])
+            if _worth_a_snapshot(aggregate, self._snapshot_versions.get(aggregate.id, 0), interval):
                 due.append(AllocationSnapshot.take(aggregate, last_command[aggregate.id]))
+        self._put_snapshots(due)
+
+    def _put_snapshots(self, due: Sequence[AllocationSnapshot]) -> None:
+        """Store `due` in one transaction, best effort: a failure (a read-only store, a full disk)
+        loses nothing but speed."""
         if not due:
             return
         try:
@@ -682,6 +705,13 @@ class Ledger(Application):
         for snapshot in due:
             self._snapshot_versions[snapshot.originator_id] = snapshot.originator_version
 
+
+def _worth_a_snapshot(allocation: Allocation, since_version: int, events_min: int) -> bool:
+    """The stream grew by `events_min` events since its snapshot at `since_version` (0: none), and
+    by a quarter of the state's entries if more: writing snapshots then costs a few entries' encoding
+    per event."""
+    grown = allocation.version - since_version
+    return grown >= events_min and grown * SNAPSHOT_ENTRIES_PER_EVENT >= allocation.snapshot_entries()
 
 # the command fields naming a party whose kind, status or registration a decision may read
 _PARTY_FIELDS = ("treasury", "administrator", "customer", "supplier", "payer", "payee", "holder")

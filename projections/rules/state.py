@@ -15,7 +15,9 @@ rules ask for keys, never for "all keys", which is what lets their state live ou
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any, Protocol
 
 ABSENT: Any = object()  # a key known not to exist (cached, so a miss is asked once)
@@ -207,8 +209,13 @@ class KeyedState:
         return sum(len(section.cache) for section in self.sections.values())
 
     def evict(self, keep_at_most: int) -> None:
-        """Forget clean keys when more than `keep_at_most` are held (they are in the backing)."""
-        if self.backing is None or self.cached() <= keep_at_most:
+        """When more than `keep_at_most` keys are held, forget the clean keys loaded longest ago
+        (they are in the backing) until about half that many are held. Each section's cache is in
+        the order its keys were loaded, so the keys kept are the ones loaded last — at scale the
+        working set is larger than the cache, and forgetting everything made the next events
+        fetch their hot keys again (issue 11: a catch-up of 10^6 events spent 39 % in fetches)."""
+        cached = self.cached()
+        if self.backing is None or cached <= keep_at_most:
             return
         if self.complete:  # everything stored is in memory: remember which keys, not their values
             self.stored = KeyFilter()
@@ -216,8 +223,13 @@ class KeyedState:
                 for key, value in section.cache.items():
                     if value is not ABSENT:
                         self.stored.add((section.name, key))
+        keep_share = Fraction(keep_at_most // 2, cached)
         for section in self.sections.values():
-            section.cache = {key: section.cache[key] for key in section.dirty}
+            cache, dirty = section.cache, section.dirty
+            drop = len(cache) - int(len(cache) * keep_share)  # the oldest keys of every section alike
+            for key in list(itertools.islice(cache, drop)):
+                if key not in dirty:
+                    del cache[key]
         self.complete = False
 
     def dump(self) -> dict[str, dict[Any, Any]]:

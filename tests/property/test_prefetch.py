@@ -29,6 +29,7 @@ from domain.aggregate import Aggregate
 from domain.allocation import Allocation
 from domain.party import Party
 from ledger.app import Ledger, _BatchRun, party_stream
+from ledger.integrity.snapshots import check_snapshots
 from simulations.strategies import command_lists, ledger_state, to_commands
 from tests.support import POSTGRES_URL, execute_in_chunks, postgres_store, sqlite_store
 
@@ -122,29 +123,34 @@ def _snapshot_rows(ledger: Ledger) -> list[tuple[UUID, int, str]]:
 @pytest.mark.parametrize(("open_store", "examples"), STORES)
 def test_prefetch_and_a_small_cache_change_no_decision(open_store: Any, examples: int) -> None:
     """A ledger that prefetches with a cache of a few aggregates (evicting every few batches) and
-    one that loads one by one and never evicts: same outcomes, same state, same snapshots."""
+    one that loads one by one and never evicts: same outcomes, same state. Their snapshots are the
+    same when colors are not snapshotted as they leave the cache; when they are, each of them is
+    the replay of its stream (verify's check) and later loads start from them."""
     @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(records=command_lists(operations_max=60), sizes=st.lists(st.integers(1, 15), min_size=1, max_size=6),
-           cache=st.integers(1, 6))
-    def check(records: list[dict[str, Any]], sizes: list[int], cache: int) -> None:
+           cache=st.integers(1, 6), on_eviction=st.sampled_from([1, 10**9]))
+    def check(records: list[dict[str, Any]], sizes: list[int], cache: int, on_eviction: int) -> None:
         commands = to_commands(records)
         urls = [open_store(), open_store()]
         prefetching, one_by_one = Ledger(urls[0][0]), Ledger(urls[1][0])
         one_by_one.prefetch = lambda wanted: None  # type: ignore[method-assign]
-        saved = app.CACHE_AGGREGATES_MAX
+        saved = app.CACHE_AGGREGATES_MAX, app.EVICTION_SNAPSHOT_EVENTS_MIN
         try:
             for ledger in (prefetching, one_by_one):
                 ledger.batch_size = 3
                 ledger.snapshot_interval = 2
-            app.CACHE_AGGREGATES_MAX = cache
+            app.CACHE_AGGREGATES_MAX, app.EVICTION_SNAPSHOT_EVENTS_MIN = cache, on_eviction
             evicting = prefetching.execute(commands)
-            app.CACHE_AGGREGATES_MAX = saved
+            app.CACHE_AGGREGATES_MAX, app.EVICTION_SNAPSHOT_EVENTS_MIN = saved
             assert evicting == one_by_one.execute(commands)
             assert ledger_state(prefetching) == ledger_state(one_by_one)
-            assert _snapshot_rows(prefetching) == _snapshot_rows(one_by_one)
+            if on_eviction > len(commands):
+                assert _snapshot_rows(prefetching) == _snapshot_rows(one_by_one)
+            else:
+                assert check_snapshots(prefetching, prefetching.position()) == []
             assert execute_in_chunks(prefetching, commands, sizes) == execute_in_chunks(one_by_one, commands, sizes)
         finally:
-            app.CACHE_AGGREGATES_MAX = saved
+            app.CACHE_AGGREGATES_MAX, app.EVICTION_SNAPSHOT_EVENTS_MIN = saved
             prefetching.close()
             one_by_one.close()
             for _, drop in urls:
@@ -165,5 +171,37 @@ def test_eviction_keeps_the_most_recently_used_half(monkeypatch: pytest.MonkeyPa
         ledger._evict()
         assert list(ledger._cache) == [streams[0], streams[2]]
         assert set(ledger._snapshot_versions) == {streams[0], streams[2]}
+    finally:
+        ledger.close()
+
+
+def test_a_color_leaving_a_full_cache_is_snapshotted_and_loaded_again_from_its_snapshot(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A color that grew since its last snapshot is snapshotted as the cache drops it, naming the
+    transaction of its last event; loading it again reads that snapshot, not its history."""
+    from tests.rules.baseline import Baseline
+    from tests.rules.test_assets import rush
+
+    world = Baseline()
+    rush(world)
+    commands = world.commands()
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    try:
+        monkeypatch.setattr(app, "CACHE_AGGREGATES_MAX", 2)
+        monkeypatch.setattr(app, "EVICTION_SNAPSHOT_EVENTS_MIN", 2)
+        ledger.snapshot_interval = 10**6  # no snapshot but those taken on eviction
+        ledger.batch_size = 1
+        ledger.execute(commands)
+        snapshotted = ledger.recorder.snapshot_streams()
+        assert snapshotted and check_snapshots(ledger, ledger.position()) == []
+        for stream in snapshotted:
+            [snapshot] = ledger.snapshots.get(stream)
+            stored = [event for event in ledger.events.get(stream) if event.originator_version == snapshot.originator_version]
+            assert stored[0].command_id == snapshot.last_command_id
+        ledger._cache.clear()
+        replays: list[UUID] = []
+        monkeypatch.setattr(Allocation, "apply", lambda self, event, _apply=Allocation.apply: (replays.append(self.id), _apply(self, event))[1])
+        ledger.prefetch({stream: Allocation for stream in snapshotted})
+        assert all(ledger._cache[stream].version == max(ev.originator_version for ev in ledger.events.get(stream)) for stream in snapshotted)
+        assert len(replays) < sum(len(list(ledger.events.get(stream))) for stream in snapshotted)
     finally:
         ledger.close()

@@ -118,6 +118,52 @@ def test_eviction_forgets_clean_keys_and_asks_the_store_again() -> None:
     assert vins.peek("V") == [1] and stored.asked == [("A01.vins", "V"), ("A01.vins", "V")]
 
 
+def test_eviction_keeps_the_keys_loaded_last_and_never_a_dirty_one() -> None:
+    stored = Stored({("F04.lots", f"L-{n}"): [n] for n in range(10)} | {("world.parties", f"P-{n}"): {} for n in range(10)})
+    keyed = KeyedState(stored, complete=False)
+    lots, parties = keyed.section("F04.lots"), keyed.section("world.parties", track_reads=False)
+    for n in range(10):
+        lots.peek(f"L-{n}")
+        parties.peek(f"P-{n}")
+    lots.get("L-0")  # read by a rule: dirty until saved, whatever its age
+    keyed.evict(keep_at_most=10)  # 20 held: a quarter of each section is kept, the keys loaded last
+    assert list(lots.cache) == ["L-0", "L-8", "L-9"] and list(parties.cache) == ["P-8", "P-9"]
+    asked = len(stored.asked)
+    assert lots.peek("L-9") == [9] and len(stored.asked) == asked  # kept: not asked again
+    assert lots.peek("L-3") == [3] and stored.asked[-1] == ("F04.lots", "L-3")  # forgotten: asked again
+
+
+def test_a_catch_up_saves_and_evicts_whenever_the_cache_outgrows_its_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory, not only the event count, decides when a catch-up saves: the rule state held after
+    each chunk stays near the bound however many events pass between the periodic saves."""
+    import projections.flags as flags_module
+
+    world = Baseline()
+    rush(world)
+    as_of = "2026-01-01T00:00:00+05:00"
+    expected = world.flags(as_of)
+    monkeypatch.setattr(flags_module, "SAVE_STATE_EVERY_EVENTS", 10**9)  # never for the count
+    monkeypatch.setattr(flags_module, "CACHED_KEYS_MAX", 40)
+    held: list[int] = []
+    apply = flags_module.Flags.apply
+
+    def recording(self: Any, db: Any, events: Any) -> None:
+        apply(self, db, events)
+        held.append(self.engine.keyed.cached())
+
+    monkeypatch.setattr(flags_module.Flags, "apply", recording)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    try:
+        ledger.execute(world.commands())
+        read = ledger.read_side()
+        last = ledger.position()
+        read.runner.catch_up(until=last, chunk_events=5)
+        assert len(held) > 5 and max(held) <= 40
+        assert read.flags(last, last, as_of) == expected
+    finally:
+        ledger.close()
+
+
 def test_a_fork_reads_the_state_but_never_changes_it() -> None:
     first = engine()
     first.rules[0].state["vins"]["V"] = [1]
