@@ -192,7 +192,7 @@ class Flags(Projection):
             db.executemany("INSERT INTO ledger_rule_deadlines VALUES (?, ?)",
                            [(item[1], self.sealer.seal_blob(pack(item))) for item in opened])
         self.engine.saved()
-        self.engine.keyed.evict(CACHED_KEYS_MAX)
+        self.engine.keyed.evict(CACHED_KEYS_MAX // 2)  # room for the next chunks before memory asks again
         self._saved_position = position
 
     def pending_until(self, db: ViewDatabase, moment: datetime) -> list[Flag]:

@@ -210,7 +210,7 @@ class KeyedState:
 
     def evict(self, keep_at_most: int) -> None:
         """When more than `keep_at_most` keys are held, forget the clean keys loaded longest ago
-        (they are in the backing) until about half that many are held. Each section's cache is in
+        (they are in the backing) until about that many are held. Each section's cache is in
         the order its keys were loaded, so the keys kept are the ones loaded last — at scale the
         working set is larger than the cache, and forgetting everything made the next events
         fetch their hot keys again (issue 11: a catch-up of 10^6 events spent 39 % in fetches)."""
@@ -223,7 +223,7 @@ class KeyedState:
                 for key, value in section.cache.items():
                     if value is not ABSENT:
                         self.stored.add((section.name, key))
-        keep_share = Fraction(keep_at_most // 2, cached)
+        keep_share = Fraction(keep_at_most, cached)
         for section in self.sections.values():
             cache, dirty = section.cache, section.dirty
             drop = len(cache) - int(len(cache) * keep_share)  # the oldest keys of every section alike
