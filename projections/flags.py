@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 import orjson
@@ -26,10 +27,14 @@ from projections.rules.registry import all_rules
 from projections.runner import POSITIONS_TABLE, ReadLog
 from projections.sealing import PLAIN, Sealer
 
-CODE_VERSION = 5  # 5: closed windows expire; 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
+CODE_VERSION = 6  # 6: F09 keyed by (payer, invoice); 5: closed windows expire; 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
 SAVE_STATE_EVERY_EVENTS = 25_000
 REPLAY_CHUNK_EVENTS = 5_000
 CACHED_KEYS_MAX = 100_000  # keys of rule state kept in memory between saves (the rest are in SQL)
+# ... and their size: packed bytes of the values read from SQL or written to it since the cache was
+# last halved (objects in memory take about 4× their packed size). Values grow with history (a
+# party's links, a color's flows), so a bound on keys alone let the cache grow with the store.
+CACHED_BYTES_MAX = 16 << 20
 _META = "engine.meta"  # the section holding the saved position and deadline counter
 
 
@@ -44,12 +49,17 @@ class SqlBacking:
     def __init__(self, sealer: Sealer) -> None:
         self.sealer = sealer
         self.db: ViewDatabase | None = None  # the database of the current transaction
+        self.held_bytes = 0  # packed size of the values fetched or saved since the cache was halved (an estimate)
 
     def fetch(self, section: str, key: Any) -> Any:
         assert self.db is not None, "rule state read outside a catch-up"
         rows = self.db.query("SELECT value FROM ledger_rule_state WHERE section = ? AND key = ?",
                              (section, self.sealer.seal_id(key_text(key))))
-        return unpack(self.sealer.open_blob(bytes(rows[0][0]))) if rows else ABSENT_VALUE
+        if not rows:
+            return ABSENT_VALUE
+        blob = self.sealer.open_blob(bytes(rows[0][0]))
+        self.held_bytes += len(blob)
+        return unpack(blob)
 
 
 class Flags(Projection):
@@ -149,7 +159,7 @@ class Flags(Projection):
         # also every `SAVE_STATE_EVERY_EVENTS`, so a crash replays at most that many events. Memory
         # asks after any chunk: saving only every 25 000 events let a catch-up at 10^6 events
         # hold every key those events touched (747 MB, issue 11).
-        if self.engine.keyed.cached() > CACHED_KEYS_MAX or (
+        if self.engine.keyed.cached() > CACHED_KEYS_MAX or self.backing.held_bytes > CACHED_BYTES_MAX or (
                 not self.bulk and last - self._saved_position >= SAVE_STATE_EVERY_EVENTS):
             self._save(db, last)
         self._engine_position = last
@@ -179,7 +189,9 @@ class Flags(Projection):
             if value is ABSENT_VALUE:
                 deleted.append((section, sealed_key))
             else:
-                written.append((section, sealed_key, self.sealer.seal_blob(pack(value))))
+                packed = pack(value)
+                self.backing.held_bytes += len(packed)
+                written.append((section, sealed_key, self.sealer.seal_blob(packed)))
         if deleted:
             db.executemany("DELETE FROM ledger_rule_state WHERE section = ? AND key = ?", deleted)
         if written:
@@ -192,7 +204,13 @@ class Flags(Projection):
             db.executemany("INSERT INTO ledger_rule_deadlines VALUES (?, ?)",
                            [(item[1], self.sealer.seal_blob(pack(item))) for item in opened])
         self.engine.saved()
-        self.engine.keyed.evict(CACHED_KEYS_MAX // 2)  # room for the next chunks before memory asks again
+        keyed = self.engine.keyed
+        held = keyed.cached()
+        if held > CACHED_KEYS_MAX // 2 or self.backing.held_bytes > CACHED_BYTES_MAX // 2:
+            # room for the next chunks before memory asks again: half the keys, or fewer if they are large
+            share = min(Fraction(CACHED_KEYS_MAX // 2, max(held, 1)), Fraction(CACHED_BYTES_MAX // 2, max(self.backing.held_bytes, 1)))
+            keyed.evict(int(held * min(share, Fraction(1))))
+            self.backing.held_bytes = int(self.backing.held_bytes * Fraction(keyed.cached(), max(held, 1)))
         self._saved_position = position
 
     def pending_until(self, db: ViewDatabase, moment: datetime) -> list[Flag]:

@@ -96,7 +96,8 @@ class DuplicateInvoice(Rule):
         invoice = normalize_invoice(event.invoice)
         amount_key = f"{payer}|{event.contract}|{event.amount_tiyn}" if event.contract and kind != "progress" else ""
         payment = Payment(event.command_id, event.at.isoformat(), event.amount_tiyn, event.contract, event.invoice, event.color)
-        by_invoice = self.state.setdefault("invoices", {}).setdefault(payer, {}).setdefault(invoice, []) if invoice else []
+        # keyed by (payer, invoice), so an event loads one invoice's payments, not all of the payer's
+        by_invoice = self.state["invoices"].setdefault((payer, invoice), []) if invoice else []
         same_invoice = list(by_invoice)
         same_amount = self._same_amount(ctx, amount_key, event.at) if amount_key else []
         if invoice:
@@ -126,7 +127,7 @@ class DuplicateInvoice(Rule):
             amounts.pop(key)
 
     def _forget(self, reservation: str, payer: str, invoice: str, amount_key: str) -> None:
-        lists = [self.state.get("invoices", {}).get(payer, {}).get(invoice, []) if invoice else [],
+        lists = [self.state["invoices"].get((payer, invoice), []) if invoice else [],
                  self.state.get("amounts", {}).get(amount_key, []) if amount_key else []]
         for payments in lists:
             payments[:] = [p for p in payments if p.transaction != reservation]

@@ -133,9 +133,14 @@ def test_eviction_keeps_the_keys_loaded_last_and_never_a_dirty_one() -> None:
     assert lots.peek("L-3") == [3] and stored.asked[-1] == ("F04.lots", "L-3")  # forgotten: asked again
 
 
-def test_a_catch_up_saves_and_evicts_whenever_the_cache_outgrows_its_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+# bytes: nothing is measured before the first save (the key bound asks for it); after it, the byte
+# bound keeps far fewer keys than the key bound alone would (100 to 200)
+@pytest.mark.parametrize(("keys_max", "bytes_max", "held_max"), [(40, 1 << 30, 40), (200, 2_000, 20)], ids=["keys", "bytes"])
+def test_a_catch_up_saves_and_evicts_whenever_the_cache_outgrows_its_bound(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys_max: int, bytes_max: int, held_max: int) -> None:
     """Memory, not only the event count, decides when a catch-up saves: the rule state held after
-    each chunk stays near the bound however many events pass between the periodic saves."""
+    each chunk stays near the bound (in keys, or in their packed bytes) however many events pass
+    between the periodic saves."""
     import projections.flags as flags_module
 
     world = Baseline()
@@ -143,7 +148,8 @@ def test_a_catch_up_saves_and_evicts_whenever_the_cache_outgrows_its_bound(tmp_p
     as_of = "2026-01-01T00:00:00+05:00"
     expected = world.flags(as_of)
     monkeypatch.setattr(flags_module, "SAVE_STATE_EVERY_EVENTS", 10**9)  # never for the count
-    monkeypatch.setattr(flags_module, "CACHED_KEYS_MAX", 40)
+    monkeypatch.setattr(flags_module, "CACHED_KEYS_MAX", keys_max)
+    monkeypatch.setattr(flags_module, "CACHED_BYTES_MAX", bytes_max)
     held: list[int] = []
     apply = flags_module.Flags.apply
 
@@ -158,7 +164,8 @@ def test_a_catch_up_saves_and_evicts_whenever_the_cache_outgrows_its_bound(tmp_p
         read = ledger.read_side()
         last = ledger.position()
         read.runner.catch_up(until=last, chunk_events=5)
-        assert len(held) > 5 and max(held) <= 40
+        first_drop = next((n + 1 for n, (a, b) in enumerate(zip(held, held[1:])) if b < a), len(held))
+        assert len(held) > 5 and max(held if keys_max <= held_max else held[first_drop:]) <= held_max
         assert read.flags(last, last, as_of) == expected
     finally:
         ledger.close()
