@@ -49,14 +49,20 @@ class LazySection:
     def _load(self, key: Any) -> Any:
         value = self.cache.get(key, _MISSING)
         if value is _MISSING:
-            owner = self.owner
-            backing, stored = owner.backing, owner.stored
-            if backing is None or owner.complete or (stored is not None and not stored.may_hold((self.name, key))):
-                value = ABSENT
-            else:
-                value = backing.fetch(self.name, key)
-            self.cache[key] = value
+            value = self.cache[key] = self.peek_uncached(key)
         return value
+
+    def peek_uncached(self, key: Any) -> Any:
+        """The value (or ABSENT), read from the backing if not in memory but not kept there: for a
+        throwaway reader (a fork) that must not grow this state's memory."""
+        value = self.cache.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        owner = self.owner
+        backing, stored = owner.backing, owner.stored
+        if backing is None or owner.complete or (stored is not None and not stored.may_hold((self.name, key))):
+            return ABSENT
+        return backing.fetch(self.name, key)
 
     def peek(self, key: Any, default: Any = None) -> Any:
         """The value without marking it dirty (for readers that do not mutate it)."""

@@ -4,6 +4,7 @@ The state is kept per key: a catch-up reads and writes only the keys its events 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -321,3 +322,43 @@ def test_the_world_keeps_of_a_contract_only_what_a_rule_reads() -> None:
     read = keys_read_by_rules(Path(world_module.__file__).parent)
     assert set(road) - read == set()
     assert {"items", "assets", "beneficiary", "method"} & read == set()  # so the check above would catch them
+
+
+def test_a_fork_that_spills_what_it_changed_raises_the_same_pending_flags_and_leaves_the_parent_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flags as of a late moment fire every open deadline in a fork; spilling the fork's changes
+    after every deadline (packed, its cache emptied) changes no flag, and the keys the fork read
+    from SQL are not kept in the parent's memory."""
+    import projections.rules.engine as engine_module
+
+    world = Baseline()
+    rush(world)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    try:
+        ledger.execute(world.commands())
+        read = ledger.read_side()
+        last = ledger.position()
+        read.catch_up()
+        projection = read.flags_projection
+        with read.db.transaction():
+            projection.flush(read.db)
+        moment = datetime(2027, 1, 1, tzinfo=timezone.utc)
+        whole = [flag.document() for flag in projection.pending_until(read.db, moment)]
+        assert whole  # the world has deadlines this moment passes
+        projection._engine_position = -1  # a new process: the engine holds only what it loads
+        spilled: list[int] = []
+        spill = engine_module._ForkBacking.spill
+
+        def counting(self: Any, keyed: Any) -> None:
+            spill(self, keyed)
+            spilled.append(len(self.spilled))
+
+        monkeypatch.setattr(engine_module._ForkBacking, "spill", counting)
+        monkeypatch.setattr(engine_module, "FORK_SPILL_EVERY", 1)
+        projection._sync(read.db, last)
+        held = projection.engine.keyed.cached()
+        assert [flag.document() for flag in projection.pending_until(read.db, moment)] == whole
+        assert spilled and spilled[-1] > 0
+        assert projection.engine.keyed.cached() == held  # the fork's reads left the parent's memory alone
+    finally:
+        ledger.close()
