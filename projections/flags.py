@@ -217,7 +217,11 @@ class Flags(Projection):
         """Flags whose windows close by `moment` but no later event has closed yet (not stored)."""
         position = self._projected_position(db)
         self._sync(db, position)
-        return self.engine.fork().close_windows_until(moment, position)
+        held = self.backing.held_bytes
+        try:
+            return self.engine.fork().close_windows_until(moment, position)
+        finally:
+            self.backing.held_bytes = held  # what the fork read is not in this engine's memory
 
 
 def stored_flags(db: ViewDatabase, sealer: Sealer, *, position: int | None = None, at_utc: str | None = None) -> list[dict[str, Any]]:

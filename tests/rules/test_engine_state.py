@@ -356,9 +356,10 @@ def test_a_fork_that_spills_what_it_changed_raises_the_same_pending_flags_and_le
         monkeypatch.setattr(engine_module._ForkBacking, "spill", counting)
         monkeypatch.setattr(engine_module, "FORK_SPILL_EVERY", 1)
         projection._sync(read.db, last)
-        held = projection.engine.keyed.cached()
+        held, held_bytes = projection.engine.keyed.cached(), projection.backing.held_bytes
         assert [flag.document() for flag in projection.pending_until(read.db, moment)] == whole
         assert spilled and spilled[-1] > 0
-        assert projection.engine.keyed.cached() == held  # the fork's reads left the parent's memory alone
+        # the fork's reads left the parent's memory, and its measure of it, alone
+        assert (projection.engine.keyed.cached(), projection.backing.held_bytes) == (held, held_bytes)
     finally:
         ledger.close()
