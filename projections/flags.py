@@ -22,12 +22,12 @@ from domain import events as e
 from projections.base import Projection, ViewDatabase, as_of_where
 from projections.index import utc_text
 from projections.rules.config import RulesConfig
-from projections.rules.engine import ABSENT_VALUE, Flag, RuleEngine, pack, unpack
+from projections.rules.engine import ABSENT_VALUE, Deadline, Flag, RuleEngine, pack, unpack
 from projections.rules.registry import all_rules
 from projections.runner import POSITIONS_TABLE, ReadLog
 from projections.sealing import PLAIN, Sealer
 
-CODE_VERSION = 6  # 6: F09 keyed by (payer, invoice); 5: closed windows expire; 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
+CODE_VERSION = 7  # 7: windows loaded as the clock nears them (a due column); 6: F09 keyed by (payer, invoice); 5: closed windows expire; 4: rule state saved per key (3: one module per rule, NamedTuple rule state, local dates)
 SAVE_STATE_EVERY_EVENTS = 25_000
 REPLAY_CHUNK_EVENTS = 5_000
 CACHED_KEYS_MAX = 100_000  # keys of rule state kept in memory between saves (the rest are in SQL)
@@ -61,6 +61,13 @@ class SqlBacking:
         self.held_bytes += len(blob)
         return unpack(blob)
 
+    def load(self, after: tuple[int, int], upto_utc: int, limit: int) -> list[Deadline]:
+        """Saved windows after `after` ((utc µs, seq)) due by `upto_utc`, in order (`DeadlineSource`)."""
+        assert self.db is not None, "windows read outside a catch-up"
+        rows = self.db.query("SELECT entry FROM ledger_rule_deadlines WHERE (due > ? OR (due = ? AND seq > ?)) AND due <= ? "
+                             "ORDER BY due, seq LIMIT ?", (after[0], after[0], after[1], upto_utc, limit))
+        return [tuple(unpack(self.sealer.open_blob(bytes(row[0])))) for row in rows]  # type: ignore[misc]
+
 
 class Flags(Projection):
     """The rule engine as a projection. The keys its events changed are saved every
@@ -92,7 +99,9 @@ class Flags(Projection):
         self._read_log = read_log
 
     def _new_engine(self, complete: bool) -> RuleEngine:
-        return RuleEngine(self.config, all_rules(self.config), self.backing, complete=complete)
+        engine = RuleEngine(self.config, all_rules(self.config), self.backing, complete=complete)
+        engine.load_deadlines_from(self.backing)
+        return engine
 
     def create_tables(self, db: ViewDatabase) -> None:
         db.execute(
@@ -102,7 +111,9 @@ class Flags(Projection):
         )
         db.execute("CREATE TABLE ledger_rule_state (section TEXT NOT NULL, key TEXT NOT NULL, value BYTEA NOT NULL, "
                    "PRIMARY KEY (section, key))")
-        db.execute("CREATE TABLE ledger_rule_deadlines (seq BIGINT PRIMARY KEY, entry BYTEA NOT NULL)")
+        db.execute("CREATE TABLE ledger_rule_deadlines (seq BIGINT PRIMARY KEY, due BIGINT NOT NULL, entry BYTEA NOT NULL)")
+        # read by due as the clock moves, during a rebuild too: built with the table, not deferred
+        db.execute("CREATE INDEX ledger_rule_deadlines_by_due ON ledger_rule_deadlines (due, seq)")
         self.engine = self._new_engine(complete=True)  # nothing saved yet: a miss is a miss
         self._engine_position = self._saved_position = 0
         self._seq = 0
@@ -125,9 +136,7 @@ class Flags(Projection):
         saved, sequence = meta.peek("position", 0), meta.peek("sequence", 0)
         assert saved <= position, (saved, position)
         self._saved_position = saved
-        deadlines = [unpack(self.sealer.open_blob(bytes(row[0])))
-                     for row in db.query("SELECT entry FROM ledger_rule_deadlines ORDER BY seq")]
-        self.engine.restore_deadlines(deadlines, sequence)
+        self.engine.sequence = sequence  # the open windows are read as the clock reaches them
         self._engine_position = -1
         while saved < position:
             assert self._read_log is not None, "the runner attaches the log before applying"
@@ -201,8 +210,8 @@ class Flags(Projection):
         if closed:
             db.executemany("DELETE FROM ledger_rule_deadlines WHERE seq = ?", [(seq,) for seq in closed])
         if opened:
-            db.executemany("INSERT INTO ledger_rule_deadlines VALUES (?, ?)",
-                           [(item[1], self.sealer.seal_blob(pack(item))) for item in opened])
+            db.executemany("INSERT INTO ledger_rule_deadlines VALUES (?, ?, ?)",
+                           [(item[1], item[0], self.sealer.seal_blob(pack(item))) for item in opened])
         self.engine.saved()
         keyed = self.engine.keyed
         held = keyed.cached()

@@ -35,7 +35,7 @@ import bisect
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, TypeVar
 
 import msgpack
 
@@ -239,6 +239,12 @@ class RuleEngine:
         for rule in rules:
             rule.state = RuleState(self.keyed, rule.code)
         self.deadlines: list[Deadline] = []  # heap of open windows: (utc µs, seq, code, key, payload, iso)
+        # With a `DeadlineSource` (`load_deadlines_from`), only the windows up to `horizon` ((utc µs,
+        # seq)) are in the heap; later ones are in the source (saved) or in `far` (not saved yet),
+        # and are loaded as the clock reaches them. None: every open window is in the heap.
+        self.horizon: tuple[int, int] | None = None
+        self.source: DeadlineSource | None = None
+        self.far: dict[int, Deadline] = {}
         self.sequence = 0
         self.scheduled: dict[int, Deadline] = {}  # since the last save, by seq
         self.fired: set[int] = set()  # seqs fired since the last save
@@ -251,8 +257,34 @@ class RuleEngine:
     def schedule(self, rule: Rule, deadline: datetime, key: str, payload: Any) -> None:
         self.sequence += 1
         item = (_utc(deadline), self.sequence, rule.code, key, payload, deadline.isoformat())
-        heapq.heappush(self.deadlines, item)
+        if self.horizon is None or item[:2] <= self.horizon:
+            heapq.heappush(self.deadlines, item)
+        else:
+            self.far[self.sequence] = item
         self.scheduled[self.sequence] = item
+
+    def load_deadlines_from(self, source: DeadlineSource) -> None:
+        """Keep in memory only the open windows due within `DEADLINES_AHEAD_US` of the clock (and
+        at most `DEADLINES_LOADED_AT_ONCE` at a time): the rest stay in `source` until the clock
+        nears them (issue 11: windows held until a color expires grew the heap with history)."""
+        assert not self.deadlines and not self.scheduled, "set the source before any window opens"
+        self.source, self.horizon = source, (-(1 << 62), 0)
+
+    def _load_deadlines(self, until_utc: int) -> None:
+        """With an empty heap, load the next windows due by `until_utc` (and up to
+        `DEADLINES_AHEAD_US` later): every window outside the heap is later than `horizon`, every
+        one in it no later, so the heap's first is the earliest open window there is."""
+        horizon = self.horizon
+        if horizon is None or self.deadlines or horizon >= (until_utc, _SEQ_MAX):
+            return
+        upto = until_utc + DEADLINES_AHEAD_US
+        loaded = self.source.load(horizon, upto, DEADLINES_LOADED_AT_ONCE) if self.source is not None else []
+        assert all(item[:2] > horizon and item[0] <= upto for item in loaded), "the source returned windows out of range"
+        horizon = loaded[-1][:2] if len(loaded) == DEADLINES_LOADED_AT_ONCE else (upto, _SEQ_MAX)
+        reached = [seq for seq, item in self.far.items() if item[:2] <= horizon]
+        self.deadlines = [tuple(item) for item in loaded] + [self.far.pop(seq) for seq in reached]  # type: ignore[misc]
+        heapq.heapify(self.deadlines)
+        self.horizon = horizon
 
     def expire_later(self, rule: Rule, color: str, moment: datetime, key: Any) -> None:
         if not EXPIRE_CLOSED_WINDOWS:
@@ -306,6 +338,7 @@ class RuleEngine:
         flags: list[Flag] = []
         while True:
             flags += self._fire_deadlines(position, until_utc, strictly_before=False, at_most=FORK_SPILL_EVERY)
+            self._load_deadlines(until_utc)
             if not self.deadlines or self.deadlines[0][0] > until_utc:
                 return flags
             if isinstance(backing, _ForkBacking):
@@ -314,11 +347,14 @@ class RuleEngine:
     def _fire_deadlines(self, position: int, until_utc: int, *, strictly_before: bool, at_most: int | None = None) -> list[Flag]:
         flags: list[Flag] = []
         fired = 0
+        self._load_deadlines(until_utc)
         while self.deadlines and (self.deadlines[0][0] < until_utc or (not strictly_before and self.deadlines[0][0] == until_utc)):
             if at_most is not None and fired == at_most:
                 break
             fired += 1
             _, seq, code, key, payload, iso = heapq.heappop(self.deadlines)
+            if not self.deadlines:
+                self._load_deadlines(until_utc)
             if self.scheduled.pop(seq, None) is None:
                 self.fired.add(seq)  # saved before: delete it at the next save
             rule = self._by_code[code]
@@ -342,16 +378,21 @@ class RuleEngine:
         return [self.scheduled[seq] for seq in sorted(self.scheduled)], sorted(self.fired)
 
     def saved(self) -> None:
-        """Everything changed is written: start counting changes afresh."""
+        """Everything changed is written: start counting changes afresh (windows beyond the
+        horizon are in the source now)."""
         self.keyed.saved()
         self.scheduled, self.fired = {}, set()
+        if self.source is not None:
+            self.far = {}
 
     def fork(self) -> RuleEngine:
         """A throwaway copy reading this engine's state on demand (for `close_windows_until`):
         what the copy changes never reaches this engine or the store."""
         copy = RuleEngine(self.config, [type(rule)(self.config) for rule in self.rules], _ForkBacking(self.keyed), complete=False)
-        # the heap is copied, its entries shared: they are tuples, and rules only read payloads
+        # the heap is copied, its entries shared: they are tuples, and rules only read payloads;
+        # windows beyond the horizon come from the same source, or from this engine's unsaved ones
         copy.restore_deadlines(list(self.deadlines), self.sequence)
+        copy.horizon, copy.source, copy.far = self.horizon, self.source, dict(self.far)
         return copy
 
     def dump(self) -> bytes:
@@ -367,6 +408,16 @@ class RuleEngine:
 
 
 Deadline = tuple[int, int, str, str, Any, str]
+DEADLINES_AHEAD_US = 7 * 86_400_000_000  # how far past the clock windows are loaded (one query a business week)
+DEADLINES_LOADED_AT_ONCE = 5_000
+_SEQ_MAX = 1 << 62
+
+
+class DeadlineSource(Protocol):
+    """Where saved windows wait until the clock nears them (the flags projection's table)."""
+
+    def load(self, after: tuple[int, int], upto_utc: int, limit: int) -> list[Deadline]:
+        """Up to `limit` saved windows with (utc, seq) after `after` and utc ≤ `upto_utc`, in (utc, seq) order."""
 
 
 class _ForkBacking:

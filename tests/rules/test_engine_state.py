@@ -363,3 +363,47 @@ def test_a_fork_that_spills_what_it_changed_raises_the_same_pending_flags_and_le
         assert (projection.engine.keyed.cached(), projection.backing.held_bytes) == (held, held_bytes)
     finally:
         ledger.close()
+
+
+def test_windows_wait_in_the_table_until_the_clock_nears_them_and_flag_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the windows due within a business day of the clock (two at a time) are held in memory;
+    the rest wait in `ledger_rule_deadlines` and are loaded as the clock reaches them. The flags, as
+    of the head and as of a later moment (a fork firing every open window), are those of the
+    baseline's plain engine."""
+    import projections.flags as flags_module
+    import projections.rules.engine as engine_module
+
+    world = Baseline()
+    rush(world)
+    as_of = "2026-01-01T00:00:00+05:00"
+    expected = world.flags(as_of)
+    monkeypatch.setattr(engine_module, "DEADLINES_LOADED_AT_ONCE", 2)
+    monkeypatch.setattr(engine_module, "DEADLINES_AHEAD_US", 86_400_000_000)
+    monkeypatch.setattr(flags_module, "SAVE_STATE_EVERY_EVENTS", 5)
+    held: list[int] = []
+    scheduled: list[int] = []
+    load = engine_module.RuleEngine._load_deadlines
+    schedule = engine_module.RuleEngine.schedule
+
+    def loading(self: Any, until_utc: int) -> None:
+        load(self, until_utc)
+        held.append(len(self.deadlines))
+
+    def scheduling(self: Any, *args: Any) -> None:
+        schedule(self, *args)
+        scheduled.append(self.sequence)
+
+    monkeypatch.setattr(engine_module.RuleEngine, "_load_deadlines", loading)
+    monkeypatch.setattr(engine_module.RuleEngine, "schedule", scheduling)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    try:
+        ledger.execute(world.commands())
+        read = ledger.read_side()
+        last = ledger.position()
+        read.runner.catch_up(until=last, chunk_events=7)
+        assert read.flags(last, last, as_of) == expected
+        assert len(scheduled) > 4 and max(held) <= 4  # never more than a few windows at once
+        assert any(row[0] for row in read.db.query("SELECT count(*) FROM ledger_rule_deadlines"))
+    finally:
+        ledger.close()
