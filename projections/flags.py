@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from fractions import Fraction
 from typing import Any
 
 import orjson
@@ -213,13 +212,13 @@ class Flags(Projection):
             db.executemany("INSERT INTO ledger_rule_deadlines VALUES (?, ?, ?)",
                            [(item[1], item[0], self.sealer.seal_blob(pack(item))) for item in opened])
         self.engine.saved()
-        keyed = self.engine.keyed
+        # room for the next chunks before memory asks again: half the keys, or fewer if they are large
+        keyed, backing = self.engine.keyed, self.backing
         held = keyed.cached()
-        if held > CACHED_KEYS_MAX // 2 or self.backing.held_bytes > CACHED_BYTES_MAX // 2:
-            # room for the next chunks before memory asks again: half the keys, or fewer if they are large
-            share = min(Fraction(CACHED_KEYS_MAX // 2, max(held, 1)), Fraction(CACHED_BYTES_MAX // 2, max(self.backing.held_bytes, 1)))
-            keyed.evict(int(held * min(share, Fraction(1))))
-            self.backing.held_bytes = int(self.backing.held_bytes * Fraction(keyed.cached(), max(held, 1)))
+        keep = min(CACHED_KEYS_MAX // 2, held * (CACHED_BYTES_MAX // 2) // max(backing.held_bytes, 1))
+        if held > keep:
+            keyed.evict(keep)
+            backing.held_bytes = backing.held_bytes * keyed.cached() // held
         self._saved_position = position
 
     def pending_until(self, db: ViewDatabase, moment: datetime) -> list[Flag]:

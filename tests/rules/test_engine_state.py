@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import pytest
@@ -20,6 +22,42 @@ from projections.rules.state import ABSENT, KeyedState
 from projections.runner import POSITIONS_TABLE
 from tests.rules.baseline import Baseline
 from tests.rules.test_assets import rush
+
+
+def record_after(monkeypatch: pytest.MonkeyPatch, owner: type, name: str, record: Callable[[Any], Any]) -> list[Any]:
+    """Wrap the method `owner.name` so that after each call `record(self)` is appended to the list returned."""
+    seen: list[Any] = []
+    original = getattr(owner, name)
+
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        seen.append(record(self))
+        return result
+
+    monkeypatch.setattr(owner, name, wrapped)
+    return seen
+
+
+AS_OF_NEW_YEAR = "2026-01-01T00:00:00+05:00"
+
+
+def rushed() -> tuple[Baseline, str, list[dict[str, Any]]]:
+    """The year-end rush world, the moment after its year, and its flags then by the baseline's plain engine
+    (asked before a test changes the engine's constants)."""
+    world = Baseline()
+    rush(world)
+    return world, AS_OF_NEW_YEAR, world.flags(AS_OF_NEW_YEAR)
+
+
+@contextmanager
+def imported(world: Baseline, tmp_path: Path) -> Iterator[tuple[Ledger, Any, int]]:
+    """`world`'s commands imported into a fresh SQLite ledger: the ledger, its read side, its last position."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    try:
+        ledger.execute(world.commands())
+        yield ledger, ledger.read_side(), ledger.position()
+    finally:
+        ledger.close()
 
 
 def engine() -> RuleEngine:
@@ -144,32 +182,16 @@ def test_a_catch_up_saves_and_evicts_whenever_the_cache_outgrows_its_bound(
     between the periodic saves."""
     import projections.flags as flags_module
 
-    world = Baseline()
-    rush(world)
-    as_of = "2026-01-01T00:00:00+05:00"
-    expected = world.flags(as_of)
+    world, as_of, expected = rushed()
     monkeypatch.setattr(flags_module, "SAVE_STATE_EVERY_EVENTS", 10**9)  # never for the count
     monkeypatch.setattr(flags_module, "CACHED_KEYS_MAX", keys_max)
     monkeypatch.setattr(flags_module, "CACHED_BYTES_MAX", bytes_max)
-    held: list[int] = []
-    apply = flags_module.Flags.apply
-
-    def recording(self: Any, db: Any, events: Any) -> None:
-        apply(self, db, events)
-        held.append(self.engine.keyed.cached())
-
-    monkeypatch.setattr(flags_module.Flags, "apply", recording)
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    try:
-        ledger.execute(world.commands())
-        read = ledger.read_side()
-        last = ledger.position()
+    held = record_after(monkeypatch, flags_module.Flags, "apply", lambda flags: flags.engine.keyed.cached())
+    with imported(world, tmp_path) as (ledger, read, last):
         read.runner.catch_up(until=last, chunk_events=5)
         first_drop = next((n + 1 for n, (a, b) in enumerate(zip(held, held[1:])) if b < a), len(held))
         assert len(held) > 5 and max(held if keys_max <= held_max else held[first_drop:]) <= held_max
         assert read.flags(last, last, as_of) == expected
-    finally:
-        ledger.close()
 
 
 def test_a_fork_reads_the_state_but_never_changes_it() -> None:
@@ -280,22 +302,13 @@ def test_after_evicting_a_state_it_wrote_whole_a_process_asks_the_store_only_for
 def test_flags_are_the_same_when_the_state_is_saved_and_evicted_after_every_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import projections.flags as flags_module
 
-    world = Baseline()
-    rush(world)
-    as_of = "2026-01-01T00:00:00+05:00"
-    expected = world.flags(as_of)
+    world, as_of, expected = rushed()
     monkeypatch.setattr(flags_module, "SAVE_STATE_EVERY_EVENTS", 1)
     monkeypatch.setattr(flags_module, "CACHED_KEYS_MAX", 0)
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    try:
-        ledger.execute(world.commands())
-        read = ledger.read_side()
-        last = ledger.position()
+    with imported(world, tmp_path) as (ledger, read, last):
         read.runner.catch_up(until=last, chunk_events=7)  # save, forget, reload by key every 7 events
         assert read.flags_projection.engine.keyed.stored is not None  # the rebuild did evict
         assert read.flags(last, last, as_of) == expected
-    finally:
-        ledger.close()
 
 
 def keys_read_by_rules(rules_dir: Path) -> set[str]:
@@ -333,11 +346,7 @@ def test_a_fork_that_spills_what_it_changed_raises_the_same_pending_flags_and_le
 
     world = Baseline()
     rush(world)
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    try:
-        ledger.execute(world.commands())
-        read = ledger.read_side()
-        last = ledger.position()
+    with imported(world, tmp_path) as (ledger, read, last):
         read.catch_up()
         projection = read.flags_projection
         with read.db.transaction():
@@ -346,14 +355,7 @@ def test_a_fork_that_spills_what_it_changed_raises_the_same_pending_flags_and_le
         whole = [flag.document() for flag in projection.pending_until(read.db, moment)]
         assert whole  # the world has deadlines this moment passes
         projection._engine_position = -1  # a new process: the engine holds only what it loads
-        spilled: list[int] = []
-        spill = engine_module._ForkBacking.spill
-
-        def counting(self: Any, keyed: Any) -> None:
-            spill(self, keyed)
-            spilled.append(len(self.spilled))
-
-        monkeypatch.setattr(engine_module._ForkBacking, "spill", counting)
+        spilled = record_after(monkeypatch, engine_module._ForkBacking, "spill", lambda backing: len(backing.spilled))
         monkeypatch.setattr(engine_module, "FORK_SPILL_EVERY", 1)
         projection._sync(read.db, last)
         held, held_bytes = projection.engine.keyed.cached(), projection.backing.held_bytes
@@ -361,8 +363,6 @@ def test_a_fork_that_spills_what_it_changed_raises_the_same_pending_flags_and_le
         assert spilled and spilled[-1] > 0
         # the fork's reads left the parent's memory, and its measure of it, alone
         assert (projection.engine.keyed.cached(), projection.backing.held_bytes) == (held, held_bytes)
-    finally:
-        ledger.close()
 
 
 def test_windows_wait_in_the_table_until_the_clock_nears_them_and_flag_the_same(
@@ -374,36 +374,14 @@ def test_windows_wait_in_the_table_until_the_clock_nears_them_and_flag_the_same(
     import projections.flags as flags_module
     import projections.rules.engine as engine_module
 
-    world = Baseline()
-    rush(world)
-    as_of = "2026-01-01T00:00:00+05:00"
-    expected = world.flags(as_of)
+    world, as_of, expected = rushed()
     monkeypatch.setattr(engine_module, "DEADLINES_LOADED_AT_ONCE", 2)
     monkeypatch.setattr(engine_module, "DEADLINES_AHEAD_US", 86_400_000_000)
     monkeypatch.setattr(flags_module, "SAVE_STATE_EVERY_EVENTS", 5)
-    held: list[int] = []
-    scheduled: list[int] = []
-    load = engine_module.RuleEngine._load_deadlines
-    schedule = engine_module.RuleEngine.schedule
-
-    def loading(self: Any, until_utc: int) -> None:
-        load(self, until_utc)
-        held.append(len(self.deadlines))
-
-    def scheduling(self: Any, *args: Any) -> None:
-        schedule(self, *args)
-        scheduled.append(self.sequence)
-
-    monkeypatch.setattr(engine_module.RuleEngine, "_load_deadlines", loading)
-    monkeypatch.setattr(engine_module.RuleEngine, "schedule", scheduling)
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    try:
-        ledger.execute(world.commands())
-        read = ledger.read_side()
-        last = ledger.position()
+    held = record_after(monkeypatch, engine_module.RuleEngine, "_load_deadlines", lambda engine: len(engine.deadlines))
+    scheduled = record_after(monkeypatch, engine_module.RuleEngine, "schedule", lambda engine: engine.sequence)
+    with imported(world, tmp_path) as (ledger, read, last):
         read.runner.catch_up(until=last, chunk_events=7)
         assert read.flags(last, last, as_of) == expected
         assert len(scheduled) > 4 and max(held) <= 4  # never more than a few windows at once
         assert any(row[0] for row in read.db.query("SELECT count(*) FROM ledger_rule_deadlines"))
-    finally:
-        ledger.close()
